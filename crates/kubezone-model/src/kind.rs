@@ -1,0 +1,122 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+/// The Kubernetes Kinds kubezone reads.
+///
+/// The order of the variants is the default precedence (`resources` in a zone), followed by the
+/// Kinds that are only served when a zone names them (Node) or that never own names (Gateway).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Kind {
+    #[serde(rename = "HTTPRoute")]
+    HttpRoute,
+    #[serde(rename = "TLSRoute")]
+    TlsRoute,
+    #[serde(rename = "GRPCRoute")]
+    GrpcRoute,
+    Ingress,
+    Service,
+    #[serde(rename = "DNSEndpoint")]
+    DnsEndpoint,
+    Node,
+    Gateway,
+}
+
+impl Kind {
+    /// Every Kind, in default precedence order.
+    pub const ALL: [Kind; 8] = [
+        Kind::HttpRoute,
+        Kind::TlsRoute,
+        Kind::GrpcRoute,
+        Kind::Ingress,
+        Kind::Service,
+        Kind::DnsEndpoint,
+        Kind::Node,
+        Kind::Gateway,
+    ];
+
+    /// The `resources` a zone serves when its config does not say.
+    pub const DEFAULT_RESOURCES: [Kind; 6] = [
+        Kind::HttpRoute,
+        Kind::TlsRoute,
+        Kind::GrpcRoute,
+        Kind::Ingress,
+        Kind::Service,
+        Kind::DnsEndpoint,
+    ];
+
+    /// The name Kubernetes uses in `kind:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::HttpRoute => "HTTPRoute",
+            Kind::TlsRoute => "TLSRoute",
+            Kind::GrpcRoute => "GRPCRoute",
+            Kind::Ingress => "Ingress",
+            Kind::Service => "Service",
+            Kind::DnsEndpoint => "DNSEndpoint",
+            Kind::Node => "Node",
+            Kind::Gateway => "Gateway",
+        }
+    }
+
+    /// Whether objects of this Kind live in a namespace.
+    pub fn is_namespaced(self) -> bool {
+        !matches!(self, Kind::Node)
+    }
+
+    /// Whether this Kind gives names of its own (a Gateway only lends its addresses to routes).
+    pub fn owns_names(self) -> bool {
+        !matches!(self, Kind::Gateway)
+    }
+
+    /// Whether this Kind is a Gateway API route.
+    pub fn is_route(self) -> bool {
+        matches!(self, Kind::HttpRoute | Kind::TlsRoute | Kind::GrpcRoute)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A `kind` string that kubezone does not serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown kind {0:?}; expected one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, Node")]
+pub struct UnknownKind(pub String);
+
+impl FromStr for Kind {
+    type Err = UnknownKind;
+
+    /// Accepts the Kubernetes spelling and, for migrants from k8s_gateway, any letter case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_any_case_and_round_trips() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
+            assert_eq!(kind.as_str().to_lowercase().parse::<Kind>(), Ok(kind));
+        }
+        assert_eq!("Pod".parse::<Kind>(), Err(UnknownKind("Pod".into())));
+    }
+
+    #[test]
+    fn default_resources_follow_spec_order() {
+        let names: Vec<_> = Kind::DEFAULT_RESOURCES.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["HTTPRoute", "TLSRoute", "GRPCRoute", "Ingress", "Service", "DNSEndpoint"]
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! The vocabulary shared by translation, the zone index and the answer path.
+//!
+//! Nothing here does I/O. A Kubernetes object becomes a list of [`Endpoint`]s (a DNS name and
+//! its [`Target`]s), each tagged with the [`ObjectRef`] it came from so that every answer can be
+//! explained.
+
+mod endpoint;
+mod kind;
+mod name;
+mod object_ref;
+mod target;
+
+pub use endpoint::Endpoint;
+pub use kind::{Kind, UnknownKind};
+pub use name::{DnsName, NameError};
+pub use object_ref::ObjectRef;
+pub use target::{Target, TargetError};
+
+pub use hickory_proto::rr::Name;
