@@ -1,1 +1,26 @@
-//! stub
+//! The zone index: names → pre-built RRsets, one map per zone.
+//!
+//! One [`IndexWriter`] owns the index. It applies each object's new endpoints as a diff against
+//! what the object claimed before, so an update costs time proportional to the object, and then
+//! publishes a [`Catalog`] snapshot. Readers ([`IndexReader`]) load the current snapshot without
+//! ever waiting on the writer. The name maps are persistent (`imbl`), so a publish shares all
+//! unchanged names with the previous snapshot.
+
+mod build;
+mod catalog;
+mod config;
+mod conflict;
+mod key;
+mod node;
+mod serial;
+mod zone;
+
+pub use catalog::{Catalog, IndexReader, IndexWriter};
+pub use config::{NameServer, ZoneConfig};
+pub use conflict::Conflict;
+pub use key::NameKey;
+pub use node::{NameNode, NodeRole, Provenance, RRset};
+pub use zone::{Lookup, ZoneSnapshot};
+
+#[cfg(test)]
+mod tests;

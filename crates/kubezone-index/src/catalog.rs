@@ -1,0 +1,142 @@
+//! All zones together: the single writer and the lock-free readers.
+
+use std::{net::IpAddr, sync::Arc};
+
+use arc_swap::ArcSwap;
+use kubezone_model::{Endpoint, ObjectRef};
+
+use crate::{Conflict, ZoneConfig, ZoneSnapshot, key::NameKey, zone::ZoneWriter};
+
+/// One consistent view of every zone, as published by the writer.
+pub struct Catalog {
+    /// Longest origin first, so the first match is the most specific zone.
+    zones: Vec<ZoneSnapshot>,
+    ready: bool,
+}
+
+impl Catalog {
+    /// Whether every source has delivered its first full state. Until then zone names answer
+    /// SERVFAIL.
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
+
+    /// The most specific zone that contains `key` ("the longest zone wins").
+    pub fn zone_for(&self, key: &NameKey) -> Option<&ZoneSnapshot> {
+        self.zones.iter().find(|zone| {
+            let labels = zone.origin_labels();
+            key.labels() >= labels
+                && NameKey::new(zone.origin())
+                    .is_some_and(|o| key.ancestor(key.labels() - labels) == o.as_bytes())
+        })
+    }
+
+    /// Zones in configuration order.
+    pub fn zones(&self) -> impl Iterator<Item = &ZoneSnapshot> {
+        let mut zones: Vec<&ZoneSnapshot> = self.zones.iter().collect();
+        zones.sort_by_key(|z| z.id());
+        zones.into_iter()
+    }
+
+    pub fn zone(&self, id: usize) -> Option<&ZoneSnapshot> {
+        self.zones.iter().find(|z| z.id() == id)
+    }
+}
+
+/// A cheap, cloneable handle for the answer path. Loading never waits on the writer.
+#[derive(Clone)]
+pub struct IndexReader {
+    current: Arc<ArcSwap<Catalog>>,
+}
+
+impl IndexReader {
+    pub fn load(&self) -> arc_swap::Guard<Arc<Catalog>> {
+        self.current.load()
+    }
+
+    /// An owned reference, for work that outlives one query.
+    pub fn load_full(&self) -> Arc<Catalog> {
+        self.current.load_full()
+    }
+}
+
+/// The one owner of the zone index. Applies object changes and publishes snapshots.
+pub struct IndexWriter {
+    zones: Vec<ZoneWriter>,
+    current: Arc<ArcSwap<Catalog>>,
+    ready: bool,
+}
+
+impl IndexWriter {
+    /// Zones in configuration order; `now_unix` seeds the SOA serials.
+    pub fn new(configs: Vec<ZoneConfig>, now_unix: u32) -> (IndexWriter, IndexReader) {
+        let zones: Vec<ZoneWriter> = configs
+            .into_iter()
+            .enumerate()
+            .map(|(id, config)| ZoneWriter::new(id, config, now_unix))
+            .collect();
+        let current = Arc::new(ArcSwap::from_pointee(Catalog {
+            zones: Vec::new(),
+            ready: false,
+        }));
+        let mut writer = IndexWriter {
+            zones,
+            current: current.clone(),
+            ready: false,
+        };
+        writer.publish(now_unix);
+        (writer, IndexReader { current })
+    }
+
+    /// Replaces all records of `object` with `endpoints`, given as (zone id, endpoint). An
+    /// empty list removes the object. Cost is proportional to the object, not the zone.
+    pub fn apply(
+        &mut self,
+        object: &ObjectRef,
+        endpoints: impl IntoIterator<Item = (usize, Endpoint)>,
+    ) -> Vec<Conflict> {
+        let mut per_zone: Vec<Vec<Endpoint>> = vec![Vec::new(); self.zones.len()];
+        for (zone, endpoint) in endpoints {
+            if let Some(list) = per_zone.get_mut(zone) {
+                list.push(endpoint);
+            }
+        }
+        self.zones
+            .iter_mut()
+            .zip(per_zone)
+            .flat_map(|(zone, endpoints)| zone.apply(object, endpoints))
+            .collect()
+    }
+
+    /// Sets the glue of zone `zone`'s nameserver hosts (from the server's own Service, or the
+    /// config).
+    pub fn set_nameservers(
+        &mut self,
+        zone: usize,
+        nameserver: Vec<IpAddr>,
+        secondary: Option<Vec<IpAddr>>,
+    ) {
+        if let Some(z) = self.zones.get_mut(zone) {
+            z.set_nameservers(nameserver, secondary);
+        }
+    }
+
+    pub fn set_ready(&mut self, ready: bool) {
+        self.ready = ready;
+    }
+
+    pub fn zone_configs(&self) -> impl Iterator<Item = &ZoneConfig> {
+        self.zones.iter().map(ZoneWriter::config)
+    }
+
+    /// Makes everything applied so far visible to readers, in one step.
+    pub fn publish(&mut self, now_unix: u32) {
+        let mut zones: Vec<ZoneSnapshot> =
+            self.zones.iter_mut().map(|z| z.snapshot(now_unix)).collect();
+        zones.sort_by_key(|z| std::cmp::Reverse(z.origin_labels()));
+        self.current.store(Arc::new(Catalog {
+            zones,
+            ready: self.ready,
+        }));
+    }
+}

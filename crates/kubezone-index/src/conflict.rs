@@ -1,0 +1,46 @@
+use std::fmt;
+
+use kubezone_model::{DnsName, Kind, ObjectRef};
+
+/// Two claims on one name that cannot both be served. Each names the object that lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// A Kind earlier in `resources` also has records for the name.
+    Shadowed { winner: Kind, loser: ObjectRef },
+    /// A CNAME beside other data (RFC 2181 §10.1): the other data is served.
+    CnameBesideData { object: ObjectRef },
+    /// Several CNAME targets for one name: the first in name order is served.
+    CnameTargets {
+        object: ObjectRef,
+        served: DnsName,
+        dropped: DnsName,
+    },
+    /// The zone's own nameserver host, or a name below it.
+    Reserved { object: ObjectRef },
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::Shadowed { winner, loser } => {
+                write!(f, "{loser} is not served: {winner} comes first in resources")
+            }
+            Conflict::CnameBesideData { object } => write!(
+                f,
+                "CNAME from {object} is not served: the name has other records (RFC 2181 §10.1)"
+            ),
+            Conflict::CnameTargets {
+                object,
+                served,
+                dropped,
+            } => write!(
+                f,
+                "CNAME {dropped} from {object} is not served: a name has one CNAME and {served} is served"
+            ),
+            Conflict::Reserved { object } => write!(
+                f,
+                "{object} is not served: the name is the zone's nameserver host or below it"
+            ),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Index keys: a name as lower-case wire format (length-prefixed labels, root byte last).
+//!
+//! Wire format makes every ancestor a suffix of the key, so the closest-encloser walk of a
+//! negative lookup slices the query key instead of building new names.
+
+use hickory_proto::rr::Name;
+
+/// The longest a name can be on the wire (RFC 1035 §2.3.4).
+pub const MAX_KEY_LEN: usize = 255;
+
+/// A name's lower-case wire bytes, built on the stack for the query path.
+#[derive(Clone)]
+pub struct NameKey {
+    bytes: [u8; MAX_KEY_LEN],
+    len: usize,
+    /// Offsets at which each label starts; `label_starts[i]..` is the key of the i-th ancestor.
+    label_starts: [u8; 128],
+    labels: usize,
+}
+
+impl NameKey {
+    /// Builds the key of a fully qualified name. `None` only if the name is longer than DNS
+    /// allows, which hickory's parser already rejects.
+    pub fn new(name: &Name) -> Option<NameKey> {
+        let mut key = NameKey {
+            bytes: [0; MAX_KEY_LEN],
+            len: 0,
+            label_starts: [0; 128],
+            labels: 0,
+        };
+        for label in name.iter() {
+            let start = key.len;
+            let end = start + 1 + label.len();
+            if end >= MAX_KEY_LEN || key.labels >= key.label_starts.len() {
+                return None;
+            }
+            key.label_starts[key.labels] = u8::try_from(start).ok()?;
+            key.labels += 1;
+            key.bytes[start] = u8::try_from(label.len()).ok()?;
+            for (dst, src) in key.bytes[start + 1..end].iter_mut().zip(label) {
+                *dst = src.to_ascii_lowercase();
+            }
+            key.len = end;
+        }
+        // The root label.
+        key.bytes[key.len] = 0;
+        key.len += 1;
+        Some(key)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Number of labels, not counting the root.
+    pub fn labels(&self) -> usize {
+        self.labels
+    }
+
+    /// The key of the ancestor that drops the first `skip` labels.
+    pub fn ancestor(&self, skip: usize) -> &[u8] {
+        match self.label_starts[..self.labels].get(skip) {
+            Some(&start) => &self.bytes[usize::from(start)..self.len],
+            None => &self.bytes[self.len - 1..self.len],
+        }
+    }
+}
+
+/// The owned form of a key, as stored in the index.
+pub type OwnedKey = Box<[u8]>;
+
+/// The owned key of `name`.
+pub fn owned_key(name: &Name) -> Option<OwnedKey> {
+    NameKey::new(name).map(|k| k.as_bytes().into())
+}
+
+/// The key of `*.<parent>`, written into `buf`.
+pub fn wildcard_of<'b>(parent: &[u8], buf: &'b mut [u8; MAX_KEY_LEN + 2]) -> Option<&'b [u8]> {
+    let len = parent.len() + 2;
+    if len > MAX_KEY_LEN {
+        return None;
+    }
+    buf[0] = 1;
+    buf[1] = b'*';
+    buf[2..len].copy_from_slice(parent);
+    Some(&buf[..len])
+}
+
+/// The parent key of an owned key (drops the first label); `None` for the root.
+pub fn parent_of(key: &[u8]) -> Option<&[u8]> {
+    let first = usize::from(*key.first()?);
+    if first == 0 {
+        return None;
+    }
+    key.get(first + 1..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Name {
+        Name::from_ascii(s).expect("valid name")
+    }
+
+    #[test]
+    fn keys_are_lowercase_wire_format() {
+        let key = NameKey::new(&name("WwW.Example.com.")).expect("key");
+        assert_eq!(key.as_bytes(), b"\x03www\x07example\x03com\x00");
+        assert_eq!(key.labels(), 3);
+    }
+
+    #[test]
+    fn ancestors_are_suffixes() {
+        let key = NameKey::new(&name("a.b.example.com.")).expect("key");
+        assert_eq!(key.ancestor(0), key.as_bytes());
+        assert_eq!(key.ancestor(1), b"\x01b\x07example\x03com\x00");
+        assert_eq!(key.ancestor(2), b"\x07example\x03com\x00");
+        assert_eq!(key.ancestor(4), b"\x00");
+        assert_eq!(parent_of(key.ancestor(1)), Some(key.ancestor(2)));
+        assert_eq!(parent_of(b"\x00"), None);
+    }
+
+    #[test]
+    fn wildcard_keys_prefix_a_star_label() {
+        let mut buf = [0; MAX_KEY_LEN + 2];
+        let w = wildcard_of(b"\x01w\x07example\x00", &mut buf).expect("fits");
+        assert_eq!(w, b"\x01*\x01w\x07example\x00");
+    }
+}

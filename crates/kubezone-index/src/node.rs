@@ -1,0 +1,113 @@
+//! What a reader finds at a name: pre-built RRsets and why they are there.
+
+use std::sync::Arc;
+
+use hickory_proto::rr::{RData, Record, RecordType};
+use kubezone_model::{Kind, ObjectRef};
+
+use crate::Conflict;
+
+/// Every record of one type at one name, built once when the name changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RRset {
+    records: Vec<Record>,
+}
+
+impl RRset {
+    /// `records` must be non-empty, of one type, with one owner and one TTL.
+    pub(crate) fn new(records: Vec<Record>) -> Option<RRset> {
+        (!records.is_empty()).then_some(RRset { records })
+    }
+
+    pub fn record_type(&self) -> RecordType {
+        self.records
+            .first()
+            .map_or(RecordType::NULL, Record::record_type)
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The CNAME target, if this is a CNAME RRset.
+    pub fn cname_target(&self) -> Option<&hickory_proto::rr::Name> {
+        match &self.records.first()?.data {
+            RData::CNAME(target) => Some(&target.0),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of name a node is; a few names are the zone's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeRole {
+    /// A name from objects, or an empty non-terminal.
+    Ordinary,
+    /// The zone apex: SOA and NS live here.
+    Apex,
+    /// `<apex>.<zone>` or `<secondary>.<zone>`: answers its glue, and nothing exists below it.
+    NameServer,
+}
+
+/// Everything a reader needs about one name.
+#[derive(Debug, PartialEq)]
+pub struct NameNode {
+    rrsets: Vec<RRset>,
+    role: NodeRole,
+    provenance: Option<Box<Provenance>>,
+}
+
+/// Why a name has the records it has: for `explain` and conflict reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Provenance {
+    /// The Kind that won precedence.
+    pub winner: Option<Kind>,
+    /// Objects whose records are served here.
+    pub sources: Vec<ObjectRef>,
+    /// Claims that lost.
+    pub conflicts: Vec<Conflict>,
+}
+
+impl NameNode {
+    pub(crate) fn new(
+        rrsets: Vec<RRset>,
+        role: NodeRole,
+        provenance: Option<Box<Provenance>>,
+    ) -> NameNode {
+        NameNode {
+            rrsets,
+            role,
+            provenance,
+        }
+    }
+
+    /// The node shared by every empty non-terminal.
+    pub(crate) fn empty_non_terminal() -> Arc<NameNode> {
+        Arc::new(NameNode::new(Vec::new(), NodeRole::Ordinary, None))
+    }
+
+    pub fn rrsets(&self) -> &[RRset] {
+        &self.rrsets
+    }
+
+    pub fn rrset(&self, rtype: RecordType) -> Option<&RRset> {
+        self.rrsets.iter().find(|r| r.record_type() == rtype)
+    }
+
+    pub fn cname(&self) -> Option<&RRset> {
+        self.rrset(RecordType::CNAME)
+    }
+
+    pub fn role(&self) -> NodeRole {
+        self.role
+    }
+
+    /// An empty non-terminal: exists, has no records.
+    pub fn is_empty_non_terminal(&self) -> bool {
+        self.rrsets.is_empty()
+    }
+
+    pub fn provenance(&self) -> Option<&Provenance> {
+        self.provenance.as_deref()
+    }
+}

@@ -1,0 +1,394 @@
+//! Index behaviour with synthetic objects and no cluster.
+
+use std::net::IpAddr;
+
+use hickory_proto::rr::{Name, RData, RecordType};
+use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
+
+use crate::{
+    Catalog, Conflict, IndexReader, IndexWriter, Lookup, NameKey, NameServer, NodeRole,
+    ZoneConfig,
+};
+
+const T0: u32 = 1_700_000_000;
+
+fn dns(s: &str) -> DnsName {
+    DnsName::parse(s).expect("valid name")
+}
+
+fn zone(origin: &str) -> ZoneConfig {
+    ZoneConfig {
+        origin: dns(origin),
+        ttl: 60,
+        nameserver: NameServer {
+            name: dns(&format!("dns1.kube-system.{origin}")),
+            addrs: vec!["192.0.2.53".parse().expect("ip")],
+        },
+        secondary: None,
+        precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+    }
+}
+
+fn index(zones: &[&str]) -> (IndexWriter, IndexReader) {
+    IndexWriter::new(zones.iter().map(|z| zone(z)).collect(), T0)
+}
+
+fn obj(kind: Kind, name: &str) -> ObjectRef {
+    ObjectRef::new(kind, Some("default"), name)
+}
+
+fn ep(name: &str, targets: &[&str]) -> (usize, Endpoint) {
+    ep_in(0, name, targets)
+}
+
+fn ep_in(zone: usize, name: &str, targets: &[&str]) -> (usize, Endpoint) {
+    let targets = targets
+        .iter()
+        .map(|t| Target::parse_ip_or_host(t).expect("target"))
+        .collect();
+    (zone, Endpoint::new(dns(name), targets))
+}
+
+/// What a lookup found, reduced to something easy to compare.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Records(Vec<String>),
+    EmptyNonTerminal,
+    Wildcard(Vec<String>),
+    NxDomain,
+    BelowNameServer,
+    NoZone,
+}
+
+fn records(node: &crate::NameNode) -> Vec<String> {
+    node.rrsets()
+        .iter()
+        .flat_map(|r| r.records())
+        .map(|r| format!("{} {}", r.record_type(), r.data))
+        .collect()
+}
+
+fn seen(catalog: &Catalog, name: &str) -> Seen {
+    let key = NameKey::new(&Name::from_ascii(name).expect("name")).expect("key");
+    let Some(zone) = catalog.zone_for(&key) else {
+        return Seen::NoZone;
+    };
+    match zone.lookup(&key) {
+        Lookup::Found(node) if node.is_empty_non_terminal() => Seen::EmptyNonTerminal,
+        Lookup::Found(node) => Seen::Records(records(node)),
+        Lookup::Wildcard(node) => Seen::Wildcard(records(node)),
+        Lookup::NxDomain {
+            below_nameserver: true,
+        } => Seen::BelowNameServer,
+        Lookup::NxDomain { .. } => Seen::NxDomain,
+    }
+}
+
+fn a(ip: &str) -> String {
+    format!("A {ip}")
+}
+
+#[test]
+fn an_object_makes_its_names_and_their_ancestors_exist() {
+    let (mut w, r) = index(&["example.com"]);
+    w.apply(
+        &obj(Kind::Service, "svc1"),
+        [ep("svc1.ns1.example.com", &["10.0.0.1"])],
+    );
+    w.publish(T0);
+    let c = r.load();
+    assert_eq!(
+        seen(&c, "svc1.ns1.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+    assert_eq!(seen(&c, "ns1.example.com."), Seen::EmptyNonTerminal);
+    assert_eq!(seen(&c, "SVC1.NS1.Example.COM."), seen(&c, "svc1.ns1.example.com."));
+    assert_eq!(seen(&c, "other.example.com."), Seen::NxDomain);
+    assert_eq!(seen(&c, "x.svc1.ns1.example.com."), Seen::NxDomain);
+    assert_eq!(seen(&c, "example.org."), Seen::NoZone);
+}
+
+#[test]
+fn deleting_the_last_name_below_an_empty_non_terminal_removes_it() {
+    let (mut w, r) = index(&["example.com"]);
+    let svc = obj(Kind::Service, "svc1");
+    w.apply(&svc, [ep("svc1.ns1.example.com", &["10.0.0.1"])]);
+    w.apply(
+        &obj(Kind::Service, "svc2"),
+        [ep("svc2.ns1.example.com", &["10.0.0.2"])],
+    );
+    w.apply(&svc, []);
+    w.publish(T0);
+    assert_eq!(seen(&r.load(), "svc1.ns1.example.com."), Seen::NxDomain);
+    assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::EmptyNonTerminal);
+    w.apply(&obj(Kind::Service, "svc2"), []);
+    w.publish(T0);
+    assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::NxDomain);
+    assert_eq!(r.load().zone(0).map(|z| z.len()), Some(3), "apex, kube-system ENT, dns1 host");
+}
+
+#[test]
+fn an_update_moves_an_object_from_old_names_to_new() {
+    let (mut w, r) = index(&["example.com"]);
+    let ing = obj(Kind::Ingress, "web");
+    w.apply(&ing, [ep("a.example.com", &["10.0.0.1"])]);
+    w.apply(&ing, [ep("b.example.com", &["10.0.0.2"])]);
+    w.publish(T0);
+    assert_eq!(seen(&r.load(), "a.example.com."), Seen::NxDomain);
+    assert_eq!(
+        seen(&r.load(), "b.example.com."),
+        Seen::Records(vec![a("10.0.0.2")])
+    );
+}
+
+#[test]
+fn precedence_picks_the_first_kind_and_falls_back_when_it_goes() {
+    let (mut w, r) = index(&["example.com"]);
+    let route = obj(Kind::HttpRoute, "r");
+    w.apply(
+        &obj(Kind::Service, "s"),
+        [ep("www.example.com", &["10.0.0.9"])],
+    );
+    let conflicts = w.apply(&route, [ep("www.example.com", &["10.0.0.1"])]);
+    assert!(matches!(
+        &conflicts[..],
+        [Conflict::Shadowed { winner: Kind::HttpRoute, loser }] if loser.kind() == Kind::Service
+    ));
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "www.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+    w.apply(&route, []);
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "www.example.com."),
+        Seen::Records(vec![a("10.0.0.9")])
+    );
+}
+
+#[test]
+fn wildcards_cover_names_below_the_closest_encloser_only() {
+    let (mut w, r) = index(&["example.com"]);
+    w.apply(
+        &obj(Kind::Ingress, "wild"),
+        [ep("*.w.example.com", &["10.0.0.1"])],
+    );
+    w.apply(
+        &obj(Kind::Ingress, "s"),
+        [ep("s.w.example.com", &["10.0.0.2"])],
+    );
+    w.apply(
+        &obj(Kind::Ingress, "deep"),
+        [ep("x.e.w.example.com", &["10.0.0.3"])],
+    );
+    w.publish(T0);
+    let c = r.load();
+    let wild = Seen::Wildcard(vec![a("10.0.0.1")]);
+    assert_eq!(seen(&c, "a.w.example.com."), wild);
+    assert_eq!(seen(&c, "a.b.w.example.com."), wild, "any depth");
+    assert_eq!(seen(&c, "x.s.w.example.com."), Seen::NxDomain, "s exists");
+    assert_eq!(seen(&c, "e.w.example.com."), Seen::EmptyNonTerminal, "ENT never covered");
+    assert_eq!(seen(&c, "y.e.w.example.com."), Seen::NxDomain);
+    assert_eq!(
+        seen(&c, "*.w.example.com."),
+        Seen::Records(vec![a("10.0.0.1")]),
+        "the literal wildcard name"
+    );
+    assert_eq!(seen(&c, "w.example.com."), Seen::EmptyNonTerminal);
+    assert_eq!(seen(&c, "q.example.com."), Seen::NxDomain);
+}
+
+#[test]
+fn the_apex_has_soa_and_ns_and_the_nameserver_host_its_glue() {
+    let mut cfg = zone("example.com");
+    cfg.secondary = Some(NameServer {
+        name: dns("dns2.kube-system.example.com"),
+        addrs: vec!["2001:db8::53".parse().expect("ip")],
+    });
+    let (mut w, r) = IndexWriter::new(vec![cfg], T0);
+    w.publish(T0);
+    let c = r.load();
+    let Seen::Records(apex) = seen(&c, "example.com.") else {
+        panic!("apex must exist");
+    };
+    assert!(apex.iter().any(|r| r.starts_with("SOA dns1.kube-system.example.com. hostmaster.dns1.kube-system.example.com.")), "{apex:?}");
+    assert!(apex.contains(&"NS dns1.kube-system.example.com.".to_string()));
+    assert!(apex.contains(&"NS dns2.kube-system.example.com.".to_string()));
+    assert_eq!(
+        seen(&c, "dns1.kube-system.example.com."),
+        Seen::Records(vec![a("192.0.2.53")])
+    );
+    assert_eq!(seen(&c, "kube-system.example.com."), Seen::EmptyNonTerminal);
+    assert_eq!(seen(&c, "x.dns1.kube-system.example.com."), Seen::BelowNameServer);
+    let zone = c.zone(0).expect("zone");
+    assert_eq!(zone.glue().len(), 2);
+    let soa = zone.soa();
+    assert_eq!(soa.ttl, 60);
+    let RData::SOA(soa) = &soa.data else {
+        panic!("not an SOA")
+    };
+    assert_eq!(
+        (soa.refresh, soa.retry, soa.expire, soa.minimum),
+        (7200, 1800, 86400, 60)
+    );
+}
+
+#[test]
+fn objects_cannot_claim_the_nameserver_host() {
+    let (mut w, r) = index(&["example.com"]);
+    let bad = obj(Kind::Ingress, "squatter");
+    let conflicts = w.apply(
+        &bad,
+        [
+            ep("dns1.kube-system.example.com", &["10.6.6.6"]),
+            ep("ok.example.com", &["10.0.0.1"]),
+        ],
+    );
+    assert_eq!(conflicts, vec![Conflict::Reserved { object: bad }]);
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "dns1.kube-system.example.com."),
+        Seen::Records(vec![a("192.0.2.53")])
+    );
+    assert_eq!(
+        seen(&r.load(), "ok.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+}
+
+#[test]
+fn apex_records_from_objects_sit_beside_soa_and_ns_but_a_cname_does_not() {
+    let (mut w, r) = index(&["example.com"]);
+    w.apply(&obj(Kind::Ingress, "root"), [ep("example.com", &["10.0.0.1"])]);
+    let conflicts = w.apply(
+        &obj(Kind::Ingress, "rootcname"),
+        [ep("example.com", &["lb.example.net"])],
+    );
+    assert!(matches!(&conflicts[..], [Conflict::CnameBesideData { .. }]));
+    w.publish(T0);
+    let c = r.load();
+    let node = match c.zone(0).map(|z| z.lookup(&key("example.com."))) {
+        Some(Lookup::Found(node)) => node,
+        other => panic!("apex missing: {other:?}"),
+    };
+    assert_eq!(node.role(), NodeRole::Apex);
+    let types: Vec<_> = node.rrsets().iter().map(|r| r.record_type()).collect();
+    assert_eq!(types, [RecordType::A, RecordType::SOA, RecordType::NS]);
+}
+
+fn key(name: &str) -> NameKey {
+    NameKey::new(&Name::from_ascii(name).expect("name")).expect("key")
+}
+
+#[test]
+fn the_longest_zone_wins() {
+    let (mut w, r) = index(&["example.com", "apps.example.com"]);
+    w.apply(
+        &obj(Kind::Ingress, "x"),
+        [ep_in(1, "x.apps.example.com", &["10.0.0.1"])],
+    );
+    w.publish(T0);
+    let c = r.load();
+    assert_eq!(c.zone_for(&key("x.apps.example.com.")).map(|z| z.id()), Some(1));
+    assert_eq!(c.zone_for(&key("apps.example.com.")).map(|z| z.id()), Some(1));
+    assert_eq!(c.zone_for(&key("x.example.com.")).map(|z| z.id()), Some(0));
+    assert_eq!(c.zone_for(&key("xapps.example.com.")).map(|z| z.id()), Some(0));
+    assert_eq!(
+        seen(&c, "x.apps.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+}
+
+#[test]
+fn the_serial_moves_only_when_content_changes_and_never_back() {
+    let (mut w, r) = index(&["example.com", "other.org"]);
+    let serial = |r: &IndexReader, id| r.load().zone(id).map(|z| z.serial());
+    let s0 = serial(&r, 0).expect("zone");
+    w.publish(T0 + 10);
+    assert_eq!(serial(&r, 0), Some(s0), "no change, no new serial");
+    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.1"])]);
+    w.publish(T0);
+    let s1 = serial(&r, 0).expect("zone");
+    assert!(s1 > s0);
+    assert_eq!(serial(&r, 1), Some(s0), "other zones keep their serial");
+    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.2"])]);
+    w.publish(T0 - 1000);
+    assert_eq!(serial(&r, 0), Some(s1 + 1), "a clock that goes back does not");
+    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.3"])]);
+    w.publish(T0 + 5000);
+    assert_eq!(serial(&r, 0), Some(T0 + 5000));
+}
+
+#[test]
+fn readers_keep_their_snapshot_while_the_writer_moves_on() {
+    let (mut w, r) = index(&["example.com"]);
+    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.1"])]);
+    w.publish(T0);
+    let before = r.load_full();
+    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.2"])]);
+    assert_eq!(
+        seen(&r.load(), "a.example.com."),
+        Seen::Records(vec![a("10.0.0.1")]),
+        "unpublished changes are invisible"
+    );
+    w.publish(T0);
+    assert_eq!(
+        seen(&before, "a.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+    assert_eq!(
+        seen(&r.load(), "a.example.com."),
+        Seen::Records(vec![a("10.0.0.2")])
+    );
+}
+
+#[test]
+fn kinds_a_zone_does_not_serve_are_ignored() {
+    let mut cfg = zone("example.com");
+    cfg.precedence = vec![Kind::Ingress];
+    let (mut w, r) = IndexWriter::new(vec![cfg], T0);
+    w.apply(&obj(Kind::Service, "s"), [ep("s.example.com", &["10.0.0.1"])]);
+    w.publish(T0);
+    assert_eq!(seen(&r.load(), "s.example.com."), Seen::NxDomain);
+}
+
+#[test]
+fn glue_follows_the_nameserver_addresses() {
+    let (mut w, r) = index(&["example.com"]);
+    let addrs: Vec<IpAddr> = vec!["198.51.100.7".parse().expect("ip")];
+    w.set_nameservers(0, addrs, None);
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "dns1.kube-system.example.com."),
+        Seen::Records(vec![a("198.51.100.7")])
+    );
+    assert_eq!(r.load().zone(0).map(|z| z.glue().len()), Some(1));
+}
+
+#[test]
+fn readiness_is_published_with_the_snapshot() {
+    let (mut w, r) = index(&["example.com"]);
+    assert!(!r.load().is_ready());
+    w.set_ready(true);
+    assert!(!r.load().is_ready());
+    w.publish(T0);
+    assert!(r.load().is_ready());
+}
+
+#[test]
+fn provenance_names_the_objects_behind_a_name() {
+    let (mut w, r) = index(&["example.com"]);
+    w.apply(&obj(Kind::Ingress, "a"), [ep("www.example.com", &["10.0.0.1"])]);
+    w.apply(&obj(Kind::Ingress, "b"), [ep("www.example.com", &["10.0.0.2"])]);
+    w.publish(T0);
+    let c = r.load();
+    let node = c
+        .zone(0)
+        .and_then(|z| z.get(&Name::from_ascii("www.example.com.").expect("name")))
+        .expect("node");
+    let p = node.provenance().expect("provenance");
+    assert_eq!(p.winner, Some(Kind::Ingress));
+    let names: Vec<_> = p.sources.iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["Ingress/default/a", "Ingress/default/b"]);
+}

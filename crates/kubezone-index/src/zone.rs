@@ -1,0 +1,470 @@
+//! One zone: the writer's bookkeeping and the snapshot readers answer from.
+
+use std::{collections::HashMap, sync::Arc};
+
+use hickory_proto::rr::{
+    Name, RData, Record,
+    rdata::{NS, SOA},
+};
+use kubezone_model::{Endpoint, ObjectRef};
+
+use crate::{
+    Conflict, NameNode, NodeRole, RRset, ZoneConfig,
+    build::{Claim, address_rrsets, build},
+    key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
+    serial::next_serial,
+};
+
+// SOA timers from spec/dns.md.
+const SOA_REFRESH: i32 = 7200;
+const SOA_RETRY: i32 = 1800;
+const SOA_EXPIRE: i32 = 86400;
+
+/// What a reader sees of one zone. Cloning is cheap: the name map is persistent.
+#[derive(Clone)]
+pub struct ZoneSnapshot {
+    id: usize,
+    origin: Name,
+    origin_labels: usize,
+    names: imbl::HashMap<OwnedKey, Arc<NameNode>>,
+    soa: Record,
+    negative_soa: Record,
+    glue: Arc<[Record]>,
+    serial: u32,
+}
+
+/// Where a query name lands in a zone.
+#[derive(Debug)]
+pub enum Lookup<'a> {
+    /// The name exists (it may be an empty non-terminal).
+    Found(&'a NameNode),
+    /// The name does not exist; a wildcard covers it (RFC 4592). Answers take the query name.
+    Wildcard(&'a NameNode),
+    /// The name does not exist.
+    NxDomain {
+        /// Below one of the zone's nameserver hosts: never falls through.
+        below_nameserver: bool,
+    },
+}
+
+impl ZoneSnapshot {
+    /// Position of this zone in the configuration.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    pub fn origin(&self) -> &Name {
+        &self.origin
+    }
+
+    pub(crate) fn origin_labels(&self) -> usize {
+        self.origin_labels
+    }
+
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// The SOA as answered at the apex.
+    pub fn soa(&self) -> &Record {
+        &self.soa
+    }
+
+    /// The SOA for the authority section of negative answers (RFC 2308 §3).
+    pub fn negative_soa(&self) -> &Record {
+        &self.negative_soa
+    }
+
+    /// A/AAAA of the nameserver hosts, for the additional section of NS answers.
+    pub fn glue(&self) -> &[Record] {
+        &self.glue
+    }
+
+    /// Number of names, counting empty non-terminals.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Finds `key`, which must be in this zone: exact match, else the closest encloser and its
+    /// wildcard.
+    pub fn lookup(&self, key: &NameKey) -> Lookup<'_> {
+        if let Some(node) = self.names.get(key.as_bytes()) {
+            return Lookup::Found(node);
+        }
+        let below_origin = key.labels().saturating_sub(self.origin_labels);
+        for skip in 1..=below_origin {
+            let encloser = key.ancestor(skip);
+            let Some(node) = self.names.get(encloser) else {
+                continue;
+            };
+            if node.role() == NodeRole::NameServer {
+                return Lookup::NxDomain {
+                    below_nameserver: true,
+                };
+            }
+            let mut buf = [0; MAX_KEY_LEN + 2];
+            return match wildcard_of(encloser, &mut buf).and_then(|w| self.names.get(w)) {
+                Some(wildcard) => Lookup::Wildcard(wildcard),
+                None => Lookup::NxDomain {
+                    below_nameserver: false,
+                },
+            };
+        }
+        Lookup::NxDomain {
+            below_nameserver: false,
+        }
+    }
+
+    /// The node at exactly `name`, for `explain`.
+    pub fn get(&self, name: &Name) -> Option<&NameNode> {
+        let key = NameKey::new(name)?;
+        self.names.get(key.as_bytes()).map(|n| &**n)
+    }
+}
+
+/// The writer's state for one name.
+#[derive(Default)]
+struct NameState {
+    /// Sorted by (rank, object).
+    claims: Vec<Claim>,
+    /// Whether the name serves records of its own.
+    has_records: bool,
+    /// Descendants that serve records: while non-zero the name is at least an empty
+    /// non-terminal (RFC 8020).
+    below: u32,
+}
+
+/// The zone as the single writer keeps it.
+pub(crate) struct ZoneWriter {
+    config: ZoneConfig,
+    origin_key: OwnedKey,
+    names: HashMap<OwnedKey, NameState>,
+    /// The names each object claims in this zone, to undo them on change or delete.
+    objects: HashMap<ObjectRef, Vec<OwnedKey>>,
+    snapshot: ZoneSnapshot,
+    empty_non_terminal: Arc<NameNode>,
+    /// Content changed since the last publish: the serial must move.
+    dirty: bool,
+}
+
+impl ZoneWriter {
+    pub(crate) fn new(id: usize, config: ZoneConfig, now_unix: u32) -> ZoneWriter {
+        let origin = config.origin.as_name().clone();
+        let origin_key = owned_key(&origin).unwrap_or_else(|| Box::new([0]));
+        let soa = soa_record(&config, now_unix, config.ttl);
+        let mut zone = ZoneWriter {
+            origin_key,
+            names: HashMap::new(),
+            objects: HashMap::new(),
+            snapshot: ZoneSnapshot {
+                id,
+                origin_labels: usize::from(origin.num_labels()),
+                origin,
+                names: imbl::HashMap::new(),
+                negative_soa: soa.clone(),
+                soa,
+                glue: Arc::from(Vec::new()),
+                serial: now_unix,
+            },
+            empty_non_terminal: NameNode::empty_non_terminal(),
+            dirty: true,
+            config,
+        };
+        zone.install_nameservers(true);
+        zone
+    }
+
+    pub(crate) fn config(&self) -> &ZoneConfig {
+        &self.config
+    }
+
+    /// Replaces everything `object` claims in this zone with `endpoints` (empty: remove it).
+    /// Returns conflicts that this change created.
+    pub(crate) fn apply(&mut self, object: &ObjectRef, endpoints: Vec<Endpoint>) -> Vec<Conflict> {
+        let old_keys = self.objects.remove(object).unwrap_or_default();
+        if old_keys.is_empty() && endpoints.is_empty() {
+            return Vec::new();
+        }
+        let rank = self.config.rank(object.kind());
+        let mut conflicts = Vec::new();
+        let mut new_keys: Vec<OwnedKey> = Vec::new();
+        let mut claims: Vec<(OwnedKey, Claim)> = Vec::new();
+        for endpoint in endpoints {
+            let Some(rank) = rank else { break };
+            if !self.config.origin.contains(&endpoint.name) {
+                continue;
+            }
+            if self
+                .config
+                .nameservers()
+                .any(|ns| ns.name.contains(&endpoint.name))
+            {
+                conflicts.push(Conflict::Reserved {
+                    object: object.clone(),
+                });
+                continue;
+            }
+            let Some(key) = owned_key(endpoint.name.as_name()) else {
+                continue;
+            };
+            if let Some((_, claim)) = claims.iter_mut().find(|(k, _)| *k == key) {
+                claim.targets.extend(endpoint.targets);
+                continue;
+            }
+            new_keys.push(key.clone());
+            claims.push((
+                key,
+                Claim {
+                    rank,
+                    object: object.clone(),
+                    targets: endpoint.targets,
+                    ttl: endpoint.ttl,
+                },
+            ));
+        }
+
+        for key in &old_keys {
+            if !new_keys.contains(key)
+                && let Some(state) = self.names.get_mut(key)
+            {
+                state.claims.retain(|c| c.object != *object);
+            }
+        }
+        for (key, claim) in claims {
+            let state = self.names.entry(key).or_default();
+            state.claims.retain(|c| c.object != *object);
+            let at = state
+                .claims
+                .partition_point(|c| (c.rank, &c.object) < (claim.rank, &claim.object));
+            state.claims.insert(at, claim);
+        }
+        let mut touched = old_keys;
+        touched.extend(new_keys.iter().cloned());
+        touched.sort();
+        touched.dedup();
+        for key in &touched {
+            conflicts.extend(self.rebuild(key));
+        }
+        if !new_keys.is_empty() {
+            self.objects.insert(object.clone(), new_keys);
+        }
+        conflicts
+    }
+
+    /// Replaces the glue addresses of the nameserver hosts.
+    pub(crate) fn set_nameservers(
+        &mut self,
+        nameserver: Vec<std::net::IpAddr>,
+        secondary: Option<Vec<std::net::IpAddr>>,
+    ) {
+        self.config.nameserver.addrs = nameserver;
+        if let (Some(ns), Some(addrs)) = (self.config.secondary.as_mut(), secondary) {
+            ns.addrs = addrs;
+        }
+        self.install_nameservers(false);
+    }
+
+    /// The snapshot to publish; moves the serial if anything changed since the last one.
+    pub(crate) fn snapshot(&mut self, now_unix: u32) -> ZoneSnapshot {
+        if self.dirty {
+            self.dirty = false;
+            let serial = next_serial(self.snapshot.serial, now_unix);
+            self.snapshot.serial = serial;
+            self.snapshot.soa = soa_record(&self.config, serial, self.config.ttl);
+            // RFC 2308 §3: the lower of the SOA's TTL and its minimum; both are the zone TTL.
+            let negative_ttl = self.config.ttl.min(self.config.ttl);
+            self.snapshot.negative_soa = soa_record(&self.config, serial, negative_ttl);
+            let origin_key = self.origin_key.clone();
+            self.rebuild(&origin_key);
+        }
+        self.snapshot.clone()
+    }
+
+    /// Publishes the nameserver hosts, their glue and their ancestors.
+    fn install_nameservers(&mut self, first: bool) {
+        let ttl = self.config.ttl;
+        let mut glue = Vec::new();
+        let hosts: Vec<_> = self.config.nameservers().cloned().collect();
+        for ns in hosts {
+            let name = ns.name.as_name().clone();
+            let Some(key) = owned_key(&name) else {
+                continue;
+            };
+            let rrsets = address_rrsets(&name, &ns.addrs, ttl);
+            glue.extend(rrsets.iter().flat_map(|r| r.records().iter().cloned()));
+            if key == self.origin_key {
+                continue;
+            }
+            self.snapshot.names.insert(
+                key.clone(),
+                Arc::new(NameNode::new(rrsets, NodeRole::NameServer, None)),
+            );
+            if first {
+                self.names.entry(key.clone()).or_default().has_records = true;
+                self.adjust_ancestors(&key, true);
+            }
+        }
+        self.snapshot.glue = Arc::from(glue);
+        self.dirty = true;
+    }
+
+    /// Recomputes the node at `key` from its claims and keeps ancestors' existence right.
+    fn rebuild(&mut self, key: &OwnedKey) -> Vec<Conflict> {
+        let is_apex = *key == self.origin_key;
+        let Some(state) = self.names.get(key) else {
+            if is_apex {
+                self.publish_apex(Vec::new(), None);
+            }
+            return Vec::new();
+        };
+        if state.has_records && state.claims.is_empty() && !is_apex {
+            // A nameserver host: its node is installed by install_nameservers.
+            if self.is_nameserver_key(key) {
+                return Vec::new();
+            }
+        }
+        let owner = match Name::from_labels(label_iter(key)) {
+            Ok(mut n) => {
+                n.set_fqdn(true);
+                n
+            }
+            Err(_) => return Vec::new(),
+        };
+        let built = build(&owner, &state.claims, self.config.ttl, !is_apex);
+        let conflicts = built.provenance.conflicts.clone();
+        let has_records = !built.rrsets.is_empty();
+        let provenance = (!state.claims.is_empty()).then(|| Box::new(built.provenance));
+        self.dirty = true;
+
+        if is_apex {
+            self.publish_apex(built.rrsets, provenance);
+            return conflicts;
+        }
+        let had_records = state.has_records;
+        let below = state.below;
+        let claims_empty = state.claims.is_empty();
+        if let Some(state) = self.names.get_mut(key) {
+            state.has_records = has_records;
+        }
+        if has_records {
+            self.snapshot.names.insert(
+                key.clone(),
+                Arc::new(NameNode::new(built.rrsets, NodeRole::Ordinary, provenance)),
+            );
+        } else if below > 0 {
+            self.snapshot
+                .names
+                .insert(key.clone(), self.empty_non_terminal.clone());
+        } else {
+            self.snapshot.names.remove(key.as_ref());
+        }
+        if !has_records && below == 0 && claims_empty {
+            self.names.remove(key);
+        }
+        if had_records != has_records {
+            self.adjust_ancestors(key, has_records);
+        }
+        conflicts
+    }
+
+    fn is_nameserver_key(&self, key: &[u8]) -> bool {
+        self.config
+            .nameservers()
+            .any(|ns| owned_key(ns.name.as_name()).is_some_and(|k| *k == *key))
+    }
+
+    /// The apex: object records (no CNAME), then SOA and NS.
+    fn publish_apex(&mut self, mut rrsets: Vec<RRset>, provenance: Option<Box<crate::Provenance>>) {
+        let origin = self.snapshot.origin.clone();
+        let ttl = self.config.ttl;
+        rrsets.extend(RRset::new(vec![self.snapshot.soa.clone()]));
+        let ns: Vec<Record> = self
+            .config
+            .nameservers()
+            .map(|ns| {
+                Record::from_rdata(
+                    origin.clone(),
+                    ttl,
+                    RData::NS(NS(ns.name.as_name().clone())),
+                )
+            })
+            .collect();
+        rrsets.extend(RRset::new(ns));
+        self.snapshot.names.insert(
+            self.origin_key.clone(),
+            Arc::new(NameNode::new(rrsets, NodeRole::Apex, provenance)),
+        );
+    }
+
+    /// A name started or stopped serving records: every ancestor up to the apex gains or loses
+    /// one descendant, and becomes or stops being an empty non-terminal.
+    fn adjust_ancestors(&mut self, key: &[u8], gained: bool) {
+        let mut current = parent_of(key);
+        while let Some(ancestor) = current {
+            if *ancestor == *self.origin_key || ancestor.len() < self.origin_key.len() {
+                break;
+            }
+            let owned: OwnedKey = ancestor.into();
+            let state = self.names.entry(owned.clone()).or_default();
+            if gained {
+                state.below += 1;
+            } else {
+                state.below = state.below.saturating_sub(1);
+            }
+            let (below, has_records, claims_empty) =
+                (state.below, state.has_records, state.claims.is_empty());
+            if !has_records {
+                if below > 0 {
+                    self.snapshot
+                        .names
+                        .insert(owned, self.empty_non_terminal.clone());
+                } else {
+                    self.snapshot.names.remove(ancestor);
+                    if claims_empty {
+                        self.names.remove(ancestor);
+                    }
+                }
+            }
+            current = parent_of(ancestor);
+        }
+    }
+}
+
+/// The labels of a wire-format key, root excluded.
+fn label_iter(key: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = key;
+    std::iter::from_fn(move || {
+        let (&len, tail) = rest.split_first()?;
+        let len = usize::from(len);
+        if len == 0 || tail.len() < len {
+            return None;
+        }
+        let (label, tail) = tail.split_at(len);
+        rest = tail;
+        Some(label)
+    })
+}
+
+fn soa_record(config: &ZoneConfig, serial: u32, ttl: u32) -> Record {
+    let mname = config.nameserver.name.as_name().clone();
+    let rname = mname
+        .prepend_label("hostmaster")
+        .unwrap_or_else(|_| mname.clone());
+    Record::from_rdata(
+        config.origin.as_name().clone(),
+        ttl,
+        RData::SOA(SOA::new(
+            mname,
+            rname,
+            serial,
+            SOA_REFRESH,
+            SOA_RETRY,
+            SOA_EXPIRE,
+            config.ttl,
+        )),
+    )
+}
