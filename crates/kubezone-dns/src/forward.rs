@@ -26,7 +26,10 @@ pub enum ForwardError {
         timeout: Duration,
     },
     #[error("upstream {upstream} sent an unreadable reply: {reason}")]
-    BadReply { upstream: SocketAddr, reason: String },
+    BadReply {
+        upstream: SocketAddr,
+        reason: String,
+    },
 }
 
 /// Forwards raw queries to upstream servers, trying each in order.

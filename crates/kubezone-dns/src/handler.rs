@@ -75,9 +75,7 @@ impl DnsHandler {
         let limit = match (&request.edns, udp) {
             (_, false) => u16::MAX,
             (None, true) => PLAIN_UDP_PAYLOAD,
-            (Some(edns), true) => edns
-                .max_payload()
-                .clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
+            (Some(edns), true) => edns.max_payload().clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
         };
         // The reply has an OPT exactly when the query had one (RFC 6891 §7).
         let edns = request.edns.as_ref().map(|_| {
@@ -111,7 +109,9 @@ impl DnsHandler {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         let mut answer = match resolve(&catalog, qname, qtype, &self.fallthrough) {
             Resolution::Answer(answer) => answer,
-            Resolution::Refused => return response.send_response(refuse(ResponseCode::Refused)).await,
+            Resolution::Refused => {
+                return response.send_response(refuse(ResponseCode::Refused)).await;
+            }
             Resolution::NotReady => {
                 return response.send_response(refuse(ResponseCode::ServFail)).await;
             }

@@ -95,11 +95,8 @@ pub(crate) fn build(owner: &Name, claims: &[Claim], zone_ttl: u32, allow_cname: 
                     dropped,
                 });
             }
-            let record = Record::from_rdata(
-                owner.clone(),
-                ttl,
-                RData::CNAME(CNAME(served.into_name())),
-            );
+            let record =
+                Record::from_rdata(owner.clone(), ttl, RData::CNAME(CNAME(served.into_name())));
             rrsets.extend(RRset::new(vec![record]));
         }
     }
@@ -208,11 +205,20 @@ mod tests {
         let claims = vec![
             claim(Kind::Ingress, 3, "a", vec![ip("10.0.0.1")]),
             claim(Kind::Ingress, 3, "b", vec![ip("10.0.0.2"), ip("10.0.0.1")]),
-            claim(Kind::Service, 4, "svc", vec![ip("10.9.9.9"), ip("2001:db8::1")]),
+            claim(
+                Kind::Service,
+                4,
+                "svc",
+                vec![ip("10.9.9.9"), ip("2001:db8::1")],
+            ),
         ];
         let built = build(&owner(), &claims, 60, true);
         assert_eq!(types(&built), [RecordType::A]);
-        assert_eq!(built.rrsets[0].records().len(), 2, "union without duplicates");
+        assert_eq!(
+            built.rrsets[0].records().len(),
+            2,
+            "union without duplicates"
+        );
         assert_eq!(built.provenance.winner, Some(Kind::Ingress));
         assert_eq!(built.provenance.sources.len(), 2);
         assert!(matches!(

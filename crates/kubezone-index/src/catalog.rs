@@ -131,8 +131,11 @@ impl IndexWriter {
 
     /// Makes everything applied so far visible to readers, in one step.
     pub fn publish(&mut self, now_unix: u32) {
-        let mut zones: Vec<ZoneSnapshot> =
-            self.zones.iter_mut().map(|z| z.snapshot(now_unix)).collect();
+        let mut zones: Vec<ZoneSnapshot> = self
+            .zones
+            .iter_mut()
+            .map(|z| z.snapshot(now_unix))
+            .collect();
         zones.sort_by_key(|z| std::cmp::Reverse(z.origin_labels()));
         self.current.store(Arc::new(Catalog {
             zones,

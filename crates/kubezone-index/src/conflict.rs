@@ -23,7 +23,10 @@ impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Conflict::Shadowed { winner, loser } => {
-                write!(f, "{loser} is not served: {winner} comes first in resources")
+                write!(
+                    f,
+                    "{loser} is not served: {winner} comes first in resources"
+                )
             }
             Conflict::CnameBesideData { object } => write!(
                 f,

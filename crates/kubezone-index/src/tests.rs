@@ -6,8 +6,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
 
 use crate::{
-    Catalog, Conflict, IndexReader, IndexWriter, Lookup, NameKey, NameServer, NodeRole,
-    ZoneConfig,
+    Catalog, Conflict, IndexReader, IndexWriter, Lookup, NameKey, NameServer, NodeRole, ZoneConfig,
 };
 
 const T0: u32 = 1_700_000_000;
@@ -102,7 +101,10 @@ fn an_object_makes_its_names_and_their_ancestors_exist() {
         Seen::Records(vec![a("10.0.0.1")])
     );
     assert_eq!(seen(&c, "ns1.example.com."), Seen::EmptyNonTerminal);
-    assert_eq!(seen(&c, "SVC1.NS1.Example.COM."), seen(&c, "svc1.ns1.example.com."));
+    assert_eq!(
+        seen(&c, "SVC1.NS1.Example.COM."),
+        seen(&c, "svc1.ns1.example.com.")
+    );
     assert_eq!(seen(&c, "other.example.com."), Seen::NxDomain);
     assert_eq!(seen(&c, "x.svc1.ns1.example.com."), Seen::NxDomain);
     assert_eq!(seen(&c, "example.org."), Seen::NoZone);
@@ -124,7 +126,11 @@ fn deleting_the_last_name_below_an_empty_non_terminal_removes_it() {
     w.apply(&obj(Kind::Service, "svc2"), []);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::NxDomain);
-    assert_eq!(r.load().zone(0).map(|z| z.len()), Some(3), "apex, kube-system ENT, dns1 host");
+    assert_eq!(
+        r.load().zone(0).map(|z| z.len()),
+        Some(3),
+        "apex, kube-system ENT, dns1 host"
+    );
 }
 
 #[test]
@@ -188,7 +194,11 @@ fn wildcards_cover_names_below_the_closest_encloser_only() {
     assert_eq!(seen(&c, "a.w.example.com."), wild);
     assert_eq!(seen(&c, "a.b.w.example.com."), wild, "any depth");
     assert_eq!(seen(&c, "x.s.w.example.com."), Seen::NxDomain, "s exists");
-    assert_eq!(seen(&c, "e.w.example.com."), Seen::EmptyNonTerminal, "ENT never covered");
+    assert_eq!(
+        seen(&c, "e.w.example.com."),
+        Seen::EmptyNonTerminal,
+        "ENT never covered"
+    );
     assert_eq!(seen(&c, "y.e.w.example.com."), Seen::NxDomain);
     assert_eq!(
         seen(&c, "*.w.example.com."),
@@ -212,7 +222,12 @@ fn the_apex_has_soa_and_ns_and_the_nameserver_host_its_glue() {
     let Seen::Records(apex) = seen(&c, "example.com.") else {
         panic!("apex must exist");
     };
-    assert!(apex.iter().any(|r| r.starts_with("SOA dns1.kube-system.example.com. hostmaster.dns1.kube-system.example.com.")), "{apex:?}");
+    assert!(
+        apex.iter().any(|r| r.starts_with(
+            "SOA dns1.kube-system.example.com. hostmaster.dns1.kube-system.example.com."
+        )),
+        "{apex:?}"
+    );
     assert!(apex.contains(&"NS dns1.kube-system.example.com.".to_string()));
     assert!(apex.contains(&"NS dns2.kube-system.example.com.".to_string()));
     assert_eq!(
@@ -220,7 +235,10 @@ fn the_apex_has_soa_and_ns_and_the_nameserver_host_its_glue() {
         Seen::Records(vec![a("192.0.2.53")])
     );
     assert_eq!(seen(&c, "kube-system.example.com."), Seen::EmptyNonTerminal);
-    assert_eq!(seen(&c, "x.dns1.kube-system.example.com."), Seen::BelowNameServer);
+    assert_eq!(
+        seen(&c, "x.dns1.kube-system.example.com."),
+        Seen::BelowNameServer
+    );
     let zone = c.zone(0).expect("zone");
     assert_eq!(zone.glue().len(), 2);
     let soa = zone.soa();
@@ -260,7 +278,10 @@ fn objects_cannot_claim_the_nameserver_host() {
 #[test]
 fn apex_records_from_objects_sit_beside_soa_and_ns_but_a_cname_does_not() {
     let (mut w, r) = index(&["example.com"]);
-    w.apply(&obj(Kind::Ingress, "root"), [ep("example.com", &["10.0.0.1"])]);
+    w.apply(
+        &obj(Kind::Ingress, "root"),
+        [ep("example.com", &["10.0.0.1"])],
+    );
     let conflicts = w.apply(
         &obj(Kind::Ingress, "rootcname"),
         [ep("example.com", &["lb.example.net"])],
@@ -290,10 +311,19 @@ fn the_longest_zone_wins() {
     );
     w.publish(T0);
     let c = r.load();
-    assert_eq!(c.zone_for(&key("x.apps.example.com.")).map(|z| z.id()), Some(1));
-    assert_eq!(c.zone_for(&key("apps.example.com.")).map(|z| z.id()), Some(1));
+    assert_eq!(
+        c.zone_for(&key("x.apps.example.com.")).map(|z| z.id()),
+        Some(1)
+    );
+    assert_eq!(
+        c.zone_for(&key("apps.example.com.")).map(|z| z.id()),
+        Some(1)
+    );
     assert_eq!(c.zone_for(&key("x.example.com.")).map(|z| z.id()), Some(0));
-    assert_eq!(c.zone_for(&key("xapps.example.com.")).map(|z| z.id()), Some(0));
+    assert_eq!(
+        c.zone_for(&key("xapps.example.com.")).map(|z| z.id()),
+        Some(0)
+    );
     assert_eq!(
         seen(&c, "x.apps.example.com."),
         Seen::Records(vec![a("10.0.0.1")])
@@ -307,15 +337,28 @@ fn the_serial_moves_only_when_content_changes_and_never_back() {
     let s0 = serial(&r, 0).expect("zone");
     w.publish(T0 + 10);
     assert_eq!(serial(&r, 0), Some(s0), "no change, no new serial");
-    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.1"])]);
+    w.apply(
+        &obj(Kind::Ingress, "a"),
+        [ep("a.example.com", &["10.0.0.1"])],
+    );
     w.publish(T0);
     let s1 = serial(&r, 0).expect("zone");
     assert!(s1 > s0);
     assert_eq!(serial(&r, 1), Some(s0), "other zones keep their serial");
-    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.2"])]);
+    w.apply(
+        &obj(Kind::Ingress, "a"),
+        [ep("a.example.com", &["10.0.0.2"])],
+    );
     w.publish(T0 - 1000);
-    assert_eq!(serial(&r, 0), Some(s1 + 1), "a clock that goes back does not");
-    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.3"])]);
+    assert_eq!(
+        serial(&r, 0),
+        Some(s1 + 1),
+        "a clock that goes back does not"
+    );
+    w.apply(
+        &obj(Kind::Ingress, "a"),
+        [ep("a.example.com", &["10.0.0.3"])],
+    );
     w.publish(T0 + 5000);
     assert_eq!(serial(&r, 0), Some(T0 + 5000));
 }
@@ -323,10 +366,16 @@ fn the_serial_moves_only_when_content_changes_and_never_back() {
 #[test]
 fn readers_keep_their_snapshot_while_the_writer_moves_on() {
     let (mut w, r) = index(&["example.com"]);
-    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.1"])]);
+    w.apply(
+        &obj(Kind::Ingress, "a"),
+        [ep("a.example.com", &["10.0.0.1"])],
+    );
     w.publish(T0);
     let before = r.load_full();
-    w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", &["10.0.0.2"])]);
+    w.apply(
+        &obj(Kind::Ingress, "a"),
+        [ep("a.example.com", &["10.0.0.2"])],
+    );
     assert_eq!(
         seen(&r.load(), "a.example.com."),
         Seen::Records(vec![a("10.0.0.1")]),
@@ -348,7 +397,10 @@ fn kinds_a_zone_does_not_serve_are_ignored() {
     let mut cfg = zone("example.com");
     cfg.precedence = vec![Kind::Ingress];
     let (mut w, r) = IndexWriter::new(vec![cfg], T0);
-    w.apply(&obj(Kind::Service, "s"), [ep("s.example.com", &["10.0.0.1"])]);
+    w.apply(
+        &obj(Kind::Service, "s"),
+        [ep("s.example.com", &["10.0.0.1"])],
+    );
     w.publish(T0);
     assert_eq!(seen(&r.load(), "s.example.com."), Seen::NxDomain);
 }
@@ -379,8 +431,14 @@ fn readiness_is_published_with_the_snapshot() {
 #[test]
 fn provenance_names_the_objects_behind_a_name() {
     let (mut w, r) = index(&["example.com"]);
-    w.apply(&obj(Kind::Ingress, "a"), [ep("www.example.com", &["10.0.0.1"])]);
-    w.apply(&obj(Kind::Ingress, "b"), [ep("www.example.com", &["10.0.0.2"])]);
+    w.apply(
+        &obj(Kind::Ingress, "a"),
+        [ep("www.example.com", &["10.0.0.1"])],
+    );
+    w.apply(
+        &obj(Kind::Ingress, "b"),
+        [ep("www.example.com", &["10.0.0.2"])],
+    );
     w.publish(T0);
     let c = r.load();
     let node = c

@@ -155,7 +155,9 @@ impl ZoneWriter {
     pub(crate) fn new(id: usize, config: ZoneConfig, now_unix: u32) -> ZoneWriter {
         let origin = config.origin.as_name().clone();
         let origin_key = owned_key(&origin).unwrap_or_else(|| Box::new([0]));
-        let soa = soa_record(&config, now_unix, config.ttl);
+        // The first publish moves the serial to `now_unix`.
+        let serial = now_unix.saturating_sub(1);
+        let soa = soa_record(&config, serial, config.ttl);
         let mut zone = ZoneWriter {
             origin_key,
             names: HashMap::new(),
@@ -168,7 +170,7 @@ impl ZoneWriter {
                 negative_soa: soa.clone(),
                 soa,
                 glue: Arc::from(Vec::new()),
-                serial: now_unix,
+                serial,
             },
             empty_non_terminal: NameNode::empty_non_terminal(),
             dirty: true,
