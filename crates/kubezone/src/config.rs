@@ -1,0 +1,450 @@
+//! The configuration file: YAML, strict (an unknown key is an error that names it), with
+//! relative paths resolved against the file's folder.
+
+use std::{
+    collections::HashSet,
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
+
+use kubezone_dns::Fallthrough;
+use kubezone_index::{NameServer, ZoneConfig};
+use kubezone_model::{DnsName, Kind};
+use kubezone_translate::{LabelSelector, NodeAddressType, ZoneFilter};
+use serde::Deserialize;
+
+/// Why a configuration cannot be used. Every message names the file, the key and the value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    #[error("config {path}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawConfig {
+    #[serde(default = "default_listen")]
+    listen: Vec<String>,
+    zones: Vec<RawZone>,
+    #[serde(default)]
+    upstream: Vec<String>,
+    #[serde(default)]
+    manifests: Vec<PathBuf>,
+    #[serde(default)]
+    tcp: RawTcp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawZone {
+    zone: String,
+    #[serde(default = "default_ttl")]
+    ttl: u32,
+    #[serde(default = "default_apex")]
+    apex: String,
+    secondary: Option<String>,
+    #[serde(default)]
+    glue: Vec<IpAddr>,
+    #[serde(default)]
+    secondary_glue: Vec<IpAddr>,
+    resources: Option<Vec<String>>,
+    #[serde(default)]
+    ingress_classes: Vec<String>,
+    #[serde(default)]
+    gateway_classes: Vec<String>,
+    #[serde(default)]
+    service_label_selectors: Vec<String>,
+    #[serde(default)]
+    node_address_type: NodeAddressType,
+    #[serde(default)]
+    fallthrough: RawFallthrough,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum RawFallthrough {
+    #[default]
+    Unset,
+    Flag(bool),
+    Zones(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawTcp {
+    #[serde(default = "default_tcp_idle")]
+    idle_timeout_seconds: u64,
+}
+
+impl Default for RawTcp {
+    fn default() -> Self {
+        RawTcp {
+            idle_timeout_seconds: default_tcp_idle(),
+        }
+    }
+}
+
+fn default_listen() -> Vec<String> {
+    vec!["127.0.0.1:1053".into()]
+}
+fn default_ttl() -> u32 {
+    60
+}
+fn default_apex() -> String {
+    "dns1.kube-system".into()
+}
+fn default_tcp_idle() -> u64 {
+    10
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: Vec<SocketAddr>,
+    pub zones: Vec<Zone>,
+    pub upstream: Vec<SocketAddr>,
+    pub manifests: Vec<PathBuf>,
+    pub tcp_idle_timeout: Duration,
+}
+
+/// One zone, split into what each part of kubezone needs.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub index: ZoneConfig,
+    pub filter: ZoneFilter,
+    pub fallthrough: Fallthrough,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses `text` as if read from `path` (relative paths resolve against its folder).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = serde_yaml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let invalid = |key: String, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+
+        let listen = raw
+            .listen
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                l.parse::<SocketAddr>().map_err(|e| {
+                    invalid(format!("listen[{i}]"), format!("{l:?} is not ip:port: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if listen.is_empty() {
+            return Err(invalid(
+                "listen".into(),
+                "at least one address is needed".into(),
+            ));
+        }
+        let upstream = raw
+            .upstream
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                parse_upstream(u).ok_or_else(|| {
+                    invalid(
+                        format!("upstream[{i}]"),
+                        format!("{u:?} is not ip or ip:port"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if raw.zones.is_empty() {
+            return Err(invalid(
+                "zones".into(),
+                "at least one zone is needed".into(),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let mut zones = Vec::new();
+        for (i, z) in raw.zones.into_iter().enumerate() {
+            let zone =
+                build_zone(z).map_err(|(key, msg)| invalid(format!("zones[{i}].{key}"), msg))?;
+            if !seen.insert(zone.index.origin.clone()) {
+                return Err(invalid(
+                    format!("zones[{i}].zone"),
+                    format!("zone {} is listed twice", zone.index.origin),
+                ));
+            }
+            zones.push(zone);
+        }
+        if upstream.is_empty() && zones.iter().any(|z| z.fallthrough != Fallthrough::Off) {
+            return Err(invalid(
+                "upstream".into(),
+                "a zone has fallthrough but no upstream is configured".into(),
+            ));
+        }
+        let manifests = raw.manifests.iter().map(|p| base.join(p)).collect();
+        Ok(Config {
+            listen,
+            zones,
+            upstream,
+            manifests,
+            tcp_idle_timeout: Duration::from_secs(raw.tcp.idle_timeout_seconds.max(1)),
+        })
+    }
+}
+
+/// `ip` (port 53) or `ip:port`, IPv6 as `[addr]:port` or bare.
+fn parse_upstream(text: &str) -> Option<SocketAddr> {
+    text.parse::<SocketAddr>().ok().or_else(|| {
+        text.parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, 53))
+    })
+}
+
+fn build_zone(z: RawZone) -> Result<Zone, (String, String)> {
+    let origin = DnsName::parse(&z.zone).map_err(|e| ("zone".to_string(), e.to_string()))?;
+    if origin.is_wildcard() {
+        return Err(("zone".into(), format!("{:?} is a wildcard", z.zone)));
+    }
+    let host = |key: &str, relative: &str| -> Result<DnsName, (String, String)> {
+        if relative.ends_with('.') {
+            return Err((
+                key.into(),
+                format!("{relative:?} must be relative to the zone"),
+            ));
+        }
+        DnsName::parse(&format!("{relative}.{origin}"))
+            .map_err(|e| (key.to_string(), e.to_string()))
+    };
+    let nameserver = NameServer {
+        name: host("apex", &z.apex)?,
+        addrs: z.glue,
+    };
+    let secondary = match z.secondary {
+        Some(s) => Some(NameServer {
+            name: host("secondary", &s)?,
+            addrs: z.secondary_glue,
+        }),
+        None if !z.secondary_glue.is_empty() => {
+            return Err(("secondaryGlue".into(), "is set but secondary is not".into()));
+        }
+        None => None,
+    };
+    let resources = match z.resources {
+        None => Kind::DEFAULT_RESOURCES.to_vec(),
+        Some(list) => {
+            let mut kinds = Vec::new();
+            for (i, name) in list.iter().enumerate() {
+                let kind =
+                    Kind::from_str(name).map_err(|e| (format!("resources[{i}]"), e.to_string()))?;
+                if kind == Kind::Gateway {
+                    return Err((
+                        format!("resources[{i}]"),
+                        "Gateway owns no names; list the routes (HTTPRoute, TLSRoute, GRPCRoute)"
+                            .into(),
+                    ));
+                }
+                if kinds.contains(&kind) {
+                    return Err((format!("resources[{i}]"), format!("{kind} is listed twice")));
+                }
+                kinds.push(kind);
+            }
+            kinds
+        }
+    };
+    let service_selectors = z
+        .service_label_selectors
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.parse::<LabelSelector>()
+                .map_err(|e| (format!("serviceLabelSelectors[{i}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let fallthrough = match z.fallthrough {
+        RawFallthrough::Unset | RawFallthrough::Flag(false) => Fallthrough::Off,
+        RawFallthrough::Flag(true) => Fallthrough::All,
+        RawFallthrough::Zones(list) if list.is_empty() => Fallthrough::Off,
+        RawFallthrough::Zones(list) => {
+            let mut names = Vec::new();
+            for (i, s) in list.iter().enumerate() {
+                let key = format!("fallthrough[{i}]");
+                let name =
+                    DnsName::parse_in_zone(s, &origin).map_err(|e| (key.clone(), e.to_string()))?;
+                names.push(name.into_name());
+            }
+            Fallthrough::Zones(names)
+        }
+    };
+    let mut filter = ZoneFilter::new(origin.clone());
+    filter.resources = resources.clone();
+    filter.ingress_classes = z.ingress_classes;
+    filter.gateway_classes = z.gateway_classes;
+    filter.service_selectors = service_selectors;
+    filter.node_address = z.node_address_type;
+    Ok(Zone {
+        index: ZoneConfig {
+            origin,
+            ttl: z.ttl,
+            nameserver,
+            secondary,
+            precedence: resources,
+        },
+        filter,
+        fallthrough,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/kubezone/kubezone.yaml"), text)
+    }
+
+    #[test]
+    fn the_issue_example_parses_with_its_meanings() {
+        let config = parse(
+            r#"
+listen: ["127.0.0.1:1053"]
+zones:
+  - zone: example.com
+    ttl: 60
+    apex: dns1.kube-system
+    secondary: dns2.kube-system
+    resources: [HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint]
+    ingressClasses: []
+    gatewayClasses: []
+    serviceLabelSelectors: ["app=web", "tier in (a,b)"]
+    fallthrough: false
+upstream: []
+manifests: [examples]
+"#,
+        )
+        .expect("valid");
+        assert_eq!(config.listen, ["127.0.0.1:1053".parse().expect("addr")]);
+        let zone = &config.zones[0];
+        assert_eq!(zone.index.origin.to_string(), "example.com.");
+        assert_eq!(
+            zone.index.nameserver.name.to_string(),
+            "dns1.kube-system.example.com."
+        );
+        assert_eq!(
+            zone.index.secondary.as_ref().map(|s| s.name.to_string()),
+            Some("dns2.kube-system.example.com.".to_string())
+        );
+        assert_eq!(zone.index.precedence, Kind::DEFAULT_RESOURCES);
+        assert_eq!(zone.filter.service_selectors.len(), 2);
+        assert_eq!(zone.fallthrough, Fallthrough::Off);
+        assert_eq!(config.manifests, [PathBuf::from("/etc/kubezone/examples")]);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let err = parse("zones: [{zone: example.com, tll: 60}]").expect_err("typo");
+        assert!(err.to_string().contains("tll"), "{err}");
+        let err = parse("zones: [{zone: example.com}]\nlisten_on: []").expect_err("typo");
+        assert!(err.to_string().contains("listen_on"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named_with_their_key() {
+        for (text, key, value) in [
+            ("zones: [{zone: 'bad zone'}]", "zones[0].zone", "bad zone"),
+            (
+                "zones: [{zone: example.com, resources: [Pod]}]",
+                "zones[0].resources[0]",
+                "Pod",
+            ),
+            (
+                "zones: [{zone: example.com}]\nlisten: [localhost]",
+                "listen[0]",
+                "localhost",
+            ),
+            (
+                "zones: [{zone: example.com}]\nupstream: [nowhere]",
+                "upstream[0]",
+                "nowhere",
+            ),
+            (
+                "zones: [{zone: example.com, serviceLabelSelectors: ['app in (']}]",
+                "zones[0].serviceLabelSelectors[0]",
+                "app in (",
+            ),
+        ] {
+            let err = parse(text).expect_err(text).to_string();
+            assert!(err.contains(key), "{err} should name {key}");
+            assert!(err.contains(value), "{err} should name {value}");
+        }
+    }
+
+    #[test]
+    fn fallthrough_needs_an_upstream_and_takes_sub_zones() {
+        let err =
+            parse("zones: [{zone: example.com, fallthrough: true}]").expect_err("no upstream");
+        assert!(err.to_string().contains("upstream"), "{err}");
+        let config = parse(
+            "zones: [{zone: example.com, fallthrough: [legacy, old.example.com]}]\nupstream: ['127.0.0.1:5300', '::1']",
+        )
+        .expect("valid");
+        let Fallthrough::Zones(names) = &config.zones[0].fallthrough else {
+            panic!("expected sub-zones");
+        };
+        let names: Vec<_> = names.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["legacy.example.com.", "old.example.com."]);
+        assert_eq!(config.upstream[1], "[::1]:53".parse().expect("addr"));
+    }
+
+    #[test]
+    fn defaults_serve_out_of_the_box() {
+        let config = parse("zones: [{zone: example.com}]").expect("valid");
+        assert_eq!(config.listen, ["127.0.0.1:1053".parse().expect("addr")]);
+        assert_eq!(config.zones[0].index.ttl, 60);
+        assert_eq!(
+            config.zones[0].index.nameserver.name.to_string(),
+            "dns1.kube-system.example.com."
+        );
+    }
+
+    #[test]
+    fn resources_accept_any_case_but_not_twice() {
+        let config = parse("zones: [{zone: example.com, resources: [ingress, service, Node]}]")
+            .expect("valid");
+        assert_eq!(
+            config.zones[0].index.precedence,
+            [Kind::Ingress, Kind::Service, Kind::Node]
+        );
+        assert!(parse("zones: [{zone: example.com, resources: [Ingress, ingress]}]").is_err());
+        assert!(parse("zones: [{zone: example.com}, {zone: EXAMPLE.com.}]").is_err());
+    }
+}

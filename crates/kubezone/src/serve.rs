@@ -1,0 +1,98 @@
+//! `kubezone --config FILE`: wires sources → writer → index → DNS server.
+
+use std::time::Duration;
+
+use kubezone_dns::{DnsHandler, DnsServer, FallthroughPolicy, Forwarder, TcpSettings};
+use kubezone_index::{IndexReader, IndexWriter};
+use kubezone_sources::{ManifestsSource, SourceId};
+use kubezone_translate::Translator;
+use tokio::sync::mpsc;
+use tracing::{error, info};
+
+use crate::{config::Config, writer::Writer};
+
+/// How long an upstream has to answer a fallthrough query.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
+/// Source events that may wait for the writer before a source slows down.
+const EVENT_BACKLOG: usize = 1024;
+
+/// Starts the index writer and every configured source. Returns the read side of the index.
+pub fn start_index(config: &Config) -> IndexReader {
+    let (index, reader) = IndexWriter::new(
+        config.zones.iter().map(|z| z.index.clone()).collect(),
+        unix_now(),
+    );
+    let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
+    let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
+    let mut sources = Vec::new();
+    if !config.manifests.is_empty() {
+        sources.push(SourceId::MANIFESTS);
+        let source = ManifestsSource::new(config.manifests.clone());
+        let events = events.clone();
+        tokio::spawn(async move {
+            if let Err(e) = source.run(events).await {
+                error!("manifests source stopped: {e}");
+            }
+        });
+    }
+    drop(events);
+    let writer = Writer::new(translator, index, &sources);
+    tokio::spawn(writer.run(receiver));
+    reader
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let reader = start_index(&config);
+    let fallthrough = FallthroughPolicy::new(
+        &config
+            .zones
+            .iter()
+            .map(|z| z.fallthrough.clone())
+            .collect::<Vec<_>>(),
+    );
+    let forwarder = (!config.upstream.is_empty())
+        .then(|| Forwarder::new(config.upstream.clone(), UPSTREAM_TIMEOUT));
+    let handler = DnsHandler::new(reader, fallthrough, forwarder);
+    let tcp = TcpSettings {
+        idle_timeout: config.tcp_idle_timeout,
+        ..TcpSettings::default()
+    };
+    let server = DnsServer::bind(&config.listen, handler, tcp).await?;
+    info!(addrs = ?server.local_addrs(), zones = config.zones.len(), "kubezone is serving");
+    server.run_until(shutdown_signal()).await?;
+    info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => info!("interrupted"),
+        () = term => info!("SIGTERM received"),
+    }
+}
+
+fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
