@@ -1,1 +1,30 @@
-//! stub
+//! Kubernetes objects → DNS endpoints, exactly as `spec/resources.md` says.
+//!
+//! Pure: no I/O, no clock. The manifests folder and the live watch both hand their objects to
+//! one [`Translator`], which keeps just enough state (Gateways and the routes attached to them)
+//! to translate a route whose addresses live on its parent Gateway.
+
+mod dns_endpoint;
+mod error;
+mod filter;
+mod gateway;
+mod kinds;
+mod label_selector;
+mod meta;
+mod names;
+mod object;
+mod output;
+mod route;
+mod targets;
+mod translator;
+
+#[cfg(test)]
+mod tests;
+
+pub use dns_endpoint::{DnsEndpoint, DnsEndpointSpec, DnsEndpointTarget};
+pub use error::{Problem, TranslateError};
+pub use filter::{NodeAddressType, UnknownNodeAddressType, ZoneFilter};
+pub use label_selector::{LabelSelector, LabelSelectorError};
+pub use object::{KubeObject, ObjectError};
+pub use output::{ObjectRecords, Translated, ZonedEndpoint};
+pub use translator::Translator;

@@ -1,0 +1,68 @@
+//! Ingress: every `spec.rules[].host`, pointing at `status.loadBalancer.ingress[]`.
+
+use k8s_openapi::api::networking::v1::Ingress;
+use kubezone_model::{DnsName, ObjectRef};
+
+use crate::{
+    ObjectRecords, Problem, TranslateError, ZoneFilter, meta::ttl_annotation, output::Builder,
+    targets,
+};
+
+/// The class annotation that predates `spec.ingressClassName`.
+const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+
+pub(crate) fn translate(
+    zones: &[ZoneFilter],
+    ingress: &Ingress,
+    object: ObjectRef,
+) -> (ObjectRecords, Vec<Problem>) {
+    let mut b = Builder::new(zones, object);
+    let spec = ingress.spec.as_ref();
+    let class_name = spec.and_then(|s| s.ingress_class_name.as_deref());
+    let class_annotation = ingress
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(CLASS_ANNOTATION))
+        .map(String::as_str);
+
+    let mut served = Vec::new();
+    let rules = spec.and_then(|s| s.rules.as_deref()).unwrap_or_default();
+    for (i, rule) in rules.iter().enumerate() {
+        // A rule without a host is a catch-all: it has no name to publish.
+        let Some(host) = targets::non_empty(rule.host.as_deref()) else {
+            continue;
+        };
+        let parsed = DnsName::parse(host).map_err(|source| {
+            TranslateError::invalid_name(format!("spec.rules[{i}].host"), host, source)
+        });
+        let Some(name) = b.check(parsed) else {
+            continue;
+        };
+        if let Some(zone) = b.zone_for(&name, |z| {
+            z.accepts_ingress_class(class_name, class_annotation)
+        }) {
+            served.push((zone, name));
+        }
+    }
+    // Nothing of ours: stay quiet about the rest, it belongs to some other DNS.
+    if served.is_empty() {
+        return b.finish();
+    }
+
+    let ttl = b.check(ttl_annotation(&ingress.metadata)).flatten();
+    let lb = ingress
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|l| l.ingress.as_deref())
+        .unwrap_or_default();
+    let targets = targets::load_balancer(
+        &mut b,
+        lb.iter().map(|e| (e.ip.as_deref(), e.hostname.as_deref())),
+    );
+    for (zone, name) in served {
+        b.add(zone, name, &targets, ttl);
+    }
+    b.finish()
+}

@@ -1,0 +1,153 @@
+//! What a translation hands to the index, and the per-object builder that produces it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
+
+use crate::{Problem, TranslateError, ZoneFilter, filter::longest_zone};
+
+/// The result of one [`Translator::apply`](crate::Translator::apply) or
+/// [`Translator::delete`](crate::Translator::delete).
+#[derive(Debug, Default)]
+pub struct Translated {
+    /// The complete new record set of every object whose records may have changed.
+    pub updates: Vec<ObjectRecords>,
+    pub problems: Vec<Problem>,
+}
+
+impl Translated {
+    pub(crate) fn push(&mut self, (records, problems): (ObjectRecords, Vec<Problem>)) {
+        self.updates.push(records);
+        self.problems.extend(problems);
+    }
+}
+
+impl From<(ObjectRecords, Vec<Problem>)> for Translated {
+    fn from(one: (ObjectRecords, Vec<Problem>)) -> Self {
+        let mut translated = Translated::default();
+        translated.push(one);
+        translated
+    }
+}
+
+/// Every record one object contributes, replacing whatever it contributed before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecords {
+    pub object: ObjectRef,
+    /// Sorted by zone, then name; targets sorted and unique. Empty: the object contributes nothing.
+    pub endpoints: Vec<ZonedEndpoint>,
+}
+
+impl ObjectRecords {
+    pub fn empty(object: ObjectRef) -> Self {
+        ObjectRecords {
+            object,
+            endpoints: Vec::new(),
+        }
+    }
+}
+
+/// An endpoint and the zone (an index into [`Translator::zones`](crate::Translator::zones))
+/// that serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZonedEndpoint {
+    pub zone: usize,
+    pub endpoint: Endpoint,
+}
+
+#[derive(Default)]
+struct Entry {
+    targets: BTreeSet<Target>,
+    ttl: Option<u32>,
+}
+
+/// Collects one object's endpoints, merging names and de-duplicating targets, and its problems.
+pub(crate) struct Builder<'a> {
+    zones: &'a [ZoneFilter],
+    object: ObjectRef,
+    entries: BTreeMap<(usize, DnsName), Entry>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Builder<'a> {
+    pub(crate) fn new(zones: &'a [ZoneFilter], object: ObjectRef) -> Self {
+        Builder {
+            zones,
+            object,
+            entries: BTreeMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    pub(crate) fn zones(&self) -> &'a [ZoneFilter] {
+        self.zones
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.object.kind()
+    }
+
+    pub(crate) fn problem(&mut self, error: TranslateError) {
+        self.problems.push(Problem {
+            object: self.object.clone(),
+            error,
+        });
+    }
+
+    /// Keeps the value, or records the problem and skips it.
+    pub(crate) fn check<T>(&mut self, result: Result<T, TranslateError>) -> Option<T> {
+        result.map_err(|error| self.problem(error)).ok()
+    }
+
+    /// The zone that serves `name` for this object: the longest zone containing it, provided it
+    /// lists the object's Kind and `accepts` the object. A shorter zone never picks it up.
+    pub(crate) fn zone_for(
+        &self,
+        name: &DnsName,
+        accepts: impl FnOnce(&ZoneFilter) -> bool,
+    ) -> Option<usize> {
+        let index = longest_zone(self.zones, name)?;
+        let zone = self.zones.get(index)?;
+        (zone.serves(self.kind()) && accepts(zone)).then_some(index)
+    }
+
+    /// Adds targets to a name. A name without targets gives no records, so it is left out.
+    /// Two TTLs for one name: the shorter wins, so no cache holds a record longer than asked.
+    pub(crate) fn add<'t>(
+        &mut self,
+        zone: usize,
+        name: DnsName,
+        targets: impl IntoIterator<Item = &'t Target>,
+        ttl: Option<u32>,
+    ) {
+        let mut targets = targets.into_iter().peekable();
+        if targets.peek().is_none() {
+            return;
+        }
+        let entry = self.entries.entry((zone, name)).or_default();
+        entry.targets.extend(targets.cloned());
+        entry.ttl = match (entry.ttl, ttl) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    pub(crate) fn finish(self) -> (ObjectRecords, Vec<Problem>) {
+        let endpoints = self
+            .entries
+            .into_iter()
+            .map(|((zone, name), entry)| ZonedEndpoint {
+                zone,
+                endpoint: Endpoint::new(name, entry.targets.into_iter().collect())
+                    .with_ttl(entry.ttl),
+            })
+            .collect();
+        (
+            ObjectRecords {
+                object: self.object,
+                endpoints,
+            },
+            self.problems,
+        )
+    }
+}

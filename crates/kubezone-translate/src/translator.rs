@@ -1,0 +1,68 @@
+//! The entry point: objects in, per-object record sets out.
+
+use kubezone_model::{Kind, ObjectRef};
+
+use crate::{
+    KubeObject, ObjectRecords, Translated, ZoneFilter,
+    gateway::GatewayJoin,
+    kinds::{dns_endpoint, ingress, node, service},
+    meta::is_ignored,
+};
+
+/// Translates objects for a fixed set of zones. Stateless for every Kind but Gateways and
+/// routes, whose join it remembers in compact form.
+#[derive(Debug)]
+pub struct Translator {
+    zones: Vec<ZoneFilter>,
+    join: GatewayJoin,
+}
+
+impl Translator {
+    pub fn new(zones: Vec<ZoneFilter>) -> Self {
+        Translator {
+            zones,
+            join: GatewayJoin::default(),
+        }
+    }
+
+    /// The zones; [`ZonedEndpoint::zone`](crate::ZonedEndpoint::zone) indexes this.
+    pub fn zones(&self) -> &[ZoneFilter] {
+        &self.zones
+    }
+
+    /// Adds or replaces an object. Returns the complete new record set of the object itself
+    /// and, for a Gateway, of every route attached to it.
+    pub fn apply(&mut self, object: &KubeObject) -> Translated {
+        let object_ref = object.object_ref();
+        // An ignored object is as good as deleted: it may have been served before.
+        if is_ignored(object.metadata()) {
+            return self.delete(&object_ref);
+        }
+        let zones = &self.zones;
+        match object {
+            KubeObject::Ingress(o) => ingress::translate(zones, o, object_ref).into(),
+            KubeObject::Service(o) => service::translate(zones, o, object_ref).into(),
+            KubeObject::DnsEndpoint(o) => dns_endpoint::translate(zones, o, object_ref).into(),
+            KubeObject::Node(o) => node::translate(zones, o, object_ref).into(),
+            KubeObject::Gateway(o) => self.join.apply_gateway(zones, o, object_ref),
+            KubeObject::HttpRoute(_) | KubeObject::GrpcRoute(_) | KubeObject::TlsRoute(_) => {
+                self.join.apply_route(zones, object, object_ref)
+            }
+        }
+    }
+
+    /// Removes an object: its record set becomes empty, and a Gateway's routes are re-emitted
+    /// without its addresses.
+    pub fn delete(&mut self, object: &ObjectRef) -> Translated {
+        match object.kind() {
+            Kind::Gateway => self.join.delete_gateway(&self.zones, object),
+            kind if kind.is_route() => self.join.delete_route(object),
+            _ => (ObjectRecords::empty(object.clone()), Vec::new()).into(),
+        }
+    }
+
+    /// How many Gateways and routes the join remembers, for metrics.
+    pub fn remembered(&self) -> (usize, usize) {
+        self.join.len()
+    }
+}
