@@ -80,7 +80,7 @@ impl DnsHandler {
         // The reply has an OPT exactly when the query had one (RFC 6891 §7).
         let edns = request.edns.as_ref().map(|_| {
             let mut edns = Edns::new();
-            edns.set_max_payload(limit.min(MAX_UDP_PAYLOAD).max(PLAIN_UDP_PAYLOAD));
+            edns.set_max_payload(limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
             edns.set_version(0);
             edns
         });

@@ -1,6 +1,8 @@
 //! Logs through tracing, as text or JSON. No line per query: hickory's per-request logs are
 //! kept at warn unless the filter asks for them.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -17,7 +19,10 @@ pub fn init(level: &str, format: Format) -> Result<(), String> {
     };
     let filter =
         EnvFilter::try_new(&directives).map_err(|e| format!("invalid log level {level:?}: {e}"))?;
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
     match format {
         Format::Text => builder.try_init(),
         Format::Json => builder.json().try_init(),

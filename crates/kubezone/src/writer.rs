@@ -94,3 +94,92 @@ fn now_unix() -> u32 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use kubezone_index::{IndexWriter, NameServer, ZoneConfig};
+    use kubezone_model::{DnsName, Kind};
+    use kubezone_sources::{Change, SourceEvent, SourceId};
+    use kubezone_translate::{KubeObject, Translator, ZoneFilter};
+
+    use super::Writer;
+
+    fn setup(sources: &[SourceId]) -> (Writer, kubezone_index::IndexReader) {
+        let origin = DnsName::parse("example.com").expect("zone");
+        let zone = ZoneConfig {
+            origin: origin.clone(),
+            ttl: 60,
+            nameserver: NameServer {
+                name: DnsName::parse("dns1.kube-system.example.com").expect("ns"),
+                addrs: Vec::new(),
+            },
+            secondary: None,
+            precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+        };
+        let (index, reader) = IndexWriter::new(vec![zone], 1);
+        let writer = Writer::new(
+            Translator::new(vec![ZoneFilter::new(origin)]),
+            index,
+            sources,
+        );
+        (writer, reader)
+    }
+
+    fn service() -> KubeObject {
+        let value: serde_json::Value = serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}}
+        });
+        KubeObject::from_value(value)
+            .expect("valid")
+            .expect("a Kind we read")
+    }
+
+    #[test]
+    fn not_ready_until_every_source_has_synced() {
+        let other = SourceId::new("other");
+        let (mut writer, reader) = setup(&[SourceId::MANIFESTS, other]);
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::MANIFESTS,
+            changes: vec![Change::Apply(service())],
+        });
+        writer.handle(SourceEvent::Synced {
+            source: SourceId::MANIFESTS,
+        });
+        writer.publish();
+        assert!(!reader.load().is_ready(), "one source is still listing");
+        writer.handle(SourceEvent::Synced { source: other });
+        writer.publish();
+        assert!(reader.load().is_ready());
+        let zone_len = reader.load().zone(0).map(|z| z.len());
+        assert_eq!(
+            zone_len,
+            Some(5),
+            "apex, ns host, its ENT, the service, its ENT"
+        );
+    }
+
+    #[test]
+    fn without_sources_the_index_is_ready_at_once() {
+        let (_writer, reader) = setup(&[]);
+        assert!(reader.load().is_ready());
+    }
+
+    #[test]
+    fn a_delete_removes_the_objects_records() {
+        let (mut writer, reader) = setup(&[]);
+        let svc = service();
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::MANIFESTS,
+            changes: vec![Change::Apply(svc.clone())],
+        });
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::MANIFESTS,
+            changes: vec![Change::Delete(svc.object_ref())],
+        });
+        writer.publish();
+        assert_eq!(reader.load().zone(0).map(|z| z.len()), Some(3));
+    }
+}

@@ -1,0 +1,59 @@
+//! `kubezone check` and start-up errors, as a user meets them.
+
+use std::process::Command;
+
+fn kubezone(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubezone"))
+        .args(args)
+        .output()
+        .expect("run kubezone");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn check_accepts_the_shipped_config() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/kubezone.yaml");
+    let (ok, text) = kubezone(&["check", "--config", config]);
+    assert!(ok, "{text}");
+    assert!(text.contains("ok"), "{text}");
+}
+
+#[test]
+fn check_names_an_unknown_key_and_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "zones:\n  - zone: example.com\n    tll: 60\n").expect("write");
+    let (ok, text) = kubezone(&["check", "--config", path.to_str().expect("utf-8")]);
+    assert!(!ok);
+    assert!(text.contains("tll"), "{text}");
+    assert!(text.contains("bad.yaml"), "{text}");
+}
+
+#[test]
+fn check_names_a_broken_manifest_and_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("m")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("m/broken.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n  labels: [oops\n",
+    )
+    .expect("write");
+    let path = dir.path().join("kubezone.yaml");
+    std::fs::write(&path, "zones: [{zone: example.com}]\nmanifests: [m]\n").expect("write");
+    let (ok, text) = kubezone(&["check", "--config", path.to_str().expect("utf-8")]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("broken.yaml"), "{text}");
+    assert!(text.contains("line"), "{text}");
+}
+
+#[test]
+fn serving_fails_clearly_on_a_missing_config() {
+    let (ok, text) = kubezone(&["--config", "/nonexistent/kubezone.yaml"]);
+    assert!(!ok);
+    assert!(text.contains("/nonexistent/kubezone.yaml"), "{text}");
+}

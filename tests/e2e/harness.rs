@@ -1,0 +1,267 @@
+//! Starts the real `kubezone` binary on a loopback port and talks DNS to it.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::{SocketAddr, TcpStream, UdpSocket},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use hickory_proto::{
+    op::{Edns, Message, MessageType, OpCode, Query, ResponseCode},
+    rr::{Name, RecordType},
+};
+
+/// Generous bound for things that normally take milliseconds; a failure bound, not a benchmark.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    log: Arc<Mutex<String>>,
+}
+
+/// A zone section and manifests, written to a fresh folder.
+pub struct Setup<'a> {
+    pub zones: &'a str,
+    pub extra: &'a str,
+    pub manifests: &'a [(&'a str, &'a str)],
+}
+
+impl Server {
+    /// Starts kubezone with `zones` (the YAML list under `zones:`) serving `manifests`
+    /// (file name → content) from a temporary folder, and waits until it answers.
+    pub fn start(zones: &str, manifests: &[(&str, &str)]) -> Server {
+        Server::start_with(Setup {
+            zones,
+            extra: "",
+            manifests,
+        })
+    }
+
+    pub fn start_with(setup: Setup<'_>) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("manifests")).expect("mkdir");
+        for (name, content) in setup.manifests {
+            std::fs::write(dir.path().join("manifests").join(name), content).expect("write");
+        }
+        let config = format!(
+            "listen: [\"127.0.0.1:0\"]\nmanifests: [manifests]\n{}\nzones:\n{}\n",
+            setup.extra, setup.zones
+        );
+        let config_path = dir.path().join("kubezone.yaml");
+        std::fs::write(&config_path, config).expect("write config");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kubezone"))
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--log-level")
+            .arg("info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start kubezone");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line
+                    .split("local=")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|a| a.parse::<SocketAddr>().ok())
+                {
+                    let _ = tx.send(addr);
+                }
+                if let Ok(mut log) = sink.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(PATIENCE) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                let log = log.lock().map(|l| l.clone()).unwrap_or_default();
+                panic!("kubezone did not start listening:\n{log}");
+            }
+        };
+        let server = Server {
+            child,
+            addr,
+            dir,
+            log,
+        };
+        server.wait_until_ready();
+        server
+    }
+
+    fn wait_until_ready(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if let Ok(reply) = self.try_query(&soa_probe(), Transport::Udp)
+                && reply.metadata.response_code != ResponseCode::ServFail
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("kubezone did not become ready:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn manifests(&self) -> PathBuf {
+        self.dir.path().join("manifests")
+    }
+
+    pub fn write_manifest(&self, name: &str, content: &str) {
+        write_atomically(&self.manifests().join(name), content);
+    }
+
+    /// A query for `name`/`qtype` over UDP with EDNS (1232 bytes).
+    pub fn ask(&self, name: &str, qtype: RecordType) -> Message {
+        self.send(&query(name, qtype), Transport::Udp)
+    }
+
+    pub fn send(&self, message: &Message, transport: Transport) -> Message {
+        self.try_query(message, transport)
+            .unwrap_or_else(|e| panic!("query failed: {e}\n{}", self.log()))
+    }
+
+    pub fn try_query(&self, message: &Message, transport: Transport) -> Result<Message, String> {
+        let bytes = message.to_vec().map_err(|e| e.to_string())?;
+        let reply = match transport {
+            Transport::Udp => self.udp_raw(&bytes)?,
+            Transport::Tcp => self.tcp_raw(&[bytes])?.pop().ok_or("no reply")?,
+        };
+        Message::from_vec(&reply).map_err(|e| e.to_string())
+    }
+
+    /// Sends raw bytes over UDP; the raw reply.
+    pub fn udp_raw(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .map_err(|e| e.to_string())?;
+        socket
+            .send_to(bytes, self.addr)
+            .map_err(|e| e.to_string())?;
+        let mut buf = vec![0; 65535];
+        let (len, _) = socket.recv_from(&mut buf).map_err(|e| e.to_string())?;
+        buf.truncate(len);
+        Ok(buf)
+    }
+
+    /// Sends several messages on one TCP connection (pipelined), returns the replies.
+    pub fn tcp_raw(&self, messages: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
+        let mut stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for m in messages {
+            let len = u16::try_from(m.len()).map_err(|e| e.to_string())?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(m);
+        }
+        stream.write_all(&out).map_err(|e| e.to_string())?;
+        let mut replies = Vec::new();
+        for _ in messages {
+            let mut len = [0u8; 2];
+            stream.read_exact(&mut len).map_err(|e| e.to_string())?;
+            let mut reply = vec![0; usize::from(u16::from_be_bytes(len))];
+            stream.read_exact(&mut reply).map_err(|e| e.to_string())?;
+            replies.push(reply);
+        }
+        Ok(replies)
+    }
+
+    /// Polls until `check` accepts the answer to `name`/`qtype`; panics with the last answer.
+    pub fn eventually(&self, name: &str, qtype: RecordType, check: impl Fn(&Message) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut last = None;
+        while Instant::now() < deadline {
+            let reply = self.ask(name, qtype);
+            if check(&reply) {
+                return;
+            }
+            last = Some(reply);
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!(
+            "{name} {qtype} never matched; last answer: {last:?}\n{}",
+            self.log()
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// A query as dig sends it: RD set, EDNS with a 1232-byte payload.
+pub fn query(name: &str, qtype: RecordType) -> Message {
+    let mut m = plain_query(name, qtype);
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    m.edns = Some(edns);
+    m
+}
+
+/// A query without EDNS.
+pub fn plain_query(name: &str, qtype: RecordType) -> Message {
+    let mut m = Message::new(0x1234, MessageType::Query, OpCode::Query);
+    m.metadata.recursion_desired = true;
+    m.add_query(Query::query(Name::from_ascii(name).expect("name"), qtype));
+    m
+}
+
+fn soa_probe() -> Message {
+    query("example.com.", RecordType::SOA)
+}
+
+/// Replaces a file the way editors and ConfigMap updates do: write aside, then rename.
+pub fn write_atomically(path: &Path, content: &str) {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, content).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// The answers as "name TTL TYPE data" lines.
+pub fn lines(records: &[hickory_proto::rr::Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| format!("{} {} {} {}", r.name, r.ttl, r.record_type(), r.data))
+        .collect()
+}
+
+/// The A/AAAA data of the answer section, sorted.
+pub fn addresses(reply: &Message) -> Vec<String> {
+    let mut v: Vec<String> = reply
+        .answers
+        .iter()
+        .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
+        .map(|r| r.data.to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+pub const ZONE: &str = "  - zone: example.com\n    glue: [\"192.0.2.53\"]\n";

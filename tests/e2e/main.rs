@@ -1,0 +1,10 @@
+//! kubezone over real sockets: the release-shaped binary, started per test on a loopback port.
+
+mod answers;
+mod cli;
+mod dig;
+mod fallthrough;
+mod harness;
+mod manifests;
+mod objects;
+mod protocol;
