@@ -83,7 +83,9 @@ impl fmt::Display for Kind {
 
 /// A `kind` string that kubezone does not serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown kind {0:?}; expected one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, Node")]
+#[error(
+    "unknown kind {0:?}; expected one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, Node"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for Kind {
@@ -116,7 +118,14 @@ mod tests {
         let names: Vec<_> = Kind::DEFAULT_RESOURCES.iter().map(|k| k.as_str()).collect();
         assert_eq!(
             names,
-            ["HTTPRoute", "TLSRoute", "GRPCRoute", "Ingress", "Service", "DNSEndpoint"]
+            [
+                "HTTPRoute",
+                "TLSRoute",
+                "GRPCRoute",
+                "Ingress",
+                "Service",
+                "DNSEndpoint"
+            ]
         );
     }
 }

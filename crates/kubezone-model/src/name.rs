@@ -179,7 +179,11 @@ mod tests {
         let n = DnsName::parse("WWW.Example.COM.").expect("valid");
         assert_eq!(n.to_string(), "www.example.com.");
         assert!(DnsName::parse("_acme-challenge.example.com").is_ok());
-        assert!(DnsName::parse("*.apps.example.com").expect("wildcard").is_wildcard());
+        assert!(
+            DnsName::parse("*.apps.example.com")
+                .expect("wildcard")
+                .is_wildcard()
+        );
     }
 
     #[test]
@@ -227,7 +231,9 @@ mod tests {
     fn names_in_zone_are_relative_or_absolute() {
         let z = zone();
         assert_eq!(
-            DnsName::parse_in_zone("www", &z).expect("relative").to_string(),
+            DnsName::parse_in_zone("www", &z)
+                .expect("relative")
+                .to_string(),
             "www.example.com."
         );
         assert_eq!(
@@ -237,7 +243,9 @@ mod tests {
             "www.example.com."
         );
         assert_eq!(
-            DnsName::parse_in_zone("*.apps", &z).expect("wildcard").to_string(),
+            DnsName::parse_in_zone("*.apps", &z)
+                .expect("wildcard")
+                .to_string(),
             "*.apps.example.com."
         );
         assert!(matches!(
