@@ -182,3 +182,31 @@ fn tcp_carries_several_pipelined_queries_on_one_connection() {
     ids.sort_unstable();
     assert_eq!(ids, [100, 101, 102, 103]);
 }
+
+#[test]
+fn idle_tcp_connections_are_closed_after_the_configured_timeout() {
+    use std::io::Read;
+
+    use crate::harness::Setup;
+
+    let www = ingress("www", "www.example.com", &["10.0.0.1"]);
+    let s = Server::start_with(Setup {
+        zones: ZONE,
+        extra: "tcp:\n  idleTimeoutSeconds: 1",
+        manifests: &[("www.yaml", &www)],
+    });
+    let mut idle = std::net::TcpStream::connect(s.addr).expect("connect");
+    idle.set_read_timeout(Some(crate::harness::PATIENCE))
+        .expect("timeout");
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 1];
+    let read = idle.read(&mut buf);
+    assert!(
+        matches!(read, Ok(0) | Err(_)) && started.elapsed() < crate::harness::PATIENCE,
+        "the server should close an idle connection: {read:?} after {:?}",
+        started.elapsed()
+    );
+    // Other clients are still served.
+    let r = s.send(&query("www.example.com.", RecordType::A), Transport::Tcp);
+    assert_eq!(r.answers.len(), 1);
+}
