@@ -1,5 +1,6 @@
 //! Service of type LoadBalancer: `<name>.<namespace>.<zone>` or the hostname annotation,
-//! pointing at `spec.externalIPs` or else `status.loadBalancer.ingress[]`.
+//! pointing at `spec.externalIPs` or else `status.loadBalancer.ingress[]`. A Service of type
+//! ExternalName gets the same names as a CNAME to `spec.externalName` (`spec/dns.md`, CNAME).
 
 use std::collections::BTreeMap;
 
@@ -25,9 +26,11 @@ pub(crate) fn translate(
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object.clone());
     let spec = service.spec.as_ref();
-    if spec.and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
-        return b.finish();
-    }
+    let external_name = match spec.and_then(|s| s.type_.as_deref()) {
+        Some("LoadBalancer") => false,
+        Some("ExternalName") => true,
+        _ => return b.finish(),
+    };
     let no_labels = BTreeMap::new();
     let labels = service.metadata.labels.as_ref().unwrap_or(&no_labels);
 
@@ -42,7 +45,16 @@ pub(crate) fn translate(
     }
 
     let ttl = b.check(ttl_annotation(&service.metadata)).flatten();
-    let targets = service_targets(&mut b, service);
+    let targets = if external_name {
+        let value = spec
+            .and_then(|s| s.external_name.as_deref())
+            .unwrap_or_default();
+        b.check(targets::host("spec.externalName".into(), value))
+            .into_iter()
+            .collect()
+    } else {
+        service_targets(&mut b, service)
+    };
     for (zone, name) in served {
         b.add(zone, name, &targets, ttl);
     }

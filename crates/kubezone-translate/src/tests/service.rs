@@ -45,9 +45,9 @@ fn default_name_is_name_namespace_zone_for_every_zone_serving_service() {
 }
 
 #[test]
-fn only_load_balancers() {
+fn only_load_balancers_and_external_names() {
     let mut t = translator(&["example.com"]);
-    for service_type in ["ClusterIP", "NodePort", "ExternalName"] {
+    for service_type in ["ClusterIP", "NodePort"] {
         let out = t.apply(&obj(&format!(
             r#"
 apiVersion: v1
@@ -65,6 +65,22 @@ status:
         assert_eq!(updated(&out), ["Service/shop/web"]);
         assert!(lines(&out, "Service/shop/web").is_empty(), "{service_type}");
     }
+    let out = t.apply(&obj(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {type: ExternalName, externalName: db.prod.example.net}\n",
+    ));
+    assert_eq!(
+        lines(&out, "Service/shop/db"),
+        ["0 db.shop.example.com. CNAME db.prod.example.net."]
+    );
+    let out = t.apply(&obj(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {type: ExternalName, externalName: 'not a host'}\n",
+    ));
+    assert!(lines(&out, "Service/shop/db").is_empty());
+    assert!(
+        problems(&out).iter().any(|p| p.contains("not a host")),
+        "{:?}",
+        problems(&out)
+    );
     // No type at all is ClusterIP.
     let out = t.apply(&obj(
         "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n",
