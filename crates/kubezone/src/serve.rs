@@ -9,7 +9,10 @@ use kubezone_translate::Translator;
 use tokio::sync::mpsc;
 use tracing::{error, info};
 
-use crate::{config::Config, writer::Writer};
+use crate::{
+    config::Config,
+    writer::{Writer, now_unix},
+};
 
 /// How long an upstream has to answer a fallthrough query.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
@@ -20,7 +23,7 @@ const EVENT_BACKLOG: usize = 1024;
 pub fn start_index(config: &Config) -> IndexReader {
     let (index, reader) = IndexWriter::new(
         config.zones.iter().map(|z| z.index.clone()).collect(),
-        unix_now(),
+        now_unix(),
     );
     let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
     let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
@@ -89,10 +92,4 @@ async fn shutdown_signal() {
         () = ctrl_c => info!("interrupted"),
         () = term => info!("SIGTERM received"),
     }
-}
-
-fn unix_now() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }

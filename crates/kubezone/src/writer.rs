@@ -89,7 +89,8 @@ impl Writer {
     }
 }
 
-fn now_unix() -> u32 {
+/// Seconds since the epoch, for SOA serials.
+pub fn now_unix() -> u32 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
