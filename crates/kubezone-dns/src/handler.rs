@@ -104,7 +104,7 @@ impl DnsHandler {
             return response.send_response(refuse(ResponseCode::Refused)).await;
         }
 
-        let catalog = self.index.load_full();
+        let catalog = self.index.load();
         let qname = query.original().name();
         let mut metadata = Metadata::response_from_request(&request.metadata);
         let mut answer = match resolve(&catalog, qname, qtype, &self.fallthrough) {
@@ -119,23 +119,13 @@ impl DnsHandler {
                 let Some(reply) = self.forward(request, !udp).await else {
                     return response.send_response(refuse(ResponseCode::ServFail)).await;
                 };
-                metadata.response_code = reply.metadata.response_code;
-                metadata.authoritative = reply.metadata.authoritative;
-                let mut forwarded = Answer {
+                Answer {
                     rcode: reply.metadata.response_code,
                     authoritative: reply.metadata.authoritative,
                     answers: vec![reply.answers.into()],
                     authorities: vec![reply.authorities.into()],
                     additionals: vec![reply.additionals.into()],
-                };
-                metadata.truncation = fit(
-                    &mut forwarded,
-                    &metadata,
-                    request.queries.as_bytes(),
-                    edns.as_ref(),
-                    usize::from(limit),
-                );
-                return send(&mut response, builder(), metadata, &forwarded).await;
+                }
             }
         };
         metadata.response_code = answer.rcode;
