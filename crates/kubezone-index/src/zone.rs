@@ -277,9 +277,9 @@ impl ZoneWriter {
             let serial = next_serial(self.snapshot.serial, now_unix);
             self.snapshot.serial = serial;
             self.snapshot.soa = soa_record(&self.config, serial, self.config.ttl);
-            // RFC 2308 §3: the lower of the SOA's TTL and its minimum; both are the zone TTL.
-            let negative_ttl = self.config.ttl.min(self.config.ttl);
-            self.snapshot.negative_soa = soa_record(&self.config, serial, negative_ttl);
+            // RFC 2308 §3: negative answers carry min(SOA TTL, SOA minimum); the zone's `ttl`
+            // is both, so the negative SOA is the SOA itself.
+            self.snapshot.negative_soa = self.snapshot.soa.clone();
             let origin_key = self.origin_key.clone();
             self.rebuild(&origin_key);
         }
