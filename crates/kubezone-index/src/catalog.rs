@@ -23,12 +23,7 @@ impl Catalog {
 
     /// The most specific zone that contains `key` ("the longest zone wins").
     pub fn zone_for(&self, key: &NameKey) -> Option<&ZoneSnapshot> {
-        self.zones.iter().find(|zone| {
-            let labels = zone.origin_labels();
-            key.labels() >= labels
-                && NameKey::new(zone.origin())
-                    .is_some_and(|o| key.ancestor(key.labels() - labels) == o.as_bytes())
-        })
+        self.zones.iter().find(|zone| zone.contains(key))
     }
 
     /// Zones in configuration order.

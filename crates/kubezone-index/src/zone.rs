@@ -25,6 +25,8 @@ const SOA_EXPIRE: i32 = 86400;
 pub struct ZoneSnapshot {
     id: usize,
     origin: Name,
+    /// The origin's key, so finding a query's zone compares bytes and builds nothing.
+    origin_key: OwnedKey,
     origin_labels: usize,
     names: imbl::HashMap<OwnedKey, Arc<NameNode>>,
     soa: Record,
@@ -59,6 +61,12 @@ impl ZoneSnapshot {
 
     pub(crate) fn origin_labels(&self) -> usize {
         self.origin_labels
+    }
+
+    /// Whether `key` is the origin or below it.
+    pub(crate) fn contains(&self, key: &NameKey) -> bool {
+        key.labels() >= self.origin_labels
+            && key.ancestor(key.labels() - self.origin_labels) == &*self.origin_key
     }
 
     pub fn serial(&self) -> u32 {
@@ -159,11 +167,12 @@ impl ZoneWriter {
         let serial = now_unix.saturating_sub(1);
         let soa = soa_record(&config, serial, config.ttl);
         let mut zone = ZoneWriter {
-            origin_key,
+            origin_key: origin_key.clone(),
             names: HashMap::new(),
             objects: HashMap::new(),
             snapshot: ZoneSnapshot {
                 id,
+                origin_key,
                 origin_labels: usize::from(origin.num_labels()),
                 origin,
                 names: imbl::HashMap::new(),
