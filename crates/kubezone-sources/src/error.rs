@@ -68,3 +68,19 @@ pub enum SourceError {
     #[error("reading manifests failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
+
+/// Why the cluster source cannot start. Errors of single watches are not here: they are retried,
+/// and reported through [`ClusterStatus`](crate::ClusterStatus).
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("kubeconfig {path}: {source}")]
+    Kubeconfig {
+        path: String,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("no kubeconfig found ($KUBECONFIG, ~/.kube/config), and not running in a cluster: {0}")]
+    InCluster(#[source] kube::config::InClusterError),
+    #[error("cannot create a Kubernetes client: {0}")]
+    Client(#[source] kube::Error),
+}

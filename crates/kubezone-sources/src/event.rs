@@ -1,4 +1,4 @@
-use std::fmt;
+use std::{fmt, net::IpAddr};
 
 use kubezone_model::ObjectRef;
 use kubezone_translate::KubeObject;
@@ -11,6 +11,8 @@ pub struct SourceId(&'static str);
 impl SourceId {
     /// The manifests folder.
     pub const MANIFESTS: SourceId = SourceId("manifests");
+    /// The Kubernetes API.
+    pub const KUBERNETES: SourceId = SourceId("kubernetes");
 
     pub const fn new(name: &'static str) -> Self {
         SourceId(name)
@@ -55,13 +57,46 @@ pub enum SourceEvent {
         changes: Vec<Change>,
     },
     /// The source has delivered its first complete state.
-    Synced { source: SourceId },
+    Synced {
+        source: SourceId,
+    },
+    /// A list that replaces some of the source's data begins: nothing is published until the
+    /// matching `ReplaceEnd`, so readers see the old state or the new one, never a mix.
+    ReplaceBegin {
+        source: SourceId,
+    },
+    ReplaceEnd {
+        source: SourceId,
+    },
+    /// The addresses of a Service that serves as the zones' nameserver (their glue).
+    Glue {
+        source: SourceId,
+        service: ServiceName,
+        addrs: Vec<IpAddr>,
+    },
+}
+
+/// A Service by namespace and name, such as the server's own (`dns1.kube-system`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServiceName {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
 }
 
 impl SourceEvent {
     pub fn source(&self) -> SourceId {
         match self {
-            SourceEvent::Changes { source, .. } | SourceEvent::Synced { source } => *source,
+            SourceEvent::Changes { source, .. }
+            | SourceEvent::Synced { source }
+            | SourceEvent::ReplaceBegin { source }
+            | SourceEvent::ReplaceEnd { source }
+            | SourceEvent::Glue { source, .. } => *source,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Where kubezone's objects come from.
 //!
 //! Every source sends [`SourceEvent`]s to the index writer: first the whole state it knows, then
-//! [`SourceEvent::Synced`], then only differences. Today there is one source, the manifests
-//! folder ([`ManifestsSource`]): YAML and JSON files as `kubectl get -o yaml` prints them,
-//! watched on disk so edits are served without a restart.
+//! [`SourceEvent::Synced`], then only differences. There are two sources, whose objects are
+//! merged as if they came from one cluster:
+//! - the manifests folder ([`ManifestsSource`]): YAML and JSON files as `kubectl get -o yaml`
+//!   prints them, watched on disk so edits are served without a restart;
+//! - the Kubernetes API ([`ClusterSource`]): one watch per Kind the zones serve.
 
+mod cluster;
 mod error;
 mod event;
 mod folder;
@@ -14,8 +17,12 @@ mod store;
 mod walk;
 mod watch;
 
-pub use error::{ManifestError, SourceError};
-pub use event::{Change, SourceEvent, SourceId};
+pub use cluster::{
+    ClusterConfig, ClusterSource, ClusterStatus, WatchState, WatchStatus, api_resource, connect,
+    resource_name, service_addresses, watched_kinds,
+};
+pub use error::{ClusterError, ManifestError, SourceError};
+pub use event::{Change, ServiceName, SourceEvent, SourceId};
 pub use manifest::parse_manifest;
 pub use manifests::ManifestsSource;
 pub use walk::manifest_files;

@@ -12,6 +12,7 @@ use std::{
 use kubezone_dns::Fallthrough;
 use kubezone_index::{NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Kind};
+use kubezone_sources::{ClusterConfig, ServiceName};
 use kubezone_translate::{LabelSelector, NodeAddressType, ZoneFilter};
 use serde::Deserialize;
 
@@ -49,8 +50,18 @@ struct RawConfig {
     upstream: Vec<String>,
     #[serde(default)]
     manifests: Vec<PathBuf>,
+    kubernetes: Option<RawKubernetes>,
     #[serde(default)]
     tcp: RawTcp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawKubernetes {
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    #[serde(default)]
+    namespaces: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +134,8 @@ pub struct Config {
     pub zones: Vec<Zone>,
     pub upstream: Vec<SocketAddr>,
     pub manifests: Vec<PathBuf>,
+    /// The cluster to watch, when there is one.
+    pub kubernetes: Option<ClusterConfig>,
     pub tcp_idle_timeout: Duration,
 }
 
@@ -132,6 +145,9 @@ pub struct Zone {
     pub index: ZoneConfig,
     pub filter: ZoneFilter,
     pub fallthrough: Fallthrough,
+    /// The server's own Service (`apex` read as `name.namespace`), whose addresses are the
+    /// nameserver glue when the config gives none and a cluster is watched.
+    pub glue_service: Option<ServiceName>,
 }
 
 impl Config {
@@ -211,14 +227,48 @@ impl Config {
             ));
         }
         let manifests = raw.manifests.iter().map(|p| base.join(p)).collect();
+        let kubernetes = match raw.kubernetes {
+            None => None,
+            Some(k) => Some(ClusterConfig {
+                kubeconfig: k.kubeconfig.map(|p| base.join(p)),
+                context: k.context,
+                namespaces: namespaces(&k.namespaces)
+                    .map_err(|(key, message)| invalid(format!("kubernetes.{key}"), message))?,
+            }),
+        };
         Ok(Config {
             listen,
             zones,
             upstream,
             manifests,
+            kubernetes,
             tcp_idle_timeout: Duration::from_secs(raw.tcp.idle_timeout_seconds.max(1)),
         })
     }
+}
+
+/// Namespace names (RFC 1123 labels), each once.
+pub fn namespaces(list: &[String]) -> Result<Vec<String>, (String, String)> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, ns) in list.iter().enumerate() {
+        let valid = !ns.is_empty()
+            && ns.len() <= 63
+            && ns
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !ns.starts_with('-')
+            && !ns.ends_with('-');
+        if !valid {
+            return Err((
+                format!("namespaces[{i}]"),
+                format!("{ns:?} is not a namespace name"),
+            ));
+        }
+        if !out.contains(ns) {
+            out.push(ns.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// `ip` (port 53) or `ip:port`, IPv6 as `[addr]:port` or bare.
@@ -244,6 +294,13 @@ fn build_zone(z: RawZone) -> Result<Zone, (String, String)> {
         }
         DnsName::parse(&format!("{relative}.{origin}"))
             .map_err(|e| (key.to_string(), e.to_string()))
+    };
+    let glue_service = match z.apex.split('.').collect::<Vec<_>>()[..] {
+        [name, namespace] if z.glue.is_empty() => Some(ServiceName {
+            namespace: namespace.into(),
+            name: name.into(),
+        }),
+        _ => None,
     };
     let nameserver = NameServer {
         name: host("apex", &z.apex)?,
@@ -321,6 +378,7 @@ fn build_zone(z: RawZone) -> Result<Zone, (String, String)> {
         },
         filter,
         fallthrough,
+        glue_service,
     })
 }
 
@@ -434,6 +492,54 @@ manifests: [examples]
             config.zones[0].index.nameserver.name.to_string(),
             "dns1.kube-system.example.com."
         );
+    }
+
+    #[test]
+    fn the_kubernetes_section_resolves_paths_and_checks_namespaces() {
+        let config = parse(
+            "zones: [{zone: example.com}]\nkubernetes: {kubeconfig: kube/config, context: prod, namespaces: [a, b, a]}",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.kubernetes,
+            Some(ClusterConfig {
+                kubeconfig: Some(PathBuf::from("/etc/kubezone/kube/config")),
+                context: Some("prod".into()),
+                namespaces: vec!["a".into(), "b".into()],
+            })
+        );
+        let config = parse("zones: [{zone: example.com}]\nkubernetes: {}").expect("valid");
+        assert_eq!(config.kubernetes, Some(ClusterConfig::default()));
+        assert_eq!(
+            parse("zones: [{zone: example.com}]")
+                .map(|c| c.kubernetes.is_none())
+                .ok(),
+            Some(true)
+        );
+        let err = parse("zones: [{zone: example.com}]\nkubernetes: {namespaces: [Shop]}")
+            .expect_err("not a namespace");
+        assert!(
+            err.to_string().contains("kubernetes.namespaces[0]"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("Shop"), "{err}");
+        let err =
+            parse("zones: [{zone: example.com}]\nkubernetes: {namespace: [a]}").expect_err("typo");
+        assert!(err.to_string().contains("namespace"), "{err}");
+    }
+
+    #[test]
+    fn glue_comes_from_the_apex_service_unless_configured() {
+        let config = parse(
+            "zones: [{zone: a.example, apex: ns.dns}, {zone: b.example, glue: [192.0.2.1]}, {zone: c.example, apex: ns}]",
+        )
+        .expect("valid");
+        let glue: Vec<Option<String>> = config
+            .zones
+            .iter()
+            .map(|z| z.glue_service.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(glue, [Some("dns/ns".to_string()), None, None]);
     }
 
     #[test]

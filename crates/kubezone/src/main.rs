@@ -22,8 +22,52 @@ struct Cli {
     /// Log format.
     #[arg(long, global = true, env = "KUBEZONE_LOG_FORMAT", value_enum, default_value_t = logging::Format::Text)]
     log_format: logging::Format,
+    #[command(flatten)]
+    kubernetes: KubernetesFlags,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// The `kubernetes:` section of the config, from the command line; any of them turns the
+/// cluster source on, and each overrides its key in the file.
+#[derive(clap::Args, Debug, Default)]
+struct KubernetesFlags {
+    /// Watch the cluster of this kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, global = true)]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use instead of its current one.
+    #[arg(long, global = true)]
+    context: Option<String>,
+    /// Watch only these namespaces (repeat, or separate with commas; default: all).
+    #[arg(long = "namespace", global = true, value_delimiter = ',')]
+    namespaces: Vec<String>,
+    /// Watch the cluster found the usual way, even without a `kubernetes:` section.
+    #[arg(long, global = true)]
+    in_cluster: bool,
+}
+
+impl KubernetesFlags {
+    fn apply(self, config: &mut config::Config) -> Result<(), String> {
+        let any = self.kubeconfig.is_some()
+            || self.context.is_some()
+            || !self.namespaces.is_empty()
+            || self.in_cluster;
+        if !any {
+            return Ok(());
+        }
+        let cluster = config.kubernetes.get_or_insert_with(Default::default);
+        if let Some(path) = self.kubeconfig {
+            cluster.kubeconfig = Some(path);
+        }
+        if let Some(context) = self.context {
+            cluster.context = Some(context);
+        }
+        if !self.namespaces.is_empty() {
+            cluster.namespaces = config::namespaces(&self.namespaces)
+                .map_err(|(_, message)| format!("--namespace: {message}"))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,7 +88,7 @@ fn main() -> std::process::ExitCode {
     };
     match cli.command {
         Some(Command::Check) => check::run(&path),
-        None => match run_server(&path) {
+        None => match run_server(&path, cli.kubernetes) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kubezone: {e:#}");
@@ -54,8 +98,9 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run_server(path: &std::path::Path) -> anyhow::Result<()> {
-    let config = config::Config::load(path)?;
+fn run_server(path: &std::path::Path, flags: KubernetesFlags) -> anyhow::Result<()> {
+    let mut config = config::Config::load(path)?;
+    flags.apply(&mut config).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use kubezone_dns::{DnsHandler, DnsServer, FallthroughPolicy, Forwarder, TcpSettings};
 use kubezone_index::{IndexReader, IndexWriter};
-use kubezone_sources::{ManifestsSource, SourceId};
+use kubezone_model::Kind;
+use kubezone_sources::{ClusterSource, ManifestsSource, SourceId};
 use kubezone_translate::Translator;
 use tokio::sync::mpsc;
 use tracing::{error, info};
@@ -38,8 +39,33 @@ pub fn start_index(config: &Config) -> IndexReader {
             }
         });
     }
+    let mut glue = vec![None; config.zones.len()];
+    if let Some(cluster) = &config.kubernetes {
+        sources.push(SourceId::KUBERNETES);
+        let kinds: Vec<Kind> = config
+            .zones
+            .iter()
+            .flat_map(|z| z.filter.resources.iter().copied())
+            .collect();
+        glue = config
+            .zones
+            .iter()
+            .map(|z| z.glue_service.clone())
+            .collect();
+        let source = ClusterSource::new(
+            cluster.clone(),
+            kinds,
+            glue.iter().flatten().cloned().collect(),
+        );
+        let events = events.clone();
+        tokio::spawn(async move {
+            if let Err(e) = source.run(events).await {
+                error!("kubernetes source stopped: {e}");
+            }
+        });
+    }
     drop(events);
-    let writer = Writer::new(translator, index, &sources);
+    let writer = Writer::new(translator, index, &sources, glue);
     tokio::spawn(writer.run(receiver));
     reader
 }

@@ -1,7 +1,8 @@
 //! The index writer task: the one owner of the translator and the zone index.
 //!
 //! It drains every pending source event, applies them, and publishes one snapshot for the
-//! batch, so a burst of changes costs one publish and readers never see half of a file.
+//! batch, so a burst of changes costs one publish and readers never see half of a file. While a
+//! source replaces part of its data (a relist), nothing is published until it is done.
 
 use std::{
     collections::BTreeSet,
@@ -9,7 +10,7 @@ use std::{
 };
 
 use kubezone_index::IndexWriter;
-use kubezone_sources::{Change, SourceEvent, SourceId};
+use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
 use kubezone_translate::{Translated, Translator};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -19,10 +20,19 @@ pub struct Writer {
     index: IndexWriter,
     /// Sources that have not delivered their first full state yet.
     unsynced: BTreeSet<SourceId>,
+    /// Replacements under way; publishing waits for all of them.
+    replacing: usize,
+    /// Per zone, the Service whose addresses are its nameserver glue.
+    glue: Vec<Option<ServiceName>>,
 }
 
 impl Writer {
-    pub fn new(translator: Translator, mut index: IndexWriter, sources: &[SourceId]) -> Writer {
+    pub fn new(
+        translator: Translator,
+        mut index: IndexWriter,
+        sources: &[SourceId],
+        glue: Vec<Option<ServiceName>>,
+    ) -> Writer {
         let unsynced: BTreeSet<SourceId> = sources.iter().copied().collect();
         if unsynced.is_empty() {
             index.set_ready(true);
@@ -32,6 +42,8 @@ impl Writer {
             translator,
             index,
             unsynced,
+            replacing: 0,
+            glue,
         }
     }
 
@@ -42,9 +54,16 @@ impl Writer {
             while let Ok(event) = events.try_recv() {
                 self.handle(event);
             }
-            self.index.publish(now_unix());
+            self.publish_unless_replacing();
         }
         debug!("every source has stopped; the index stays as it is");
+    }
+
+    /// Publishes what was applied, unless a replacement is under way.
+    pub fn publish_unless_replacing(&mut self) {
+        if self.replacing == 0 {
+            self.index.publish(now_unix());
+        }
     }
 
     /// Applies one event without publishing.
@@ -68,6 +87,16 @@ impl Writer {
                     self.index.set_ready(true);
                 }
             }
+            SourceEvent::ReplaceBegin { .. } => self.replacing += 1,
+            SourceEvent::ReplaceEnd { .. } => self.replacing = self.replacing.saturating_sub(1),
+            SourceEvent::Glue { service, addrs, .. } => {
+                info!(%service, ?addrs, "nameserver glue");
+                for (zone, glue) in self.glue.iter().enumerate() {
+                    if glue.as_ref() == Some(&service) {
+                        self.index.set_nameservers(zone, addrs.clone(), None);
+                    }
+                }
+            }
         }
     }
 
@@ -82,11 +111,6 @@ impl Writer {
             }
         }
     }
-
-    #[cfg(test)]
-    pub fn publish(&mut self) {
-        self.index.publish(now_unix());
-    }
 }
 
 /// Seconds since the epoch, for SOA serials.
@@ -100,7 +124,7 @@ pub fn now_unix() -> u32 {
 mod tests {
     use kubezone_index::{IndexWriter, NameServer, ZoneConfig};
     use kubezone_model::{DnsName, Kind};
-    use kubezone_sources::{Change, SourceEvent, SourceId};
+    use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
     use kubezone_translate::{KubeObject, Translator, ZoneFilter};
 
     use super::Writer;
@@ -122,6 +146,7 @@ mod tests {
             Translator::new(vec![ZoneFilter::new(origin)]),
             index,
             sources,
+            vec![None],
         );
         (writer, reader)
     }
@@ -149,10 +174,10 @@ mod tests {
         writer.handle(SourceEvent::Synced {
             source: SourceId::MANIFESTS,
         });
-        writer.publish();
+        writer.publish_unless_replacing();
         assert!(!reader.load().is_ready(), "one source is still listing");
         writer.handle(SourceEvent::Synced { source: other });
-        writer.publish();
+        writer.publish_unless_replacing();
         assert!(reader.load().is_ready());
         let zone_len = reader.load().zone(0).map(|z| z.len());
         assert_eq!(
@@ -160,6 +185,83 @@ mod tests {
             Some(5),
             "apex, ns host, its ENT, the service, its ENT"
         );
+    }
+
+    #[test]
+    fn a_replacement_is_published_in_one_step() {
+        let (mut writer, reader) = setup(&[]);
+        let svc = service();
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::KUBERNETES,
+            changes: vec![Change::Apply(svc.clone())],
+        });
+        writer.publish_unless_replacing();
+        let before = reader.load().zone(0).map(|z| z.len());
+        assert_eq!(before, Some(5));
+
+        writer.handle(SourceEvent::ReplaceBegin {
+            source: SourceId::KUBERNETES,
+        });
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::KUBERNETES,
+            changes: vec![Change::Delete(svc.object_ref())],
+        });
+        writer.publish_unless_replacing();
+        assert_eq!(
+            reader.load().zone(0).map(|z| z.len()),
+            before,
+            "half a relist is not published"
+        );
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::KUBERNETES,
+            changes: vec![Change::Apply(svc)],
+        });
+        writer.handle(SourceEvent::ReplaceEnd {
+            source: SourceId::KUBERNETES,
+        });
+        writer.publish_unless_replacing();
+        assert_eq!(reader.load().zone(0).map(|z| z.len()), before);
+    }
+
+    #[test]
+    fn glue_follows_the_apex_service() {
+        let (mut writer, reader) = setup(&[]);
+        writer.glue = vec![Some(ServiceName {
+            namespace: "kube-system".into(),
+            name: "dns1".into(),
+        })];
+        let glue_of = |reader: &kubezone_index::IndexReader| {
+            reader.load().zone(0).map(|z| {
+                z.glue()
+                    .iter()
+                    .map(|r| r.data.to_string())
+                    .collect::<Vec<_>>()
+            })
+        };
+        for (service, addrs, expected) in [
+            ("other", vec!["192.0.2.7"], vec![]),
+            (
+                "dns1",
+                vec!["192.0.2.1", "2001:db8::1"],
+                vec!["192.0.2.1", "2001:db8::1"],
+            ),
+            ("dns1", vec![], vec![]),
+        ] {
+            writer.handle(SourceEvent::Glue {
+                source: SourceId::KUBERNETES,
+                service: ServiceName {
+                    namespace: "kube-system".into(),
+                    name: service.into(),
+                },
+                addrs: addrs.iter().map(|a| a.parse().expect("ip")).collect(),
+            });
+            writer.publish_unless_replacing();
+            assert_eq!(
+                glue_of(&reader),
+                Some(expected.iter().map(|s| s.to_string()).collect()),
+                "{service} {addrs:?}"
+            );
+        }
     }
 
     #[test]
@@ -180,7 +282,7 @@ mod tests {
             source: SourceId::MANIFESTS,
             changes: vec![Change::Delete(svc.object_ref())],
         });
-        writer.publish();
+        writer.publish_unless_replacing();
         assert_eq!(reader.load().zone(0).map(|z| z.len()), Some(3));
     }
 }

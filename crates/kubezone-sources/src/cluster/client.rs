@@ -1,0 +1,74 @@
+//! Connecting to the cluster: the configured kubeconfig, else `$KUBECONFIG`, else
+//! `~/.kube/config`, else the in-cluster service account.
+
+use std::path::PathBuf;
+
+use kube::{
+    Client,
+    config::{Config, KubeConfigOptions, Kubeconfig, KubeconfigError},
+};
+
+use crate::ClusterError;
+
+/// The `kubernetes:` section of the config.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// A kubeconfig file; when unset, the usual places are tried in order.
+    pub kubeconfig: Option<PathBuf>,
+    /// A context of the kubeconfig other than its current one.
+    pub context: Option<String>,
+    /// Namespaces to watch; empty for all.
+    pub namespaces: Vec<String>,
+}
+
+/// A client for `config`. Makes no request: every auth method kube-rs knows (tokens, client
+/// certificates, exec plugins, OIDC) is set up here and runs on the first request.
+pub async fn connect(config: &ClusterConfig) -> Result<Client, ClusterError> {
+    let options = KubeConfigOptions {
+        context: config.context.clone(),
+        ..KubeConfigOptions::default()
+    };
+    let from_file = |kubeconfig: Kubeconfig, path: String| async move {
+        Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|source| ClusterError::Kubeconfig { path, source })
+    };
+    let client_config = match &config.kubeconfig {
+        Some(path) => {
+            let kubeconfig =
+                Kubeconfig::read_from(path).map_err(|source| ClusterError::Kubeconfig {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            from_file(kubeconfig, path.display().to_string()).await?
+        }
+        None => match Kubeconfig::read() {
+            Ok(kubeconfig) => from_file(kubeconfig, default_place()).await?,
+            Err(source) if std::env::var_os("KUBECONFIG").is_some() => {
+                return Err(ClusterError::Kubeconfig {
+                    path: default_place(),
+                    source,
+                });
+            }
+            Err(KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))
+                if config.context.is_none() =>
+            {
+                Config::incluster().map_err(ClusterError::InCluster)?
+            }
+            Err(source) => {
+                return Err(ClusterError::Kubeconfig {
+                    path: default_place(),
+                    source,
+                });
+            }
+        },
+    };
+    Client::try_from(client_config).map_err(ClusterError::Client)
+}
+
+fn default_place() -> String {
+    match std::env::var("KUBECONFIG") {
+        Ok(paths) if !paths.is_empty() => format!("$KUBECONFIG ({paths})"),
+        _ => "~/.kube/config".into(),
+    }
+}

@@ -1,0 +1,158 @@
+//! The server's own Service, whose addresses are the glue of the zones' nameserver host.
+
+use std::net::IpAddr;
+
+use futures::{StreamExt, pin_mut};
+use k8s_openapi::api::core::v1::Service;
+use kube::{
+    Api,
+    runtime::{
+        WatchStreamExt,
+        watcher::{self, Event},
+    },
+};
+use tokio::sync::mpsc;
+
+use super::{
+    SOURCE,
+    status::{ClusterStatus, WatchState},
+    watch::backoff,
+};
+use crate::{ServiceName, SourceEvent};
+
+pub struct GlueWatch {
+    pub service: ServiceName,
+    pub api: Api<Service>,
+    pub status: ClusterStatus,
+    pub id: usize,
+}
+
+impl GlueWatch {
+    pub fn label(service: &ServiceName) -> String {
+        format!(
+            "Service {}/{} (nameserver glue)",
+            service.namespace, service.name
+        )
+    }
+
+    /// Watches the one Service until `events` closes.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>) {
+        let config =
+            watcher::Config::default().fields(&format!("metadata.name={}", self.service.name));
+        let stream = watcher::watcher(self.api.clone(), config).backoff(backoff());
+        pin_mut!(stream);
+        let mut listed: Option<Vec<IpAddr>> = None;
+        while let Some(item) = stream.next().await {
+            let addrs = match item {
+                Ok(Event::Init) => {
+                    listed = Some(Vec::new());
+                    continue;
+                }
+                Ok(Event::InitApply(service)) => {
+                    listed = Some(service_addresses(&service));
+                    continue;
+                }
+                Ok(Event::InitDone) => {
+                    self.status.set(self.id, WatchState::Synced);
+                    listed.take().unwrap_or_default()
+                }
+                Ok(Event::Apply(service)) => service_addresses(&service),
+                Ok(Event::Delete(_)) => Vec::new(),
+                Err(e) => {
+                    let state = match &e {
+                        watcher::Error::InitialListFailed(kube::Error::Api(s))
+                        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+                            if s.code == 403 =>
+                        {
+                            WatchState::Forbidden {
+                                verb: "watch",
+                                message: format!(
+                                    "services in namespace {}: {}",
+                                    self.service.namespace, s.message
+                                ),
+                            }
+                        }
+                        _ => WatchState::Failing {
+                            message: e.to_string(),
+                        },
+                    };
+                    self.status.set(self.id, state);
+                    continue;
+                }
+            };
+            let event = SourceEvent::Glue {
+                source: SOURCE,
+                service: self.service.clone(),
+                addrs,
+            };
+            if events.send(event).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The addresses clients reach the Service at: its load balancer's IPs, else its external IPs.
+pub fn service_addresses(service: &Service) -> Vec<IpAddr> {
+    let balancer = service
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|ingress| ingress.ip.as_deref());
+    let external = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.external_ips.as_ref())
+        .into_iter()
+        .flatten()
+        .map(String::as_str);
+    let mut addrs: Vec<IpAddr> = balancer.filter_map(|ip| ip.parse().ok()).collect();
+    if addrs.is_empty() {
+        addrs = external.filter_map(|ip| ip.parse().ok()).collect();
+    }
+    addrs.sort();
+    addrs.dedup();
+    addrs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(value: serde_json::Value) -> Service {
+        serde_json::from_value(value).expect("a Service")
+    }
+
+    #[test]
+    fn load_balancer_addresses_win_over_external_ips() {
+        let s = service(serde_json::json!({
+            "metadata": {"name": "dns1", "namespace": "kube-system"},
+            "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.9"]},
+            "status": {"loadBalancer": {"ingress": [
+                {"ip": "192.0.2.2"}, {"hostname": "lb.example.net"}, {"ip": "2001:db8::1"},
+                {"ip": "192.0.2.2"}
+            ]}}
+        }));
+        let addrs: Vec<String> = service_addresses(&s)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(addrs, ["192.0.2.2", "2001:db8::1"]);
+    }
+
+    #[test]
+    fn external_ips_serve_when_there_is_no_load_balancer_yet() {
+        let s = service(serde_json::json!({
+            "metadata": {"name": "dns1", "namespace": "kube-system"},
+            "spec": {"externalIPs": ["192.0.2.9", "not an ip"]}
+        }));
+        let addrs: Vec<String> = service_addresses(&s)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(addrs, ["192.0.2.9"]);
+    }
+}

@@ -1,0 +1,131 @@
+//! The cluster source: one watch per Kind the zones serve (per namespace, when the config lists
+//! namespaces), plus one on the server's own Service for glue.
+//!
+//! Nothing of an object is kept here but its identity: objects go straight to translation, so
+//! memory grows with the records, not with the size of the objects.
+
+mod client;
+mod glue;
+mod resource;
+mod slim;
+mod status;
+mod watch;
+
+use k8s_openapi::api::core::v1::Service;
+use kube::{Api, Client, api::DynamicObject};
+use kubezone_model::Kind;
+use tokio::sync::mpsc;
+use tracing::info;
+
+pub use client::{ClusterConfig, connect};
+pub use glue::service_addresses;
+pub use resource::{api_resource, resource_name, watched_kinds};
+pub use status::{ClusterStatus, WatchState, WatchStatus};
+
+use crate::{ClusterError, ServiceName, SourceEvent, SourceId};
+use glue::GlueWatch;
+use watch::KindWatch;
+
+const SOURCE: SourceId = SourceId::KUBERNETES;
+
+/// Watches a cluster for the Kinds the zones serve.
+pub struct ClusterSource {
+    config: ClusterConfig,
+    kinds: Vec<Kind>,
+    glue: Vec<ServiceName>,
+    status: ClusterStatus,
+}
+
+impl ClusterSource {
+    pub const ID: SourceId = SOURCE;
+
+    /// `kinds` are what the zones serve (see [`watched_kinds`]); `glue` the Services whose
+    /// addresses are nameserver glue.
+    pub fn new(config: ClusterConfig, kinds: Vec<Kind>, glue: Vec<ServiceName>) -> Self {
+        let mut glue = glue;
+        glue.sort();
+        glue.dedup();
+        ClusterSource {
+            config,
+            kinds: watched_kinds(kinds),
+            glue,
+            status: ClusterStatus::default(),
+        }
+    }
+
+    /// Each watch's state, updated as the source runs.
+    pub fn status(&self) -> ClusterStatus {
+        self.status.clone()
+    }
+
+    /// Connects (without a request yet) and starts every watch. Sends `Synced` once every watch
+    /// has listed or found its resource unavailable, and runs until `events` closes.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>) -> Result<(), ClusterError> {
+        let client = connect(&self.config).await?;
+        info!(
+            kinds = ?self.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            namespaces = ?self.config.namespaces,
+            "watching the cluster"
+        );
+        let mut settled = self.status.subscribe();
+        for &kind in &self.kinds {
+            for namespace in self.scopes(kind) {
+                let watch = self.kind_watch(&client, kind, namespace);
+                tokio::spawn(watch.run(events.clone()));
+            }
+        }
+        for service in &self.glue {
+            let id = self.status.register(GlueWatch::label(service));
+            let watch = GlueWatch {
+                service: service.clone(),
+                api: Api::<Service>::namespaced(client.clone(), &service.namespace),
+                status: self.status.clone(),
+                id,
+            };
+            tokio::spawn(watch.run(events.clone()));
+        }
+        while !self.status.is_settled() {
+            tokio::select! {
+                changed = settled.changed() => if changed.is_err() { return Ok(()) },
+                () = events.closed() => return Ok(()),
+            }
+        }
+        info!("every available Kind has listed");
+        if events
+            .send(SourceEvent::Synced { source: SOURCE })
+            .await
+            .is_ok()
+        {
+            events.closed().await;
+        }
+        Ok(())
+    }
+
+    /// The namespaces to watch `kind` in: `None` for all of them.
+    fn scopes(&self, kind: Kind) -> Vec<Option<String>> {
+        if !kind.is_namespaced() || self.config.namespaces.is_empty() {
+            vec![None]
+        } else {
+            self.config.namespaces.iter().cloned().map(Some).collect()
+        }
+    }
+
+    fn kind_watch(&self, client: &Client, kind: Kind, namespace: Option<String>) -> KindWatch {
+        let resource = api_resource(kind);
+        let api = match &namespace {
+            Some(ns) => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &resource),
+            None => Api::<DynamicObject>::all_with(client.clone(), &resource),
+        };
+        let id = self
+            .status
+            .register(KindWatch::label(kind, namespace.as_deref()));
+        KindWatch {
+            kind,
+            resource,
+            api,
+            namespace,
+            status: self.status.clone(),
+            id,
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Where each Kind lives in the Kubernetes API, at the version kubezone reads.
+
+use kube::api::{ApiResource, GroupVersionKind};
+use kubezone_model::Kind;
+
+/// The API resource kubezone lists and watches for `kind`.
+pub fn api_resource(kind: Kind) -> ApiResource {
+    let (group, version, plural) = match kind {
+        Kind::Service => ("", "v1", "services"),
+        Kind::Node => ("", "v1", "nodes"),
+        Kind::Ingress => ("networking.k8s.io", "v1", "ingresses"),
+        Kind::Gateway => ("gateway.networking.k8s.io", "v1", "gateways"),
+        Kind::HttpRoute => ("gateway.networking.k8s.io", "v1", "httproutes"),
+        Kind::GrpcRoute => ("gateway.networking.k8s.io", "v1", "grpcroutes"),
+        Kind::TlsRoute => ("gateway.networking.k8s.io", "v1", "tlsroutes"),
+        Kind::DnsEndpoint => ("externaldns.k8s.io", "v1alpha1", "dnsendpoints"),
+    };
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(group, version, kind.as_str()),
+        plural,
+    )
+}
+
+/// `plural.group`, the way RBAC rules and CRDs name a resource (`services` for the core group).
+pub fn resource_name(resource: &ApiResource) -> String {
+    if resource.group.is_empty() {
+        resource.plural.clone()
+    } else {
+        format!("{}.{}", resource.plural, resource.group)
+    }
+}
+
+/// The Kinds the cluster source watches for zones that serve `resources`: routes take their
+/// addresses from Gateways, so serving any route means watching Gateways too.
+pub fn watched_kinds(resources: impl IntoIterator<Item = Kind>) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = resources.into_iter().collect();
+    if kinds.iter().any(|k| k.is_route()) {
+        kinds.push(Kind::Gateway);
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_bring_their_gateways() {
+        assert_eq!(
+            watched_kinds([Kind::Service, Kind::TlsRoute, Kind::Service]),
+            vec![Kind::TlsRoute, Kind::Service, Kind::Gateway]
+        );
+        assert_eq!(watched_kinds([Kind::Node]), vec![Kind::Node]);
+    }
+
+    #[test]
+    fn every_kind_is_named_as_rbac_names_it() {
+        let names: Vec<String> = Kind::ALL
+            .iter()
+            .map(|k| resource_name(&api_resource(*k)))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "httproutes.gateway.networking.k8s.io",
+                "tlsroutes.gateway.networking.k8s.io",
+                "grpcroutes.gateway.networking.k8s.io",
+                "ingresses.networking.k8s.io",
+                "services",
+                "dnsendpoints.externaldns.k8s.io",
+                "nodes",
+                "gateways.gateway.networking.k8s.io",
+            ]
+        );
+    }
+
+    /// The ClusterRole the chart ships must allow exactly what the watches do.
+    #[test]
+    fn the_cluster_role_grants_exactly_the_watched_resources() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../charts/kubezone/files/clusterrole.yaml"
+        );
+        let text = std::fs::read_to_string(path).expect("the ClusterRole file");
+        let role: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+        let strings = |v: &serde_yaml::Value| -> Vec<String> {
+            v.as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        };
+        let mut granted = Vec::new();
+        for rule in role["rules"].as_sequence().expect("rules") {
+            assert_eq!(strings(&rule["verbs"]), ["get", "list", "watch"], "{rule:?}");
+            for group in strings(&rule["apiGroups"]) {
+                for resource in strings(&rule["resources"]) {
+                    granted.push((group.clone(), resource));
+                }
+            }
+        }
+        granted.sort();
+        let mut needed: Vec<(String, String)> = Kind::ALL
+            .iter()
+            .map(|k| api_resource(*k))
+            .map(|r| (r.group, r.plural))
+            .collect();
+        needed.sort();
+        assert_eq!(granted, needed);
+    }
+}

@@ -1,0 +1,287 @@
+//! One watch: a Kind, in every namespace or one, turned into [`SourceEvent`]s.
+//!
+//! A list (the first one, or a relist after `410 Gone`) is sent between `ReplaceBegin` and
+//! `ReplaceEnd`, with deletes for whatever the list no longer has, so the writer publishes the
+//! Kind's new state in one step and answers never pass through an empty state.
+
+use std::{collections::HashSet, time::Duration};
+
+use futures::{StreamExt, pin_mut};
+use kube::{
+    api::{Api, ApiResource, DynamicObject},
+    runtime::{
+        WatchStreamExt,
+        utils::ResetTimerBackoff,
+        watcher::{self, Event, ExponentialBackoff},
+    },
+};
+use kubezone_model::{Kind, ObjectRef};
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+use super::{
+    SOURCE,
+    resource::resource_name,
+    slim::{Read, object_ref, read},
+    status::{ClusterStatus, WatchState},
+};
+use crate::{Change, SourceEvent};
+
+/// Changes sent per event while a list streams in, so a large list is applied as it arrives.
+const LIST_CHUNK: usize = 500;
+
+/// Retries after errors: quick at first, at most every 5 s, so a CRD installed later or an API
+/// server back from an outage is picked up within seconds.
+pub fn backoff() -> ResetTimerBackoff<ExponentialBackoff> {
+    ResetTimerBackoff::new(
+        ExponentialBackoff::from(
+            backon::ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(250))
+                .with_max_delay(Duration::from_secs(5))
+                .with_factor(2.0)
+                .with_jitter()
+                .without_max_times(),
+        ),
+        Duration::from_secs(60),
+    )
+}
+
+pub struct KindWatch {
+    pub kind: Kind,
+    pub resource: ApiResource,
+    pub api: Api<DynamicObject>,
+    /// `None` for every namespace.
+    pub namespace: Option<String>,
+    pub status: ClusterStatus,
+    pub id: usize,
+}
+
+impl KindWatch {
+    /// What a log line or `/readyz` calls this watch.
+    pub fn label(kind: Kind, namespace: Option<&str>) -> String {
+        match namespace {
+            Some(ns) => format!("{kind} in namespace {ns}"),
+            None => kind.to_string(),
+        }
+    }
+
+    /// Watches until `events` closes.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>) {
+        let stream =
+            watcher::watcher(self.api.clone(), watcher::Config::default()).backoff(backoff());
+        pin_mut!(stream);
+        let mut state = Objects::default();
+        let mut out = Outbox::new(events);
+        while let Some(item) = stream.next().await {
+            let sent = match item {
+                Ok(Event::Init) => {
+                    state.listing = Some(HashSet::new());
+                    out.send(SourceEvent::ReplaceBegin { source: SOURCE }).await
+                }
+                Ok(Event::InitApply(object)) => {
+                    let change = self.listed(&mut state, object);
+                    out.push(change);
+                    if out.pending.len() >= LIST_CHUNK {
+                        out.flush().await
+                    } else {
+                        true
+                    }
+                }
+                Ok(Event::InitDone) => {
+                    let listed = state.listing.take().unwrap_or_default();
+                    for gone in state.known.difference(&listed) {
+                        out.push(Some(Change::Delete(gone.clone())));
+                    }
+                    state.known = listed;
+                    debug!(watch = %self.label_now(), objects = state.known.len(), "list done");
+                    let sent = out.flush().await
+                        && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
+                    self.status.set(self.id, WatchState::Synced);
+                    sent
+                }
+                Ok(Event::Apply(object)) => {
+                    let change = self.applied(&mut state, object);
+                    out.push(change);
+                    out.flush().await
+                }
+                Ok(Event::Delete(object)) => {
+                    let object = object_ref(self.kind, &object);
+                    if state.known.remove(&object) {
+                        out.push(Some(Change::Delete(object)));
+                    }
+                    out.flush().await
+                }
+                Err(e) => {
+                    let mut sent = true;
+                    if state.listing.take().is_some() {
+                        // What was listed so far is newer than what was there; keep it and
+                        // let the next list finish the job.
+                        sent = out.flush().await
+                            && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
+                    }
+                    if let Some(state) = self.classify(&e) {
+                        self.status.set(self.id, state);
+                    } else {
+                        debug!(watch = %self.label_now(), "{e}");
+                    }
+                    sent
+                }
+            };
+            if !sent {
+                return;
+            }
+        }
+    }
+
+    fn label_now(&self) -> String {
+        KindWatch::label(self.kind, self.namespace.as_deref())
+    }
+
+    fn listed(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
+        let reference = object_ref(self.kind, &object);
+        match self.read(&reference, object) {
+            Some(object) => {
+                if let Some(listing) = state.listing.as_mut() {
+                    listing.insert(reference);
+                }
+                Some(Change::Apply(object))
+            }
+            // Left out of the list, so the end of the list deletes it if it was known.
+            None => None,
+        }
+    }
+
+    fn applied(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
+        let reference = object_ref(self.kind, &object);
+        match self.read(&reference, object) {
+            Some(object) => {
+                state.known.insert(reference);
+                Some(Change::Apply(object))
+            }
+            None => state
+                .known
+                .remove(&reference)
+                .then_some(Change::Delete(reference)),
+        }
+    }
+
+    fn read(
+        &self,
+        reference: &ObjectRef,
+        object: DynamicObject,
+    ) -> Option<kubezone_translate::KubeObject> {
+        match read(self.kind, &self.resource, object) {
+            Read::Object(object) => Some(object),
+            Read::Ignored => None,
+            Read::Invalid(message) => {
+                warn!(object = %reference, "skipped: {message}");
+                None
+            }
+        }
+    }
+
+    /// What an error says about the watch; `None` for errors the watcher recovers from by
+    /// itself (`410 Gone` relists).
+    fn classify(&self, error: &watcher::Error) -> Option<WatchState> {
+        let (verb, client_error) = match error {
+            watcher::Error::InitialListFailed(e) => ("list", Some(e)),
+            watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+                ("watch", Some(e))
+            }
+            watcher::Error::WatchError(status) => {
+                return match status.code {
+                    410 => None,
+                    403 => Some(self.forbidden("watch", &status.message)),
+                    404 => Some(self.missing()),
+                    _ => Some(WatchState::Failing {
+                        message: format!("{}: {}", resource_name(&self.resource), status.message),
+                    }),
+                };
+            }
+            watcher::Error::NoResourceVersion => ("list", None),
+        };
+        if let Some(kube::Error::Api(status)) = client_error {
+            match status.code {
+                403 => return Some(self.forbidden(verb, &status.message)),
+                404 => return Some(self.missing()),
+                410 => return None,
+                _ => {}
+            }
+        }
+        Some(WatchState::Failing {
+            message: format!("cannot {verb} {}: {error}", resource_name(&self.resource)),
+        })
+    }
+
+    fn forbidden(&self, verb: &'static str, message: &str) -> WatchState {
+        let scope = match &self.namespace {
+            Some(ns) => format!("in namespace {ns}"),
+            None => "in all namespaces".into(),
+        };
+        WatchState::Forbidden {
+            verb,
+            message: format!(
+                "{} {scope} (check kubezone's ClusterRole): {message}",
+                resource_name(&self.resource)
+            ),
+        }
+    }
+
+    fn missing(&self) -> WatchState {
+        let resource = &self.resource;
+        let message = if resource.group.is_empty() {
+            format!("the API server does not serve {}", resource.plural)
+        } else {
+            format!(
+                "the CRD {} is not installed, or does not serve {}",
+                resource_name(resource),
+                resource.api_version
+            )
+        };
+        WatchState::Missing { message }
+    }
+}
+
+/// What this watch has told the writer about.
+#[derive(Default)]
+struct Objects {
+    /// Objects the writer has from this watch.
+    known: HashSet<ObjectRef>,
+    /// During a list: the objects it has returned so far.
+    listing: Option<HashSet<ObjectRef>>,
+}
+
+/// Changes waiting to be sent; `false` from a send means the writer is gone.
+struct Outbox {
+    events: mpsc::Sender<SourceEvent>,
+    pending: Vec<Change>,
+}
+
+impl Outbox {
+    fn new(events: mpsc::Sender<SourceEvent>) -> Self {
+        Outbox {
+            events,
+            pending: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, change: Option<Change>) {
+        self.pending.extend(change);
+    }
+
+    async fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let changes = std::mem::take(&mut self.pending);
+        self.send(SourceEvent::Changes {
+            source: SOURCE,
+            changes,
+        })
+        .await
+    }
+
+    async fn send(&self, event: SourceEvent) -> bool {
+        self.events.send(event).await.is_ok()
+    }
+}
