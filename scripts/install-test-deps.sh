@@ -21,6 +21,9 @@ DEPS=(
 	"taskset:util-linux"
 	"ps:procps"
 	"pgrep:procps"
+	"openssl:openssl"
+	"flock:util-linux"
+	"setpriv:util-linux"
 )
 
 # Server binaries live in /usr/sbin, which is not on a normal user's PATH.
