@@ -2,6 +2,7 @@
 
 mod answers;
 mod cli;
+mod control_plane;
 mod dig;
 mod fallthrough;
 mod harness;
