@@ -43,6 +43,13 @@ impl Server {
     }
 
     pub fn start_with(setup: Setup<'_>) -> Server {
+        let server = Server::spawn(setup);
+        server.wait_until_ready();
+        server
+    }
+
+    /// Starts kubezone and waits until it listens, but not until it is ready.
+    pub fn spawn(setup: Setup<'_>) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("manifests")).expect("mkdir");
         for (name, content) in setup.manifests {
@@ -91,18 +98,20 @@ impl Server {
                 panic!("kubezone did not start listening:\n{log}");
             }
         };
-        let server = Server {
+        Server {
             child,
             addr,
             dir,
             log,
-        };
-        server.wait_until_ready();
-        server
+        }
     }
 
-    fn wait_until_ready(&self) {
-        let deadline = Instant::now() + PATIENCE;
+    pub fn wait_until_ready(&self) {
+        self.wait_until_ready_within(PATIENCE);
+    }
+
+    pub fn wait_until_ready_within(&self, patience: Duration) {
+        let deadline = Instant::now() + patience;
         while Instant::now() < deadline {
             if let Ok(reply) = self.try_query(&soa_probe(), Transport::Udp)
                 && reply.metadata.response_code != ResponseCode::ServFail
@@ -186,7 +195,18 @@ impl Server {
 
     /// Polls until `check` accepts the answer to `name`/`qtype`; panics with the last answer.
     pub fn eventually(&self, name: &str, qtype: RecordType, check: impl Fn(&Message) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
+        self.eventually_within(PATIENCE, name, qtype, check);
+    }
+
+    /// [`Server::eventually`] with a bound of its own, for changes that wait on a retry.
+    pub fn eventually_within(
+        &self,
+        patience: Duration,
+        name: &str,
+        qtype: RecordType,
+        check: impl Fn(&Message) -> bool,
+    ) {
+        let deadline = Instant::now() + patience;
         let mut last = None;
         while Instant::now() < deadline {
             let reply = self.ask(name, qtype);
@@ -214,6 +234,21 @@ impl Drop for Server {
 pub enum Transport {
     Udp,
     Tcp,
+}
+
+/// Asks `addr` over UDP from any thread; panics when nothing answers.
+pub fn ask_at(addr: SocketAddr, name: &str, qtype: RecordType) -> Message {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let bytes = query(name, qtype).to_vec().expect("encode");
+    socket.send_to(&bytes, addr).expect("send");
+    let mut buf = vec![0; 65535];
+    let (len, _) = socket
+        .recv_from(&mut buf)
+        .unwrap_or_else(|e| panic!("no answer to {name} {qtype}: {e}"));
+    Message::from_vec(&buf[..len]).expect("decode")
 }
 
 /// A query as dig sends it: RD set, EDNS with a 1232-byte payload.

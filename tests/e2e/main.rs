@@ -1,7 +1,9 @@
-//! kubezone over real sockets: the release-shaped binary, started per test on a loopback port.
+//! kubezone over real sockets: the release-shaped binary, started per test on a loopback port,
+//! fed by manifests or by a real kube-apiserver (built by scripts/control-plane.sh).
 
 mod answers;
 mod cli;
+mod cluster;
 mod control_plane;
 mod dig;
 mod fallthrough;

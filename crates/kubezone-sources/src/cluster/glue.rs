@@ -92,7 +92,8 @@ impl GlueWatch {
     }
 }
 
-/// The addresses clients reach the Service at: its load balancer's IPs, else its external IPs.
+/// The addresses clients reach the Service at, as for a Service's own records: its
+/// `spec.externalIPs` when set, else its load balancer's IPs.
 pub fn service_addresses(service: &Service) -> Vec<IpAddr> {
     let balancer = service
         .status
@@ -109,9 +110,9 @@ pub fn service_addresses(service: &Service) -> Vec<IpAddr> {
         .into_iter()
         .flatten()
         .map(String::as_str);
-    let mut addrs: Vec<IpAddr> = balancer.filter_map(|ip| ip.parse().ok()).collect();
+    let mut addrs: Vec<IpAddr> = external.filter_map(|ip| ip.parse().ok()).collect();
     if addrs.is_empty() {
-        addrs = external.filter_map(|ip| ip.parse().ok()).collect();
+        addrs = balancer.filter_map(|ip| ip.parse().ok()).collect();
     }
     addrs.sort();
     addrs.dedup();
@@ -127,10 +128,10 @@ mod tests {
     }
 
     #[test]
-    fn load_balancer_addresses_win_over_external_ips() {
+    fn load_balancer_addresses_without_external_ips() {
         let s = service(serde_json::json!({
             "metadata": {"name": "dns1", "namespace": "kube-system"},
-            "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.9"]},
+            "spec": {"type": "LoadBalancer"},
             "status": {"loadBalancer": {"ingress": [
                 {"ip": "192.0.2.2"}, {"hostname": "lb.example.net"}, {"ip": "2001:db8::1"},
                 {"ip": "192.0.2.2"}
@@ -144,10 +145,11 @@ mod tests {
     }
 
     #[test]
-    fn external_ips_serve_when_there_is_no_load_balancer_yet() {
+    fn external_ips_win_over_the_load_balancer() {
         let s = service(serde_json::json!({
             "metadata": {"name": "dns1", "namespace": "kube-system"},
-            "spec": {"externalIPs": ["192.0.2.9", "not an ip"]}
+            "spec": {"externalIPs": ["192.0.2.9", "not an ip"]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.2"}]}}
         }));
         let addrs: Vec<String> = service_addresses(&s)
             .iter()

@@ -94,7 +94,11 @@ mod tests {
         };
         let mut granted = Vec::new();
         for rule in role["rules"].as_sequence().expect("rules") {
-            assert_eq!(strings(&rule["verbs"]), ["get", "list", "watch"], "{rule:?}");
+            assert_eq!(
+                strings(&rule["verbs"]),
+                ["get", "list", "watch"],
+                "{rule:?}"
+            );
             for group in strings(&rule["apiGroups"]) {
                 for resource in strings(&rule["resources"]) {
                     granted.push((group.clone(), resource));

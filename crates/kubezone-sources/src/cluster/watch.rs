@@ -17,7 +17,7 @@ use kube::{
 };
 use kubezone_model::{Kind, ObjectRef};
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::{
     SOURCE,
@@ -93,7 +93,12 @@ impl KindWatch {
                         out.push(Some(Change::Delete(gone.clone())));
                     }
                     state.known = listed;
-                    debug!(watch = %self.label_now(), objects = state.known.len(), "list done");
+                    state.lists += 1;
+                    if state.lists > 1 {
+                        // A relist means the watch fell too far behind (410 Gone) or restarted:
+                        // worth knowing when changes seem slow.
+                        info!(watch = %self.label_now(), objects = state.known.len(), "relisted");
+                    }
                     let sent = out.flush().await
                         && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
                     self.status.set(self.id, WatchState::Synced);
@@ -249,6 +254,8 @@ struct Objects {
     known: HashSet<ObjectRef>,
     /// During a list: the objects it has returned so far.
     listing: Option<HashSet<ObjectRef>>,
+    /// Lists finished so far.
+    lists: u64,
 }
 
 /// Changes waiting to be sent; `false` from a send means the writer is gone.
