@@ -47,7 +47,7 @@ const STARTUP_PATIENCE: Duration = Duration::from_secs(90);
 /// changes reaching the authorizer, CRD deletion.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The user and groups kubezone's ServiceAccount token authenticates as.
+// Who kubezone's ServiceAccount token authenticates as.
 pub const KUBEZONE_NAMESPACE: &str = "kubezone";
 pub const KUBEZONE_SERVICE_ACCOUNT: &str = "kubezone";
 pub const KUBEZONE_USER: &str = "system:serviceaccount:kubezone:kubezone";
