@@ -428,6 +428,21 @@ subjects:
     }
 
     /// Restarts the apiserver with `args` in place of the extra flags it ran with.
+    /// Compacts etcd's history up to now, straight through etcd's own API (the apiserver may be
+    /// down), so a watch resuming from an older resourceVersion gets `410 Gone`.
+    pub fn compact_etcd(&self) {
+        let header = etcd_post(&self.etcd_url, "/v3/kv/range", &json!({"key": "AA=="}));
+        let revision = header["header"]["revision"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("etcd gave no revision: {header}"));
+        etcd_post(
+            &self.etcd_url,
+            "/v3/kv/compaction",
+            &json!({"revision": revision, "physical": true}),
+        );
+    }
+
     pub fn restart_apiserver_with(&self, args: &[&str]) {
         self.stop_apiserver();
         *lock(&self.apiserver_args) = args.iter().map(|a| (*a).to_owned()).collect();
@@ -732,6 +747,28 @@ impl Reaper {
 }
 
 /// The objects in a multi-document YAML; empty documents are skipped.
+/// A JSON request to etcd's gRPC gateway; its JSON reply.
+fn etcd_post(etcd_url: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let host = etcd_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to etcd");
+    stream
+        .set_read_timeout(Some(PATIENCE))
+        .expect("read timeout");
+    let body = body.to_string();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write to etcd");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read from etcd");
+    let (head, json) = reply.split_once("\r\n\r\n").expect("an HTTP reply");
+    assert!(head.starts_with("HTTP/1.1 200"), "etcd {path}: {reply}");
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("etcd {path}: {e}: {json}"))
+}
+
 fn documents(yaml: &str) -> Vec<DynamicObject> {
     serde_yaml::Deserializer::from_str(yaml)
         .map(|document| serde_yaml::Value::deserialize(document).expect("valid YAML"))

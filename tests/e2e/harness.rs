@@ -123,6 +123,11 @@ impl Server {
         panic!("kubezone did not become ready:\n{}", self.log());
     }
 
+    /// The kubezone process id, for reading its memory.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }

@@ -4,6 +4,8 @@
 mod answers;
 mod cli;
 mod cluster;
+mod cluster_bench;
+mod cluster_faults;
 mod control_plane;
 mod dig;
 mod fallthrough;

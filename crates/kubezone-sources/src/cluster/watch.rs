@@ -27,6 +27,18 @@ use super::{
 };
 use crate::{Change, SourceEvent};
 
+/// A watch that failed and then went this long without another error is watching again: kube's
+/// watcher resumes a watch without an event, so quiet is the only sign (retries come at most
+/// every 5 s, plus jitter).
+const RECOVERED_AFTER: Duration = Duration::from_secs(15);
+
+async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Changes sent per event while a list streams in, so a large list is applied as it arrives.
 const LIST_CHUNK: usize = 500;
 
@@ -72,7 +84,32 @@ impl KindWatch {
         pin_mut!(stream);
         let mut state = Objects::default();
         let mut out = Outbox::new(events);
-        while let Some(item) = stream.next().await {
+        let mut failing_since: Option<tokio::time::Instant> = None;
+        loop {
+            let quiet_until = failing_since.map(|t| t + RECOVERED_AFTER);
+            let item = tokio::select! {
+                item = stream.next() => match item {
+                    Some(item) => item,
+                    None => return,
+                },
+                () = sleep_until_or_never(quiet_until) => {
+                    failing_since = None;
+                    self.status.set(self.id, WatchState::Synced);
+                    continue;
+                }
+            };
+            match &item {
+                // Before the first list, only InitDone makes a watch synced.
+                Err(_) if self.status_is_synced_once() => {
+                    failing_since = Some(tokio::time::Instant::now());
+                }
+                Err(_) => {}
+                Ok(_) => {
+                    if failing_since.take().is_some() {
+                        self.status.set(self.id, WatchState::Synced);
+                    }
+                }
+            }
             let sent = match item {
                 Ok(Event::Init) => {
                     state.listing = Some(HashSet::new());
@@ -136,6 +173,13 @@ impl KindWatch {
                 return;
             }
         }
+    }
+
+    fn status_is_synced_once(&self) -> bool {
+        self.status
+            .watches()
+            .get(self.id)
+            .is_some_and(|w| w.synced_once)
     }
 
     fn label_now(&self) -> String {
