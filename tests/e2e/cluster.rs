@@ -309,3 +309,33 @@ fn other_namespaces_are_not_watched() {
         &s.ask(&format!("web.{other}.example.com."), RecordType::A)
     ));
 }
+
+#[test]
+fn client_certificates_and_exec_plugins_authenticate() {
+    let cp = cluster();
+    for (how, kubeconfig) in [
+        (
+            "client certificate",
+            cp.kubezone_kubeconfig_client_certificate(),
+        ),
+        ("exec plugin", cp.kubezone_kubeconfig_exec()),
+    ] {
+        let ns = cp.fresh_namespace("auth");
+        let s = Server::start_with(Setup {
+            zones: ZONES,
+            extra: &format!(
+                "kubernetes:\n  kubeconfig: {}\n  namespaces: [{ns}]\n",
+                kubeconfig.display()
+            ),
+            manifests: &[],
+        });
+        cp.apply_yaml(&load_balancer_service(&ns, "web"));
+        cp.apply_status_yaml(&load_balancer_status(&ns, "web", &["192.0.2.65"]));
+        s.eventually(
+            &format!("web.{ns}.example.com."),
+            RecordType::A,
+            answers(&["192.0.2.65"]),
+        );
+        assert!(!s.log().contains("forbidden"), "{how}:\n{}", s.log());
+    }
+}

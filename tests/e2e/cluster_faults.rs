@@ -109,6 +109,25 @@ fn missing_crds_and_forbidden_kinds_are_named_and_the_rest_is_served() {
             addresses(reply) == ip
         });
     }
+
+    // CRDs go away again: their objects go with them, and the rest stays.
+    cp.uninstall_crds(Crds::GatewayApi);
+    s.eventually("route.example.com.", RecordType::A, nxdomain);
+    assert_eq!(
+        addresses(&s.ask("legacy.example.com.", RecordType::A)),
+        ["192.0.2.82"]
+    );
+    s.eventually_within(
+        RETRY_PATIENCE,
+        "web.shop.example.com.",
+        RecordType::A,
+        |_| {
+            occurrences(
+                &s.log(),
+                "the CRD httproutes.gateway.networking.k8s.io is not installed",
+            ) == 2
+        },
+    );
 }
 
 #[test]

@@ -145,6 +145,29 @@ impl ControlPlane {
         };
         control_plane.write_kubeconfig("admin", ADMIN_TOKEN);
         control_plane.write_kubeconfig("kubezone", KUBEZONE_TOKEN);
+        let dir = control_plane.dir.path();
+        control_plane.write_kubeconfig_for(
+            "kubezone-client-certificate",
+            json!({
+                "client-certificate": dir.join("kubezone-client.crt"),
+                "client-key": dir.join("kubezone-client.key"),
+            }),
+        );
+        // An exec credential plugin, as cloud CLIs are: it prints the ServiceAccount's token.
+        let credential = json!({
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "kind": "ExecCredential",
+            "status": { "token": KUBEZONE_TOKEN },
+        });
+        control_plane.write_kubeconfig_for(
+            "kubezone-exec",
+            json!({ "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "command": "sh",
+                "args": ["-c", format!("printf '%s' '{credential}'")],
+                "interactiveMode": "Never",
+            }}),
+        );
 
         let etcd_dir = control_plane.dir.path().join("etcd");
         let peer_url = format!("http://127.0.0.1:{etcd_peer}");
@@ -521,7 +544,24 @@ subjects:
             .collect()
     }
 
+    /// A kubeconfig for kubezone's ServiceAccount authenticating with a client certificate
+    /// signed by the cluster CA, instead of a token.
+    pub fn kubezone_kubeconfig_client_certificate(&self) -> PathBuf {
+        self.dir
+            .path()
+            .join("kubezone-client-certificate.kubeconfig")
+    }
+
+    /// A kubeconfig for kubezone's ServiceAccount whose token comes from an exec plugin.
+    pub fn kubezone_kubeconfig_exec(&self) -> PathBuf {
+        self.dir.path().join("kubezone-exec.kubeconfig")
+    }
+
     fn write_kubeconfig(&self, user: &str, token: &str) {
+        self.write_kubeconfig_for(user, json!({ "token": token }));
+    }
+
+    fn write_kubeconfig_for(&self, user: &str, credentials: serde_json::Value) {
         let kubeconfig = json!({
             "apiVersion": "v1",
             "kind": "Config",
@@ -529,7 +569,7 @@ subjects:
                 "server": self.server_url(),
                 "certificate-authority": self.ca_file(),
             }}],
-            "users": [{ "name": user, "user": { "token": token } }],
+            "users": [{ "name": user, "user": credentials }],
             "contexts": [{ "name": user, "context": { "cluster": "e2e", "user": user } }],
             "current-context": user,
         });
@@ -609,6 +649,15 @@ fn write_credentials(dir: &Path) {
          -addext keyUsage=critical,digitalSignature,keyEncipherment
          -addext extendedKeyUsage=serverAuth",
     );
+    // The same user as kubezone's token, for the client-certificate kubeconfig.
+    openssl(&format!(
+        "req -x509 -newkey rsa:2048 -nodes -days 3650 -CA ca.crt -CAkey ca.key
+         -keyout kubezone-client.key -out kubezone-client.crt
+         -subj /CN={KUBEZONE_USER}/O=system:serviceaccounts
+         -addext basicConstraints=critical,CA:FALSE
+         -addext keyUsage=critical,digitalSignature,keyEncipherment
+         -addext extendedKeyUsage=clientAuth"
+    ));
     openssl("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out service-account.key");
     openssl("pkey -in service-account.key -pubout -out service-account.pub");
     fs::write(

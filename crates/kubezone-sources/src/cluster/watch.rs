@@ -8,7 +8,7 @@ use std::{collections::HashSet, time::Duration};
 
 use futures::{StreamExt, pin_mut};
 use kube::{
-    api::{Api, ApiResource, DynamicObject},
+    api::{Api, ApiResource, DynamicObject, ListParams},
     runtime::{
         WatchStreamExt,
         utils::ResetTimerBackoff,
@@ -161,10 +161,13 @@ impl KindWatch {
                         sent = out.flush().await
                             && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
                     }
-                    if let Some(state) = self.classify(&e) {
-                        self.status.set(self.id, state);
-                    } else {
-                        debug!(watch = %self.label_now(), "{e}");
+                    match self.classify(&e) {
+                        Some(WatchState::Failing { message }) => {
+                            let state = self.probe(message).await;
+                            self.status.set(self.id, state);
+                        }
+                        Some(state) => self.status.set(self.id, state),
+                        None => debug!(watch = %self.label_now(), "{e}"),
                     }
                     sent
                 }
@@ -260,6 +263,22 @@ impl KindWatch {
         Some(WatchState::Failing {
             message: format!("cannot {verb} {}: {error}", resource_name(&self.resource)),
         })
+    }
+
+    /// A failed watch does not always say why (a resource that is gone answers a watch with a
+    /// plain-text 404 page); a one-item list does.
+    async fn probe(&self, failure: String) -> WatchState {
+        match self
+            .api
+            .list_metadata(&ListParams::default().limit(1))
+            .await
+        {
+            Err(kube::Error::Api(status)) if status.code == 404 => self.missing(),
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                self.forbidden("list", &status.message)
+            }
+            _ => WatchState::Failing { message: failure },
+        }
     }
 
     fn forbidden(&self, verb: &'static str, message: &str) -> WatchState {
