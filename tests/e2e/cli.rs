@@ -57,3 +57,39 @@ fn serving_fails_clearly_on_a_missing_config() {
     assert!(!ok);
     assert!(text.contains("/nonexistent/kubezone.yaml"), "{text}");
 }
+
+#[test]
+fn serving_fails_clearly_on_an_unusable_kubeconfig() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("kubezone.yaml");
+    std::fs::write(
+        &config,
+        "listen: [\"127.0.0.1:0\"]\nzones: [{zone: example.com}]\nkubernetes: {kubeconfig: missing.kubeconfig}\n",
+    )
+    .expect("write");
+    for command in [&["check"][..], &[]] {
+        let mut args = command.to_vec();
+        args.extend(["--config", config.to_str().expect("utf-8")]);
+        let (ok, text) = kubezone(&args);
+        assert!(!ok, "{args:?}: {text}");
+        assert!(text.contains("missing.kubeconfig"), "{args:?}: {text}");
+    }
+
+    // A kubeconfig that exists, without the context asked for on the command line.
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\ncurrent-context: a\n",
+    )
+    .expect("write");
+    let (ok, text) = kubezone(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+        "--context",
+        "prod",
+    ]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("prod"), "{text}");
+}

@@ -1,13 +1,15 @@
-//! `kubezone check --config FILE`: the config and every manifest it names, without serving.
+//! `kubezone check --config FILE`: the config, every manifest it names and the kubeconfig it
+//! would use, without serving or sending a request.
 
 use std::{path::Path, process::ExitCode};
 
-use kubezone_sources::{manifest_files, parse_manifest};
+use kubezone_sources::{connect, manifest_files, parse_manifest};
 
 use crate::config::Config;
 
-pub fn run(path: &Path) -> ExitCode {
-    let config = match Config::load(path) {
+/// `config` is the file as loaded, with the command line's overrides.
+pub fn run(path: &Path, config: Result<Config, String>) -> ExitCode {
+    let config = match config {
         Ok(config) => config,
         Err(e) => {
             eprintln!("kubezone: {e}");
@@ -15,6 +17,22 @@ pub fn run(path: &Path) -> ExitCode {
         }
     };
     let mut broken = 0;
+    if let Some(cluster) = &config.kubernetes {
+        let loaded = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|runtime| {
+                runtime
+                    .block_on(connect(cluster))
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = loaded {
+            eprintln!("kubezone: {e}");
+            broken += 1;
+        }
+    }
     let mut objects = 0;
     for root in &config.manifests {
         let files = match manifest_files(root) {

@@ -87,7 +87,7 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(2);
     };
     match cli.command {
-        Some(Command::Check) => check::run(&path),
+        Some(Command::Check) => check::run(&path, load(&path, cli.kubernetes)),
         None => match run_server(&path, cli.kubernetes) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
@@ -98,9 +98,15 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The config file with the command line's overrides.
+fn load(path: &std::path::Path, flags: KubernetesFlags) -> Result<config::Config, String> {
+    let mut config = config::Config::load(path).map_err(|e| e.to_string())?;
+    flags.apply(&mut config)?;
+    Ok(config)
+}
+
 fn run_server(path: &std::path::Path, flags: KubernetesFlags) -> anyhow::Result<()> {
-    let mut config = config::Config::load(path)?;
-    flags.apply(&mut config).map_err(anyhow::Error::msg)?;
+    let config = load(path, flags).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use kubezone_dns::{DnsHandler, DnsServer, FallthroughPolicy, Forwarder, TcpSettings};
 use kubezone_index::{IndexReader, IndexWriter};
 use kubezone_model::Kind;
-use kubezone_sources::{ClusterSource, ManifestsSource, SourceId};
+use kubezone_sources::{ClusterSource, ManifestsSource, SourceId, connect};
 use kubezone_translate::Translator;
 use tokio::sync::mpsc;
 use tracing::{error, info};
@@ -21,7 +21,10 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 const EVENT_BACKLOG: usize = 1024;
 
 /// Starts the index writer and every configured source. Returns the read side of the index.
-pub fn start_index(config: &Config) -> IndexReader {
+///
+/// Fails only when the cluster cannot be reached at all (no usable kubeconfig): an error the
+/// user must fix, rather than a server that answers SERVFAIL forever.
+pub async fn start_index(config: &Config) -> anyhow::Result<IndexReader> {
     let (index, reader) = IndexWriter::new(
         config.zones.iter().map(|z| z.index.clone()).collect(),
         now_unix(),
@@ -52,26 +55,24 @@ pub fn start_index(config: &Config) -> IndexReader {
             .iter()
             .map(|z| z.glue_service.clone())
             .collect();
+        let client = connect(cluster).await?;
         let source = ClusterSource::new(
-            cluster.clone(),
+            client,
+            cluster.namespaces.clone(),
             kinds,
             glue.iter().flatten().cloned().collect(),
         );
         let events = events.clone();
-        tokio::spawn(async move {
-            if let Err(e) = source.run(events).await {
-                error!("kubernetes source stopped: {e}");
-            }
-        });
+        tokio::spawn(source.run(events));
     }
     drop(events);
     let writer = Writer::new(translator, index, &sources, glue);
     tokio::spawn(writer.run(receiver));
-    reader
+    Ok(reader)
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let reader = start_index(&config);
+    let reader = start_index(&config).await?;
     let fallthrough = FallthroughPolicy::new(
         &config
             .zones

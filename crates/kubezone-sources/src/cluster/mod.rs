@@ -22,7 +22,7 @@ pub use glue::service_addresses;
 pub use resource::{api_resource, resource_name, watched_kinds};
 pub use status::{ClusterStatus, WatchState, WatchStatus};
 
-use crate::{ClusterError, ServiceName, SourceEvent, SourceId};
+use crate::{ServiceName, SourceEvent, SourceId};
 use glue::GlueWatch;
 use watch::KindWatch;
 
@@ -30,7 +30,9 @@ const SOURCE: SourceId = SourceId::KUBERNETES;
 
 /// Watches a cluster for the Kinds the zones serve.
 pub struct ClusterSource {
-    config: ClusterConfig,
+    client: Client,
+    /// Namespaces to watch; empty for all.
+    namespaces: Vec<String>,
     kinds: Vec<Kind>,
     glue: Vec<ServiceName>,
     status: ClusterStatus,
@@ -39,14 +41,20 @@ pub struct ClusterSource {
 impl ClusterSource {
     pub const ID: SourceId = SOURCE;
 
-    /// `kinds` are what the zones serve (see [`watched_kinds`]); `glue` the Services whose
-    /// addresses are nameserver glue.
-    pub fn new(config: ClusterConfig, kinds: Vec<Kind>, glue: Vec<ServiceName>) -> Self {
+    /// A source reading through `client` (see [`connect`]). `kinds` are what the zones serve
+    /// (see [`watched_kinds`]); `glue` the Services whose addresses are nameserver glue.
+    pub fn new(
+        client: Client,
+        namespaces: Vec<String>,
+        kinds: Vec<Kind>,
+        glue: Vec<ServiceName>,
+    ) -> Self {
         let mut glue = glue;
         glue.sort();
         glue.dedup();
         ClusterSource {
-            config,
+            client,
+            namespaces,
             kinds: watched_kinds(kinds),
             glue,
             status: ClusterStatus::default(),
@@ -58,13 +66,13 @@ impl ClusterSource {
         self.status.clone()
     }
 
-    /// Connects (without a request yet) and starts every watch. Sends `Synced` once every watch
-    /// has listed or found its resource unavailable, and runs until `events` closes.
-    pub async fn run(self, events: mpsc::Sender<SourceEvent>) -> Result<(), ClusterError> {
-        let client = connect(&self.config).await?;
+    /// Starts every watch. Sends `Synced` once every watch has listed or found its resource
+    /// unavailable, and runs until `events` closes.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>) {
+        let client = self.client.clone();
         info!(
             kinds = ?self.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
-            namespaces = ?self.config.namespaces,
+            namespaces = ?self.namespaces,
             "watching the cluster"
         );
         let mut settled = self.status.subscribe();
@@ -86,8 +94,8 @@ impl ClusterSource {
         }
         while !self.status.is_settled() {
             tokio::select! {
-                changed = settled.changed() => if changed.is_err() { return Ok(()) },
-                () = events.closed() => return Ok(()),
+                changed = settled.changed() => if changed.is_err() { return },
+                () = events.closed() => return,
             }
         }
         info!("every available Kind has listed");
@@ -98,15 +106,14 @@ impl ClusterSource {
         {
             events.closed().await;
         }
-        Ok(())
     }
 
     /// The namespaces to watch `kind` in: `None` for all of them.
     fn scopes(&self, kind: Kind) -> Vec<Option<String>> {
-        if !kind.is_namespaced() || self.config.namespaces.is_empty() {
+        if !kind.is_namespaced() || self.namespaces.is_empty() {
             vec![None]
         } else {
-            self.config.namespaces.iter().cloned().map(Some).collect()
+            self.namespaces.iter().cloned().map(Some).collect()
         }
     }
 
