@@ -9,7 +9,8 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use kubezone_index::IndexWriter;
+use kubezone_index::{Conflict, IndexWriter};
+use kubezone_model::{Kind, ObjectRef};
 use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
 use kubezone_translate::{Translated, Translator};
 use tokio::sync::mpsc;
@@ -107,9 +108,25 @@ impl Writer {
         for update in translated.updates {
             let endpoints = update.endpoints.into_iter().map(|z| (z.zone, z.endpoint));
             for conflict in self.index.apply(&update.object, endpoints) {
-                warn!(object = %update.object, "conflict: {conflict}");
+                if matches!(conflict, Conflict::Reserved { .. }) && self.is_glue(&update.object) {
+                    // The server's own Service names the nameserver host: expected, and its
+                    // addresses are served as the glue.
+                    debug!(object = %update.object, "conflict: {conflict}");
+                } else {
+                    warn!(object = %update.object, "conflict: {conflict}");
+                }
             }
         }
+    }
+}
+
+impl Writer {
+    fn is_glue(&self, object: &ObjectRef) -> bool {
+        object.kind() == Kind::Service
+            && self.glue.iter().flatten().any(|service| {
+                object.namespace() == Some(service.namespace.as_str())
+                    && object.name() == service.name
+            })
     }
 }
 
