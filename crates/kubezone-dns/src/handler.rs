@@ -1,6 +1,8 @@
 //! The hickory-server request handler: protocol checks, EDNS, size limits, then [`resolve`].
 
-use std::{borrow::Cow, sync::Arc};
+use std::{borrow::Cow, sync::Arc, time::Instant};
+
+use arc_swap::ArcSwap;
 
 use hickory_net::{runtime::Time, xfer::Protocol};
 use hickory_proto::{
@@ -12,21 +14,59 @@ use hickory_server::{
     zone_handler::MessageResponseBuilder,
 };
 use kubezone_index::IndexReader;
-use tracing::{debug, warn};
+use kubezone_metrics::QueryCounters;
+use tracing::{debug, info, warn};
 
-use crate::{Answer, FallthroughPolicy, Forwarder, Resolution, fit::fit, resolve};
+use crate::{Answer, FallthroughPolicy, Forwarder, Resolution, fit::fit, resolve_in_zone};
 
 /// The UDP payload kubezone uses at most: DNS Flag Day 2020's recommendation.
 pub const MAX_UDP_PAYLOAD: u16 = 1232;
 /// The UDP limit for a client without EDNS (RFC 1035 §4.2.1).
 const PLAIN_UDP_PAYLOAD: u16 = 512;
 
-/// Answers queries from the current index snapshot.
+/// What answers queries: the index, fallthrough and the counters. Swapped as a whole when the
+/// configuration is reloaded.
 #[derive(Clone)]
-pub struct DnsHandler {
+pub struct Answerer {
     index: IndexReader,
     fallthrough: Arc<FallthroughPolicy>,
     forwarder: Option<Forwarder>,
+    counters: Option<Arc<QueryCounters>>,
+    query_log: bool,
+}
+
+impl Answerer {
+    pub fn new(
+        index: IndexReader,
+        fallthrough: FallthroughPolicy,
+        forwarder: Option<Forwarder>,
+    ) -> Answerer {
+        Answerer {
+            index,
+            fallthrough: Arc::new(fallthrough),
+            forwarder,
+            counters: None,
+            query_log: false,
+        }
+    }
+
+    /// Counts every query (by zone, type and rcode) and its latency.
+    pub fn with_counters(mut self, counters: Arc<QueryCounters>) -> Answerer {
+        self.counters = Some(counters);
+        self
+    }
+
+    /// Logs a line per query, at info.
+    pub fn with_query_log(mut self, on: bool) -> Answerer {
+        self.query_log = on;
+        self
+    }
+}
+
+/// Answers queries from the current index snapshot.
+#[derive(Clone)]
+pub struct DnsHandler {
+    current: Arc<ArcSwap<Answerer>>,
 }
 
 impl DnsHandler {
@@ -35,10 +75,19 @@ impl DnsHandler {
         fallthrough: FallthroughPolicy,
         forwarder: Option<Forwarder>,
     ) -> DnsHandler {
+        DnsHandler::from(Answerer::new(index, fallthrough, forwarder))
+    }
+
+    /// Answers with `answerer` from now on; queries in flight finish with the old one.
+    pub fn replace(&self, answerer: Answerer) {
+        self.current.store(Arc::new(answerer));
+    }
+}
+
+impl From<Answerer> for DnsHandler {
+    fn from(answerer: Answerer) -> DnsHandler {
         DnsHandler {
-            index,
-            fallthrough: Arc::new(fallthrough),
-            forwarder,
+            current: Arc::new(ArcSwap::from_pointee(answerer)),
         }
     }
 }
@@ -50,7 +99,10 @@ impl RequestHandler for DnsHandler {
         request: &Request,
         response: R,
     ) -> ResponseInfo {
-        match self.respond(request, response).await {
+        let start = Instant::now();
+        let mut zone = None;
+        let answerer = self.current.load_full();
+        let info = match answerer.respond(request, response, &mut zone).await {
             Ok(info) => info,
             Err(error) => {
                 debug!(%error, src = %request.src(), "could not send a response");
@@ -61,15 +113,41 @@ impl RequestHandler for DnsHandler {
                     counts: HeaderCounts::default(),
                 })
             }
+        };
+        if answerer.counters.is_some() || answerer.query_log {
+            let query = request.queries.queries().first();
+            let qtype = query.map_or(RecordType::NULL, |q| q.query_type());
+            let rcode = info.response_code;
+            let elapsed = start.elapsed();
+            if let Some(counters) = &answerer.counters {
+                counters.answered(zone, qtype, rcode, elapsed);
+            }
+            if answerer.query_log {
+                let name = query
+                    .map(|q| q.original().name().to_string())
+                    .unwrap_or_default();
+                info!(
+                    target: "kubezone::query",
+                    src = %request.src(),
+                    protocol = %request.protocol(),
+                    %name,
+                    %qtype,
+                    %rcode,
+                    micros = elapsed.as_micros() as u64,
+                    "query"
+                );
+            }
         }
+        info
     }
 }
 
-impl DnsHandler {
+impl Answerer {
     async fn respond<R: ResponseHandler>(
         &self,
         request: &Request,
         mut response: R,
+        zone: &mut Option<usize>,
     ) -> Result<ResponseInfo, hickory_net::NetError> {
         let udp = request.protocol() == Protocol::Udp;
         let limit = match (&request.edns, udp) {
@@ -107,7 +185,9 @@ impl DnsHandler {
         let catalog = self.index.load();
         let qname = query.original().name();
         let mut metadata = Metadata::response_from_request(&request.metadata);
-        let mut answer = match resolve(&catalog, qname, qtype, &self.fallthrough) {
+        let (in_zone, resolution) = resolve_in_zone(&catalog, qname, qtype, &self.fallthrough);
+        *zone = in_zone;
+        let mut answer = match resolution {
             Resolution::Answer(answer) => answer,
             Resolution::Refused => {
                 return response.send_response(refuse(ResponseCode::Refused)).await;
@@ -142,9 +222,15 @@ impl DnsHandler {
 
     async fn forward(&self, request: &Request, tcp: bool) -> Option<Message> {
         let forwarder = self.forwarder.as_ref()?;
+        if let Some(counters) = &self.counters {
+            counters.forwarded();
+        }
         match forwarder.forward(request.as_slice(), tcp).await {
             Ok(reply) => Some(reply),
             Err(error) => {
+                if let Some(counters) = &self.counters {
+                    counters.forward_failed();
+                }
                 warn!(%error, "fallthrough failed");
                 None
             }

@@ -14,8 +14,8 @@ mod server;
 
 pub use fallthrough::{Fallthrough, FallthroughPolicy};
 pub use forward::{ForwardError, Forwarder};
-pub use handler::{DnsHandler, MAX_UDP_PAYLOAD};
-pub use resolve::{Answer, Resolution, resolve};
+pub use handler::{Answerer, DnsHandler, MAX_UDP_PAYLOAD};
+pub use resolve::{Answer, Resolution, resolve, resolve_in_zone};
 pub use server::{DnsServer, ServeError, TcpSettings};
 
 #[cfg(test)]

@@ -48,12 +48,36 @@ pub fn resolve<'c>(
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
 ) -> Resolution<'c> {
+    resolve_in_zone(catalog, qname, qtype, fallthrough).1
+}
+
+/// [`resolve`], also saying which zone (by index) the name fell in, for per-zone counters.
+pub fn resolve_in_zone<'c>(
+    catalog: &'c Catalog,
+    qname: &Name,
+    qtype: RecordType,
+    fallthrough: &FallthroughPolicy,
+) -> (Option<usize>, Resolution<'c>) {
     let Some(key) = NameKey::new(qname) else {
-        return Resolution::Refused;
+        return (None, Resolution::Refused);
     };
     let Some(zone) = catalog.zone_for(&key) else {
-        return Resolution::Refused;
+        return (None, Resolution::Refused);
     };
+    (
+        Some(zone.id()),
+        resolve_zone(catalog, zone, &key, qname, qtype, fallthrough),
+    )
+}
+
+fn resolve_zone<'c>(
+    catalog: &'c Catalog,
+    zone: &'c ZoneSnapshot,
+    key: &NameKey,
+    qname: &Name,
+    qtype: RecordType,
+    fallthrough: &FallthroughPolicy,
+) -> Resolution<'c> {
     if !catalog.is_ready() {
         return Resolution::NotReady;
     }
@@ -61,11 +85,11 @@ pub fn resolve<'c>(
         authoritative: true,
         ..Answer::default()
     };
-    match zone.lookup(&key) {
+    match zone.lookup(key) {
         Lookup::Found(node) => answer_node(catalog, zone, node, None, qtype, &mut answer),
         Lookup::Wildcard(node) => answer_node(catalog, zone, node, Some(qname), qtype, &mut answer),
         Lookup::NxDomain { below_nameserver } => {
-            if !below_nameserver && fallthrough.applies(zone.id(), &key) {
+            if !below_nameserver && fallthrough.applies(zone.id(), key) {
                 return Resolution::Fallthrough;
             }
             negative(zone, ResponseCode::NXDomain, &mut answer);

@@ -116,6 +116,14 @@ impl IndexWriter {
         }
     }
 
+    /// How many names the objects of each Kind claim in zone `zone`.
+    pub fn names_by_kind(&self, zone: usize) -> Vec<(kubezone_model::Kind, usize)> {
+        self.zones
+            .get(zone)
+            .map(|z| z.claimed_by_kind().iter().map(|(k, n)| (*k, *n)).collect())
+            .unwrap_or_default()
+    }
+
     pub fn set_ready(&mut self, ready: bool) {
         self.ready = ready;
     }

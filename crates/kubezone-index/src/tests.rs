@@ -450,3 +450,30 @@ fn provenance_names_the_objects_behind_a_name() {
     let names: Vec<_> = p.sources.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["Ingress/default/a", "Ingress/default/b"]);
 }
+
+#[test]
+fn names_are_counted_per_kind_as_objects_come_and_go() {
+    let (mut w, _r) = index(&["example.com"]);
+    let web = obj(Kind::Ingress, "web");
+    w.apply(
+        &web,
+        [
+            ep("a.example.com", &["10.0.0.1"]),
+            ep("b.example.com", &["10.0.0.2"]),
+        ],
+    );
+    w.apply(
+        &obj(Kind::Service, "db"),
+        [ep("a.example.com", &["10.0.0.3"])],
+    );
+    assert_eq!(
+        w.names_by_kind(0),
+        [(Kind::Ingress, 2), (Kind::Service, 1)],
+        "a shadowed claim still counts for its Kind"
+    );
+    w.apply(&web, [ep("c.example.com", &["10.0.0.1"])]);
+    assert_eq!(w.names_by_kind(0), [(Kind::Ingress, 1), (Kind::Service, 1)]);
+    w.apply(&web, []);
+    assert_eq!(w.names_by_kind(0), [(Kind::Ingress, 0), (Kind::Service, 1)]);
+    assert_eq!(w.names_by_kind(7), []);
+}

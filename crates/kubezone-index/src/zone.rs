@@ -1,12 +1,15 @@
 //! One zone: the writer's bookkeeping and the snapshot readers answer from.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use hickory_proto::rr::{
     Name, RData, Record,
     rdata::{NS, SOA},
 };
-use kubezone_model::{Endpoint, ObjectRef};
+use kubezone_model::{Endpoint, Kind, ObjectRef};
 
 use crate::{
     Conflict, NameNode, NodeRole, RRset, ZoneConfig,
@@ -153,6 +156,8 @@ pub(crate) struct ZoneWriter {
     names: HashMap<OwnedKey, NameState>,
     /// The names each object claims in this zone, to undo them on change or delete.
     objects: HashMap<ObjectRef, Vec<OwnedKey>>,
+    /// How many names the objects of each Kind claim, for the records metric.
+    claimed: BTreeMap<Kind, usize>,
     snapshot: ZoneSnapshot,
     empty_non_terminal: Arc<NameNode>,
     /// Content changed since the last publish: the serial must move.
@@ -170,6 +175,7 @@ impl ZoneWriter {
             origin_key: origin_key.clone(),
             names: HashMap::new(),
             objects: HashMap::new(),
+            claimed: BTreeMap::new(),
             snapshot: ZoneSnapshot {
                 id,
                 origin_key,
@@ -200,6 +206,7 @@ impl ZoneWriter {
         if old_keys.is_empty() && endpoints.is_empty() {
             return Vec::new();
         }
+        let claimed_before = old_keys.len();
         let rank = self.config.rank(object.kind());
         let mut conflicts = Vec::new();
         let mut new_keys: Vec<OwnedKey> = Vec::new();
@@ -260,10 +267,17 @@ impl ZoneWriter {
         for key in &touched {
             conflicts.extend(self.rebuild(key));
         }
+        let claimed = self.claimed.entry(object.kind()).or_default();
+        *claimed = (*claimed + new_keys.len()).saturating_sub(claimed_before);
         if !new_keys.is_empty() {
             self.objects.insert(object.clone(), new_keys);
         }
         conflicts
+    }
+
+    /// How many names the objects of each Kind claim.
+    pub(crate) fn claimed_by_kind(&self) -> &BTreeMap<Kind, usize> {
+        &self.claimed
     }
 
     /// Replaces the glue addresses of the nameserver hosts.

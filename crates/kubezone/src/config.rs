@@ -53,6 +53,19 @@ struct RawConfig {
     kubernetes: Option<RawKubernetes>,
     #[serde(default)]
     tcp: RawTcp,
+    http: Option<RawHttp>,
+    #[serde(default = "default_lameduck")]
+    lameduck_seconds: u64,
+    #[serde(default)]
+    query_log: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawHttp {
+    listen: String,
+    #[serde(default = "default_true")]
+    metrics: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,6 +139,12 @@ fn default_apex() -> String {
 fn default_tcp_idle() -> u64 {
     10
 }
+fn default_lameduck() -> u64 {
+    5
+}
+fn default_true() -> bool {
+    true
+}
 
 /// A checked configuration.
 #[derive(Debug, Clone)]
@@ -137,6 +156,19 @@ pub struct Config {
     /// The cluster to watch, when there is one.
     pub kubernetes: Option<ClusterConfig>,
     pub tcp_idle_timeout: Duration,
+    /// Health, readiness, metrics and explain over HTTP, when configured.
+    pub http: Option<HttpConfig>,
+    /// How long `/readyz` says "not ready" before a stopping server stops answering.
+    pub lameduck: Duration,
+    /// A log line per query.
+    pub query_log: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    /// Whether `/metrics` is served (and the counters kept).
+    pub metrics: bool,
 }
 
 /// One zone, split into what each part of kubezone needs.
@@ -236,12 +268,35 @@ impl Config {
                     .map_err(|(key, message)| invalid(format!("kubernetes.{key}"), message))?,
             }),
         };
+        let http = match raw.http {
+            None => None,
+            Some(h) => Some(HttpConfig {
+                listen: h.listen.parse().map_err(|e| {
+                    invalid(
+                        "http.listen".into(),
+                        format!("{:?} is not ip:port: {e}", h.listen),
+                    )
+                })?,
+                metrics: h.metrics,
+            }),
+        };
+        if let Some(h) = &http
+            && listen.iter().any(|l| *l == h.listen && l.port() != 0)
+        {
+            return Err(invalid(
+                "http.listen".into(),
+                format!("{} is also a DNS address in `listen`", h.listen),
+            ));
+        }
         Ok(Config {
             listen,
             zones,
             upstream,
             manifests,
             kubernetes,
+            http,
+            lameduck: Duration::from_secs(raw.lameduck_seconds),
+            query_log: raw.query_log,
             tcp_idle_timeout: Duration::from_secs(raw.tcp.idle_timeout_seconds.max(1)),
         })
     }
@@ -526,6 +581,32 @@ manifests: [examples]
         let err =
             parse("zones: [{zone: example.com}]\nkubernetes: {namespace: [a]}").expect_err("typo");
         assert!(err.to_string().contains("namespace"), "{err}");
+    }
+
+    #[test]
+    fn http_lameduck_and_query_log() {
+        let config = parse("zones: [{zone: example.com}]").expect("valid");
+        assert_eq!(config.http, None, "no HTTP listener unless asked for");
+        assert_eq!(config.lameduck, Duration::from_secs(5));
+        assert!(!config.query_log);
+        let config = parse(
+            "zones: [{zone: example.com}]\nhttp: {listen: '0.0.0.0:8080'}\nlameduckSeconds: 0\nqueryLog: true",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.http,
+            Some(HttpConfig {
+                listen: "0.0.0.0:8080".parse().expect("addr"),
+                metrics: true
+            })
+        );
+        assert_eq!(config.lameduck, Duration::ZERO);
+        assert!(config.query_log);
+        let err = parse("zones: [{zone: example.com}]\nhttp: {listen: ':8080'}").expect_err("bad");
+        assert!(err.to_string().contains("http.listen"), "{err}");
+        let err = parse("zones: [{zone: example.com}]\nhttp: {listen: '127.0.0.1:1053'}")
+            .expect_err("same as DNS");
+        assert!(err.to_string().contains("http.listen"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! kubezone's Prometheus metrics, every name starting with `kubezone_`.
+//!
+//! One [`Metrics`] owns the registry. The answer path gets [`QueryCounters`]: every
+//! zone × type × rcode counter is resolved when it is built, so counting a query is an index
+//! computation and an atomic add, with no lock and no label lookup.
+
+mod query;
+mod sources;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+pub use query::{QueryCounters, RCODES, TYPES};
+pub use sources::WatchCounters;
+
+/// Every metric kubezone exports.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    queries: IntCounterVec,
+    latency: Histogram,
+    records: IntGaugeVec,
+    pub(crate) watch_events: IntCounterVec,
+    pub(crate) watch_errors: IntCounterVec,
+    pub(crate) watch_last_sync: prometheus::GaugeVec,
+    pub(crate) crd_missing: IntGaugeVec,
+    skipped: IntCounterVec,
+    conflicts: IntCounterVec,
+    forwards: IntCounter,
+    forward_failures: IntCounter,
+}
+
+impl Metrics {
+    /// Registers every metric, with build information for `version`.
+    pub fn new(version: &str) -> Metrics {
+        let registry =
+            Registry::new_custom(Some("kubezone".into()), None).unwrap_or_else(|_| Registry::new());
+        let metrics = Metrics {
+            queries: IntCounterVec::new(
+                Opts::new("queries_total", "DNS queries answered, by zone (empty: none of ours), query type and rcode."),
+                &["zone", "type", "rcode"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            latency: Histogram::with_opts(
+                HistogramOpts::new(
+                    "query_duration_seconds",
+                    "Time from a query's arrival at the handler to its answer being handed to the socket.",
+                )
+                .buckets(vec![
+                    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5,
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ]),
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            records: IntGaugeVec::new(
+                Opts::new("records", "Names served, by zone and the Kind of the objects that claim them."),
+                &["zone", "kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            watch_events: IntCounterVec::new(
+                Opts::new("watch_events_total", "Events received from the Kubernetes API, by watched Kind."),
+                &["kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            watch_errors: IntCounterVec::new(
+                Opts::new("watch_errors_total", "Errors of Kubernetes watches and lists, by Kind; each is retried with backoff."),
+                &["kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            watch_last_sync: prometheus::GaugeVec::new(
+                Opts::new("watch_last_sync_timestamp_seconds", "When a Kind's list last finished, or its watch last recovered (Unix time)."),
+                &["kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            crd_missing: IntGaugeVec::new(
+                Opts::new("crd_missing", "1 while a Kind's CRD is not installed, or not served at the version kubezone reads."),
+                &["kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            skipped: IntCounterVec::new(
+                Opts::new("objects_skipped_total", "Objects, or names and targets in them, skipped as invalid, by Kind."),
+                &["kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            conflicts: IntCounterVec::new(
+                Opts::new("name_conflicts_total", "Name conflicts found while applying objects (shadowed Kinds, CNAME beside addresses, reserved names), by the Kind of the object applied."),
+                &["kind"],
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            forwards: IntCounter::new("fallthrough_forwards_total", "Queries forwarded upstream by fallthrough.")
+                .unwrap_or_else(|e| unreachable_metric(e)),
+            forward_failures: IntCounter::new(
+                "fallthrough_failures_total",
+                "Forwarded queries no upstream answered (answered SERVFAIL).",
+            )
+            .unwrap_or_else(|e| unreachable_metric(e)),
+            registry,
+        };
+        let build = IntGaugeVec::new(
+            Opts::new(
+                "build_info",
+                "Always 1; the labels say which kubezone runs.",
+            ),
+            &["version"],
+        )
+        .unwrap_or_else(|e| unreachable_metric(e));
+        build.with_label_values(&[version]).set(1);
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(metrics.queries.clone()),
+            Box::new(metrics.latency.clone()),
+            Box::new(metrics.records.clone()),
+            Box::new(metrics.watch_events.clone()),
+            Box::new(metrics.watch_errors.clone()),
+            Box::new(metrics.watch_last_sync.clone()),
+            Box::new(metrics.crd_missing.clone()),
+            Box::new(metrics.skipped.clone()),
+            Box::new(metrics.conflicts.clone()),
+            Box::new(metrics.forwards.clone()),
+            Box::new(metrics.forward_failures.clone()),
+            Box::new(build),
+            #[cfg(target_os = "linux")]
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
+        ];
+        for collector in collectors {
+            // Names are fixed and distinct: registering cannot fail but for a bug.
+            let _ = metrics.registry.register(collector);
+        }
+        metrics
+    }
+
+    /// Counters for the answer path, for zones named `zones` (in the index's order).
+    pub fn query_counters(&self, zones: &[String]) -> QueryCounters {
+        QueryCounters::new(
+            &self.queries,
+            self.latency.clone(),
+            zones,
+            self.forwards.clone(),
+            self.forward_failures.clone(),
+        )
+    }
+
+    /// Counters for one watched Kind.
+    pub fn watch_counters(&self, kind: kubezone_model::Kind) -> WatchCounters {
+        WatchCounters::new(self, kind)
+    }
+
+    /// Sets the number of names a zone serves for a Kind.
+    pub fn set_records(&self, zone: &str, kind: kubezone_model::Kind, names: i64) {
+        self.records
+            .with_label_values(&[zone, kind.as_str()])
+            .set(names);
+    }
+
+    pub fn skipped(&self, kind: kubezone_model::Kind) {
+        self.skipped.with_label_values(&[kind.as_str()]).inc();
+    }
+
+    pub fn conflict(&self, kind: kubezone_model::Kind) {
+        self.conflicts.with_label_values(&[kind.as_str()]).inc();
+    }
+
+    /// The text exposition format, for `/metrics`.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to a Vec fails only on metric families that break the format: a bug.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Metric options are constants; a failure here is a bug found by the first test.
+#[allow(clippy::needless_pass_by_value)]
+fn unreachable_metric<T>(error: prometheus::Error) -> T {
+    panic!("invalid metric definition: {error}")
+}
+
+#[cfg(test)]
+mod tests;

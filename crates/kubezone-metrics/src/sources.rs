@@ -1,0 +1,37 @@
+//! Counters of one watched Kind.
+
+use kubezone_model::Kind;
+use prometheus::{Gauge, IntCounter, IntGauge};
+
+use crate::Metrics;
+
+/// A watch's events and errors, when it last synced, and whether its CRD is missing.
+#[derive(Clone)]
+pub struct WatchCounters {
+    pub events: IntCounter,
+    pub errors: IntCounter,
+    last_sync: Gauge,
+    crd_missing: IntGauge,
+}
+
+impl WatchCounters {
+    pub(crate) fn new(metrics: &Metrics, kind: Kind) -> WatchCounters {
+        let label = [kind.as_str()];
+        WatchCounters {
+            events: metrics.watch_events.with_label_values(&label),
+            errors: metrics.watch_errors.with_label_values(&label),
+            last_sync: metrics.watch_last_sync.with_label_values(&label),
+            crd_missing: metrics.crd_missing.with_label_values(&label),
+        }
+    }
+
+    /// The Kind listed (or its watch recovered) at `unix_seconds`.
+    pub fn synced(&self, unix_seconds: f64) {
+        self.last_sync.set(unix_seconds);
+        self.crd_missing.set(0);
+    }
+
+    pub fn crd_missing(&self, missing: bool) {
+        self.crd_missing.set(i64::from(missing));
+    }
+}

@@ -1,0 +1,86 @@
+use std::time::Duration;
+
+use hickory_proto::{op::ResponseCode, rr::RecordType};
+use kubezone_model::Kind;
+
+use crate::Metrics;
+
+fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    text.lines().find(|l| l.starts_with(prefix))
+}
+
+#[test]
+fn queries_count_under_their_zone_type_and_rcode() {
+    let metrics = Metrics::new("1.2.3");
+    let counters = metrics.query_counters(&["example.com.".into(), "b.example.".into()]);
+    counters.answered(
+        Some(1),
+        RecordType::AAAA,
+        ResponseCode::NXDomain,
+        Duration::from_micros(20),
+    );
+    counters.answered(
+        Some(1),
+        RecordType::AAAA,
+        ResponseCode::NXDomain,
+        Duration::from_micros(20),
+    );
+    counters.answered(
+        None,
+        RecordType::NULL,
+        ResponseCode::Refused,
+        Duration::from_micros(5),
+    );
+    let text = metrics.render();
+    assert_eq!(
+        line(
+            &text,
+            r#"kubezone_queries_total{rcode="NXDOMAIN",type="AAAA",zone="b.example."}"#
+        ),
+        Some(r#"kubezone_queries_total{rcode="NXDOMAIN",type="AAAA",zone="b.example."} 2"#)
+    );
+    assert_eq!(
+        line(
+            &text,
+            r#"kubezone_queries_total{rcode="REFUSED",type="other",zone=""}"#
+        ),
+        Some(r#"kubezone_queries_total{rcode="REFUSED",type="other",zone=""} 1"#)
+    );
+    assert_eq!(
+        line(&text, "kubezone_query_duration_seconds_count"),
+        Some("kubezone_query_duration_seconds_count 3")
+    );
+    assert_eq!(
+        line(&text, "kubezone_build_info"),
+        Some(r#"kubezone_build_info{version="1.2.3"} 1"#)
+    );
+}
+
+#[test]
+fn every_name_starts_with_kubezone() {
+    let metrics = Metrics::new("0");
+    let watch = metrics.watch_counters(Kind::TlsRoute);
+    watch.crd_missing(true);
+    watch.events.inc();
+    metrics.skipped(Kind::Ingress);
+    metrics.conflict(Kind::Service);
+    metrics.set_records("example.com.", Kind::HttpRoute, 7);
+    let text = metrics.render();
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(l.starts_with("kubezone_"), "{l}");
+    }
+    assert!(
+        text.contains(r#"kubezone_crd_missing{kind="TLSRoute"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"kubezone_records{kind="HTTPRoute",zone="example.com."} 7"#),
+        "{text}"
+    );
+    watch.synced(1.0);
+    assert!(
+        metrics
+            .render()
+            .contains(r#"kubezone_crd_missing{kind="TLSRoute"} 0"#)
+    );
+}
