@@ -11,5 +11,6 @@ mod dig;
 mod fallthrough;
 mod harness;
 mod manifests;
+mod migrate;
 mod objects;
 mod protocol;
