@@ -128,6 +128,54 @@ impl Server {
         self.child.id()
     }
 
+    /// The address of the HTTP endpoints, from the log (the config must set `http.listen`).
+    pub fn http_addr(&self) -> SocketAddr {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(addr) = self.log().lines().find_map(|line| {
+                line.split(" http=")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|a| a.parse().ok())
+            }) {
+                return addr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no http address logged:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `GET path` on the HTTP endpoints: the status code and the body.
+    pub fn http_get(&self, path: &str) -> (u16, String) {
+        http_get(self.http_addr(), path)
+    }
+
+    /// Sends `signal` (e.g. "TERM", "HUP") to kubezone.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for kubezone to exit; its exit code.
+    pub fn wait_exit(&mut self, patience: Duration) -> Option<i32> {
+        let deadline = Instant::now() + patience;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("kubezone did not exit:\n{}", self.log());
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
@@ -239,6 +287,28 @@ impl Drop for Server {
 pub enum Transport {
     Udp,
     Tcp,
+}
+
+/// A plain HTTP/1.1 GET; the status code and the body.
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect to http");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: kubezone\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write request");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read reply");
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP reply: {reply}"));
+    (code, body.to_string())
 }
 
 /// Asks `addr` over UDP from any thread; panics when nothing answers.

@@ -13,4 +13,5 @@ mod harness;
 mod manifests;
 mod migrate;
 mod objects;
+mod operations;
 mod protocol;

@@ -26,7 +26,7 @@ pub struct Metrics {
     pub(crate) watch_errors: IntCounterVec,
     pub(crate) watch_last_sync: prometheus::GaugeVec,
     pub(crate) crd_missing: IntGaugeVec,
-    skipped: IntCounterVec,
+    pub(crate) skipped: IntCounterVec,
     conflicts: IntCounterVec,
     forwards: IntCounter,
     forward_failures: IntCounter,
@@ -42,7 +42,7 @@ impl Metrics {
                 Opts::new("queries_total", "DNS queries answered, by zone (empty: none of ours), query type and rcode."),
                 &["zone", "type", "rcode"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             latency: Histogram::with_opts(
                 HistogramOpts::new(
                     "query_duration_seconds",
@@ -53,49 +53,49 @@ impl Metrics {
                     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                 ]),
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             records: IntGaugeVec::new(
                 Opts::new("records", "Names served, by zone and the Kind of the objects that claim them."),
                 &["zone", "kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             watch_events: IntCounterVec::new(
                 Opts::new("watch_events_total", "Events received from the Kubernetes API, by watched Kind."),
                 &["kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             watch_errors: IntCounterVec::new(
                 Opts::new("watch_errors_total", "Errors of Kubernetes watches and lists, by Kind; each is retried with backoff."),
                 &["kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             watch_last_sync: prometheus::GaugeVec::new(
                 Opts::new("watch_last_sync_timestamp_seconds", "When a Kind's list last finished, or its watch last recovered (Unix time)."),
                 &["kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             crd_missing: IntGaugeVec::new(
                 Opts::new("crd_missing", "1 while a Kind's CRD is not installed, or not served at the version kubezone reads."),
                 &["kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             skipped: IntCounterVec::new(
                 Opts::new("objects_skipped_total", "Objects, or names and targets in them, skipped as invalid, by Kind."),
                 &["kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             conflicts: IntCounterVec::new(
                 Opts::new("name_conflicts_total", "Name conflicts found while applying objects (shadowed Kinds, CNAME beside addresses, reserved names), by the Kind of the object applied."),
                 &["kind"],
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             forwards: IntCounter::new("fallthrough_forwards_total", "Queries forwarded upstream by fallthrough.")
-                .unwrap_or_else(|e| unreachable_metric(e)),
+                .unwrap_or_else(unreachable_metric),
             forward_failures: IntCounter::new(
                 "fallthrough_failures_total",
                 "Forwarded queries no upstream answered (answered SERVFAIL).",
             )
-            .unwrap_or_else(|e| unreachable_metric(e)),
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
         let build = IntGaugeVec::new(
@@ -105,7 +105,7 @@ impl Metrics {
             ),
             &["version"],
         )
-        .unwrap_or_else(|e| unreachable_metric(e));
+        .unwrap_or_else(unreachable_metric);
         build.with_label_values(&[version]).set(1);
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(metrics.queries.clone()),

@@ -10,6 +10,8 @@ use crate::Metrics;
 pub struct WatchCounters {
     pub events: IntCounter,
     pub errors: IntCounter,
+    /// Objects that do not fit their type, skipped.
+    pub skipped: IntCounter,
     last_sync: Gauge,
     crd_missing: IntGauge,
 }
@@ -20,6 +22,7 @@ impl WatchCounters {
         WatchCounters {
             events: metrics.watch_events.with_label_values(&label),
             errors: metrics.watch_errors.with_label_values(&label),
+            skipped: metrics.skipped.with_label_values(&label),
             last_sync: metrics.watch_last_sync.with_label_values(&label),
             crd_missing: metrics.crd_missing.with_label_values(&label),
         }

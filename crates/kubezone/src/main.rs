@@ -2,7 +2,11 @@
 
 mod check;
 mod config;
+mod explain;
+mod health;
+mod http;
 mod logging;
+mod pipeline;
 mod serve;
 mod writer;
 
@@ -30,7 +34,7 @@ struct Cli {
 
 /// The `kubernetes:` section of the config, from the command line; any of them turns the
 /// cluster source on, and each overrides its key in the file.
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug, Default, Clone)]
 struct KubernetesFlags {
     /// Watch the cluster of this kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster).
     #[arg(long, global = true)]
@@ -47,7 +51,7 @@ struct KubernetesFlags {
 }
 
 impl KubernetesFlags {
-    fn apply(self, config: &mut config::Config) -> Result<(), String> {
+    fn apply(&self, config: &mut config::Config) -> Result<(), String> {
         let any = self.kubeconfig.is_some()
             || self.context.is_some()
             || !self.namespaces.is_empty()
@@ -56,11 +60,11 @@ impl KubernetesFlags {
             return Ok(());
         }
         let cluster = config.kubernetes.get_or_insert_with(Default::default);
-        if let Some(path) = self.kubeconfig {
-            cluster.kubeconfig = Some(path);
+        if let Some(path) = &self.kubeconfig {
+            cluster.kubeconfig = Some(path.clone());
         }
-        if let Some(context) = self.context {
-            cluster.context = Some(context);
+        if let Some(context) = &self.context {
+            cluster.context = Some(context.clone());
         }
         if !self.namespaces.is_empty() {
             cluster.namespaces = config::namespaces(&self.namespaces)
@@ -74,6 +78,19 @@ impl KubernetesFlags {
 enum Command {
     /// Check a configuration and the manifests it names, then exit: 0 when usable.
     Check,
+    /// Say why a name resolves as it does: its records, the objects behind them, the Kind that
+    /// won precedence, and conflicts. Reads the config's sources (and cluster) first.
+    Explain {
+        /// The name, e.g. www.example.com.
+        name: String,
+    },
+    /// Print the kubezone config equivalent to a CoreDNS Corefile that uses k8s_gateway, and
+    /// say what cannot be carried over.
+    Migrate {
+        /// The Corefile to read.
+        #[arg(long)]
+        corefile: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -82,12 +99,26 @@ fn main() -> std::process::ExitCode {
         eprintln!("kubezone: {e}");
         return std::process::ExitCode::from(2);
     }
+    if let Some(Command::Migrate { corefile }) = &cli.command {
+        return migrate(corefile);
+    }
     let Some(path) = cli.config else {
         eprintln!("kubezone: --config FILE is required");
         return std::process::ExitCode::from(2);
     };
     match cli.command {
-        Some(Command::Check) => check::run(&path, load(&path, cli.kubernetes)),
+        Some(Command::Migrate { .. }) => std::process::ExitCode::SUCCESS,
+        Some(Command::Check) => check::run(&path, load(&path, &cli.kubernetes)),
+        Some(Command::Explain { name }) => match explain(&path, &cli.kubernetes, &name) {
+            Ok(text) => {
+                print!("{text}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kubezone: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         None => match run_server(&path, cli.kubernetes) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
@@ -99,16 +130,64 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The config file with the command line's overrides.
-fn load(path: &std::path::Path, flags: KubernetesFlags) -> Result<config::Config, String> {
+fn load(path: &std::path::Path, flags: &KubernetesFlags) -> Result<config::Config, String> {
     let mut config = config::Config::load(path).map_err(|e| e.to_string())?;
     flags.apply(&mut config)?;
     Ok(config)
 }
 
-fn run_server(path: &std::path::Path, flags: KubernetesFlags) -> anyhow::Result<()> {
+/// How long `explain` waits for the sources to sync.
+const EXPLAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn explain(path: &std::path::Path, flags: &KubernetesFlags, name: &str) -> anyhow::Result<String> {
     let config = load(path, flags).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve::serve(config))
+    runtime.block_on(async {
+        let pipeline = pipeline::Pipeline::start(&config, None).await?;
+        tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the sources did not sync within {} s",
+                    EXPLAIN_PATIENCE.as_secs()
+                )
+            })?;
+        Ok(explain::explain(&pipeline.reader.load(), name))
+    })
+}
+
+fn migrate(corefile: &std::path::Path) -> std::process::ExitCode {
+    let text = match std::fs::read_to_string(corefile) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("kubezone migrate: {}: {e}", corefile.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match kubezone_migrate::migrate(&text) {
+        Ok(migration) => {
+            print!("{}", migration.config);
+            for warning in &migration.warnings {
+                eprintln!("kubezone migrate: {warning}");
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kubezone migrate: {}: {e}", corefile.display());
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_server(path: &std::path::Path, flags: KubernetesFlags) -> anyhow::Result<()> {
+    let config = load(path, &flags).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let reload_path = path.to_path_buf();
+    runtime.block_on(serve::serve(path.to_path_buf(), config, move || {
+        load(&reload_path, &flags)
+    }))
 }

@@ -1,97 +1,193 @@
-//! `kubezone --config FILE`: wires sources → writer → index → DNS server.
+//! `kubezone --config FILE`: wires the pipeline (sources → writer → index) to the DNS server and
+//! the HTTP endpoints, and runs the lifecycle: reload on SIGHUP or a changed config file, and on
+//! SIGTERM a lameduck (not ready, still answering) before stopping.
 
-use std::time::Duration;
+use std::{future::Future, path::PathBuf, pin::Pin, time::Duration};
 
-use kubezone_dns::{DnsHandler, DnsServer, FallthroughPolicy, Forwarder, TcpSettings};
-use kubezone_index::{IndexReader, IndexWriter};
-use kubezone_model::Kind;
-use kubezone_sources::{ClusterSource, ManifestsSource, SourceId, connect};
-use kubezone_translate::Translator;
-use tokio::sync::mpsc;
-use tracing::{error, info};
+use kubezone_dns::{DnsHandler, DnsServer, TcpSettings};
+use kubezone_metrics::Metrics;
+use tracing::{error, info, warn};
 
 use crate::{
     config::Config,
-    writer::{Writer, now_unix},
+    health::Health,
+    http::{HttpState, serve_http},
+    pipeline::Pipeline,
 };
 
-/// How long an upstream has to answer a fallthrough query.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
-/// Source events that may wait for the writer before a source slows down.
-const EVENT_BACKLOG: usize = 1024;
+/// How often the config file is compared with what runs (ConfigMap updates swap a symlink, which
+/// file notifications miss).
+const CONFIG_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How long a reloaded config may take to sync before it is given up and the old one kept.
+const RELOAD_PATIENCE: Duration = Duration::from_secs(120);
 
-/// Starts the index writer and every configured source. Returns the read side of the index.
-///
-/// Fails only when the cluster cannot be reached at all (no usable kubeconfig): an error the
-/// user must fix, rather than a server that answers SERVFAIL forever.
-pub async fn start_index(config: &Config) -> anyhow::Result<IndexReader> {
-    let (index, reader) = IndexWriter::new(
-        config.zones.iter().map(|z| z.index.clone()).collect(),
-        now_unix(),
-    );
-    let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
-    let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
-    let mut sources = Vec::new();
-    if !config.manifests.is_empty() {
-        sources.push(SourceId::MANIFESTS);
-        let source = ManifestsSource::new(config.manifests.clone());
-        let events = events.clone();
-        tokio::spawn(async move {
-            if let Err(e) = source.run(events).await {
-                error!("manifests source stopped: {e}");
-            }
-        });
-    }
-    let mut glue = vec![None; config.zones.len()];
-    if let Some(cluster) = &config.kubernetes {
-        sources.push(SourceId::KUBERNETES);
-        let kinds: Vec<Kind> = config
-            .zones
-            .iter()
-            .flat_map(|z| z.filter.resources.iter().copied())
-            .collect();
-        glue = config
-            .zones
-            .iter()
-            .map(|z| z.glue_service.clone())
-            .collect();
-        let client = connect(cluster).await?;
-        let source = ClusterSource::new(
-            client,
-            cluster.namespaces.clone(),
-            kinds,
-            glue.iter().flatten().cloned().collect(),
-        );
-        let events = events.clone();
-        tokio::spawn(source.run(events));
-    }
-    drop(events);
-    let writer = Writer::new(translator, index, &sources, glue);
-    tokio::spawn(writer.run(receiver));
-    Ok(reader)
-}
+type Reloaded = Pin<Box<dyn Future<Output = Result<(Pipeline, Config), String>> + Send>>;
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let reader = start_index(&config).await?;
-    let fallthrough = FallthroughPolicy::new(
-        &config
-            .zones
-            .iter()
-            .map(|z| z.fallthrough.clone())
-            .collect::<Vec<_>>(),
-    );
-    let forwarder = (!config.upstream.is_empty())
-        .then(|| Forwarder::new(config.upstream.clone(), UPSTREAM_TIMEOUT));
-    let handler = DnsHandler::new(reader, fallthrough, forwarder);
+pub async fn serve(
+    path: PathBuf,
+    config: Config,
+    load: impl Fn() -> Result<Config, String>,
+) -> anyhow::Result<()> {
+    let metrics = config
+        .http
+        .as_ref()
+        .filter(|h| h.metrics)
+        .map(|_| Metrics::new(env!("CARGO_PKG_VERSION")));
+    let mut pipeline = Pipeline::start(&config, metrics.as_ref()).await?;
+    let handler = DnsHandler::from(pipeline.answerer(&config, metrics.as_ref()));
+    let health = Health::new(pipeline.readiness());
+    let _http = match &config.http {
+        Some(http) => Some(
+            serve_http(
+                http.listen,
+                HttpState {
+                    health: health.clone(),
+                    metrics: metrics.clone(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("http.listen {}: {e}", http.listen))?,
+        ),
+        None => None,
+    };
     let tcp = TcpSettings {
         idle_timeout: config.tcp_idle_timeout,
         ..TcpSettings::default()
     };
-    let server = DnsServer::bind(&config.listen, handler, tcp).await?;
+    let server = DnsServer::bind(&config.listen, handler.clone(), tcp).await?;
     info!(addrs = ?server.local_addrs(), zones = config.zones.len(), "kubezone is serving");
-    server.run_until(shutdown_signal()).await?;
+
+    let control = async {
+        let mut running = config;
+        let mut shutdown = std::pin::pin!(shutdown_signal());
+        let mut hangup = hangup_signal();
+        let mut check = tokio::time::interval(CONFIG_CHECK_EVERY);
+        let mut last_text = std::fs::read_to_string(&path).ok();
+        let mut pending: Option<Reloaded> = None;
+        loop {
+            let reload_because = tokio::select! {
+                () = &mut shutdown => break,
+                () = next_hangup(&mut hangup) => "SIGHUP",
+                _ = check.tick() => {
+                    let text = std::fs::read_to_string(&path).ok();
+                    if text.is_none() || text == last_text {
+                        continue;
+                    }
+                    last_text = text;
+                    "the config file changed"
+                }
+                result = finish(&mut pending), if pending.is_some() => {
+                    pending = None;
+                    match result {
+                        Ok((next, config)) => {
+                            handler.replace(next.answerer(&config, metrics.as_ref()));
+                            health.replace(next.readiness());
+                            pipeline = next;
+                            running = config;
+                            info!("reloaded: serving the new config");
+                        }
+                        Err(e) => error!("reload failed, the running config stays: {e}"),
+                    }
+                    continue;
+                }
+            };
+            info!("reloading: {reload_because}");
+            let next = load();
+            if let Ok(next) = &next {
+                warn_restart_only(&running, next);
+            }
+            pending = Some(Box::pin(prepare(next, metrics.clone())));
+        }
+        health.stopping();
+        info!(
+            lameduck_seconds = running.lameduck.as_secs_f64(),
+            "stopping: not ready now, answering until the lameduck ends"
+        );
+        tokio::time::sleep(running.lameduck).await;
+        drop(pipeline);
+    };
+    server.run_until(control).await?;
     info!("stopped");
     Ok(())
+}
+
+/// Starts the new config's pipeline and waits until it has synced.
+async fn prepare(
+    config: Result<Config, String>,
+    metrics: Option<Metrics>,
+) -> Result<(Pipeline, Config), String> {
+    let config = config?;
+    let pipeline = Pipeline::start(&config, metrics.as_ref())
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    tokio::time::timeout(RELOAD_PATIENCE, pipeline.ready())
+        .await
+        .map_err(|_| {
+            format!(
+                "the new config's sources did not sync within {} s",
+                RELOAD_PATIENCE.as_secs()
+            )
+        })?;
+    Ok((pipeline, config))
+}
+
+/// Sockets stay as they are on reload; say so when the new config moves them.
+fn warn_restart_only(running: &Config, next: &Config) {
+    if running.listen != next.listen {
+        warn!("`listen` changed: it takes effect at the next restart");
+    }
+    if running.http.as_ref().map(|h| h.listen) != next.http.as_ref().map(|h| h.listen)
+        || running.http.as_ref().map(|h| h.metrics) != next.http.as_ref().map(|h| h.metrics)
+    {
+        warn!("`http` changed: it takes effect at the next restart");
+    }
+    if running.tcp_idle_timeout != next.tcp_idle_timeout {
+        warn!("`tcp` changed: it takes effect at the next restart");
+    }
+}
+
+/// The reload under way, if any.
+async fn finish(pending: &mut Option<Reloaded>) -> Result<(Pipeline, Config), String> {
+    match pending {
+        Some(reload) => reload.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = Option<()>;
+
+#[cfg(unix)]
+fn hangup_signal() -> Hangup {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => Some(signal),
+        Err(e) => {
+            error!("cannot listen for SIGHUP: {e}");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn hangup_signal() -> Hangup {
+    None
+}
+
+#[cfg(unix)]
+async fn next_hangup(signal: &mut Hangup) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_hangup(_: &mut Hangup) {
+    std::future::pending().await
 }
 
 async fn shutdown_signal() {

@@ -10,6 +10,7 @@ use std::{
 };
 
 use kubezone_index::{Conflict, IndexWriter};
+use kubezone_metrics::Metrics;
 use kubezone_model::{Kind, ObjectRef};
 use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
 use kubezone_translate::{Translated, Translator};
@@ -25,6 +26,8 @@ pub struct Writer {
     replacing: usize,
     /// Per zone, the Service whose addresses are its nameserver glue.
     glue: Vec<Option<ServiceName>>,
+    /// Where skipped objects, conflicts and records per zone are counted, with the zone names.
+    metrics: Option<(Metrics, Vec<String>)>,
 }
 
 impl Writer {
@@ -45,7 +48,13 @@ impl Writer {
             unsynced,
             replacing: 0,
             glue,
+            metrics: None,
         }
+    }
+
+    pub fn with_metrics(mut self, metrics: Metrics, zones: Vec<String>) -> Writer {
+        self.metrics = Some((metrics, zones));
+        self
     }
 
     /// Applies events until every sender is gone.
@@ -64,6 +73,13 @@ impl Writer {
     pub fn publish_unless_replacing(&mut self) {
         if self.replacing == 0 {
             self.index.publish(now_unix());
+            if let Some((metrics, zones)) = &self.metrics {
+                for (i, zone) in zones.iter().enumerate() {
+                    for (kind, names) in self.index.names_by_kind(i) {
+                        metrics.set_records(zone, kind, i64::try_from(names).unwrap_or(i64::MAX));
+                    }
+                }
+            }
         }
     }
 
@@ -104,10 +120,16 @@ impl Writer {
     fn apply(&mut self, translated: Translated) {
         for problem in &translated.problems {
             warn!(object = %problem.object, "skipped: {problem}");
+            if let Some((metrics, _)) = &self.metrics {
+                metrics.skipped(problem.object.kind());
+            }
         }
         for update in translated.updates {
             let endpoints = update.endpoints.into_iter().map(|z| (z.zone, z.endpoint));
             for conflict in self.index.apply(&update.object, endpoints) {
+                if let Some((metrics, _)) = &self.metrics {
+                    metrics.conflict(update.object.kind());
+                }
                 if matches!(conflict, Conflict::Reserved { .. }) && self.is_glue(&update.object) {
                     // The server's own Service names the nameserver host: expected, and its
                     // addresses are served as the glue.

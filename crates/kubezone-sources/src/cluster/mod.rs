@@ -13,6 +13,7 @@ mod watch;
 
 use k8s_openapi::api::core::v1::Service;
 use kube::{Api, Client, api::DynamicObject};
+use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
 use tokio::sync::mpsc;
 use tracing::info;
@@ -36,6 +37,7 @@ pub struct ClusterSource {
     kinds: Vec<Kind>,
     glue: Vec<ServiceName>,
     status: ClusterStatus,
+    metrics: Option<Metrics>,
 }
 
 impl ClusterSource {
@@ -58,7 +60,14 @@ impl ClusterSource {
             kinds: watched_kinds(kinds),
             glue,
             status: ClusterStatus::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts watch events and errors, last syncs and missing CRDs per Kind.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Each watch's state, updated as the source runs.
@@ -76,10 +85,12 @@ impl ClusterSource {
             "watching the cluster"
         );
         let mut settled = self.status.subscribe();
+        // The watches live as long as this task: stopping it (a reload) stops them.
+        let mut watches = tokio::task::JoinSet::new();
         for &kind in &self.kinds {
             for namespace in self.scopes(kind) {
                 let watch = self.kind_watch(&client, kind, namespace);
-                tokio::spawn(watch.run(events.clone()));
+                watches.spawn(watch.run(events.clone()));
             }
         }
         for service in &self.glue {
@@ -90,7 +101,7 @@ impl ClusterSource {
                 status: self.status.clone(),
                 id,
             };
-            tokio::spawn(watch.run(events.clone()));
+            watches.spawn(watch.run(events.clone()));
         }
         while !self.status.is_settled() {
             tokio::select! {
@@ -127,6 +138,7 @@ impl ClusterSource {
             .status
             .register(KindWatch::label(kind, namespace.as_deref()));
         KindWatch {
+            counters: self.metrics.as_ref().map(|m| m.watch_counters(kind)),
             kind,
             resource,
             api,

@@ -15,6 +15,7 @@ use kube::{
         watcher::{self, Event, ExponentialBackoff},
     },
 };
+use kubezone_metrics::WatchCounters;
 use kubezone_model::{Kind, ObjectRef};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -66,6 +67,13 @@ pub struct KindWatch {
     pub namespace: Option<String>,
     pub status: ClusterStatus,
     pub id: usize,
+    pub counters: Option<WatchCounters>,
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl KindWatch {
@@ -94,10 +102,16 @@ impl KindWatch {
                 },
                 () = sleep_until_or_never(quiet_until) => {
                     failing_since = None;
-                    self.status.set(self.id, WatchState::Synced);
+                    self.set_state(WatchState::Synced);
                     continue;
                 }
             };
+            if let Some(counters) = &self.counters {
+                match &item {
+                    Ok(_) => counters.events.inc(),
+                    Err(_) => counters.errors.inc(),
+                }
+            }
             match &item {
                 // Before the first list, only InitDone makes a watch synced.
                 Err(_) if self.status_is_synced_once() => {
@@ -106,7 +120,7 @@ impl KindWatch {
                 Err(_) => {}
                 Ok(_) => {
                     if failing_since.take().is_some() {
-                        self.status.set(self.id, WatchState::Synced);
+                        self.set_state(WatchState::Synced);
                     }
                 }
             }
@@ -138,7 +152,7 @@ impl KindWatch {
                     }
                     let sent = out.flush().await
                         && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
-                    self.status.set(self.id, WatchState::Synced);
+                    self.set_state(WatchState::Synced);
                     sent
                 }
                 Ok(Event::Apply(object)) => {
@@ -164,9 +178,9 @@ impl KindWatch {
                     match self.classify(&e) {
                         Some(WatchState::Failing { message }) => {
                             let state = self.probe(message).await;
-                            self.status.set(self.id, state);
+                            self.set_state(state);
                         }
-                        Some(state) => self.status.set(self.id, state),
+                        Some(state) => self.set_state(state),
                         None => debug!(watch = %self.label_now(), "{e}"),
                     }
                     sent
@@ -176,6 +190,17 @@ impl KindWatch {
                 return;
             }
         }
+    }
+
+    fn set_state(&self, state: WatchState) {
+        if let Some(counters) = &self.counters {
+            match &state {
+                WatchState::Synced => counters.synced(unix_now()),
+                WatchState::Missing { .. } => counters.crd_missing(true),
+                _ => {}
+            }
+        }
+        self.status.set(self.id, state);
     }
 
     fn status_is_synced_once(&self) -> bool {
@@ -227,6 +252,9 @@ impl KindWatch {
             Read::Ignored => None,
             Read::Invalid(message) => {
                 warn!(object = %reference, "skipped: {message}");
+                if let Some(counters) = &self.counters {
+                    counters.skipped.inc();
+                }
                 None
             }
         }

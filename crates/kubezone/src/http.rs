@@ -1,0 +1,165 @@
+//! The HTTP side, on its own address: `/healthz`, `/readyz` (`?verbose` for the detail),
+//! `/metrics` and `/debug/explain?name=`.
+
+use std::{convert::Infallible, net::SocketAddr};
+
+use http_body_util::Full;
+use hyper::{
+    Method, Request, Response, StatusCode, body::Bytes, server::conn::http1, service::service_fn,
+};
+use hyper_util::rt::TokioIo;
+use kubezone_metrics::Metrics;
+use tokio::net::TcpListener;
+use tracing::{debug, info};
+
+use crate::{explain::explain, health::Health};
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub health: Health,
+    /// `None` when metrics are switched off.
+    pub metrics: Option<Metrics>,
+}
+
+/// Binds `addr` and serves until the task is dropped. Returns the bound address.
+pub async fn serve_http(
+    addr: SocketAddr,
+    state: HttpState,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    info!(http = %local, "serving /healthz, /readyz, /metrics and /debug/explain");
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    debug!("http accept: {e}");
+                    continue;
+                }
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(route(&state, &request)) }
+                });
+                if let Err(e) = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    debug!(%peer, "http connection: {e}");
+                }
+            });
+        }
+    });
+    Ok((local, task))
+}
+
+fn route<B>(state: &HttpState, request: &Request<B>) -> Response<Full<Bytes>> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "GET only\n".into());
+    }
+    let query = request.uri().query().unwrap_or("");
+    match request.uri().path() {
+        "/healthz" | "/livez" => text(StatusCode::OK, "ok\n".into()),
+        "/readyz" => {
+            let code = if state.health.is_ready() {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let verbose = query
+                .split('&')
+                .any(|p| p == "verbose" || p.starts_with("verbose="));
+            let body = if verbose {
+                state.health.detail()
+            } else if code == StatusCode::OK {
+                "ok\n".into()
+            } else {
+                "not ready\n".into()
+            };
+            text(code, body)
+        }
+        "/metrics" => match &state.metrics {
+            Some(metrics) => text(StatusCode::OK, metrics.render()),
+            None => text(StatusCode::NOT_FOUND, "metrics are switched off\n".into()),
+        },
+        "/debug/explain" => match query_value(query, "name") {
+            Some(name) => text(
+                StatusCode::OK,
+                explain(&state.health.reader().load(), &name),
+            ),
+            None => text(
+                StatusCode::BAD_REQUEST,
+                "usage: /debug/explain?name=www.example.com\n".into(),
+            ),
+        },
+        _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
+    }
+}
+
+fn text(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = code;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The percent-decoded value of `key` in a query string.
+fn query_value(query: &str, key: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key && !v.is_empty()).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_decoded() {
+        assert_eq!(
+            query_value("a=1&name=www.example.com", "name").as_deref(),
+            Some("www.example.com")
+        );
+        assert_eq!(
+            query_value("name=%2A.apps.example.com", "name").as_deref(),
+            Some("*.apps.example.com")
+        );
+        assert_eq!(query_value("name=", "name"), None);
+        assert_eq!(query_value("other=x", "name"), None);
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+}

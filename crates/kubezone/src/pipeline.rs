@@ -1,0 +1,151 @@
+//! One running configuration: its sources, the writer task and the index they fill. A reload
+//! starts a new pipeline beside the old one and swaps it in once it is ready.
+
+use std::time::Duration;
+
+use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder};
+use kubezone_index::{IndexReader, IndexWriter};
+use kubezone_metrics::Metrics;
+use kubezone_model::Kind;
+use kubezone_sources::{ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect};
+use kubezone_translate::Translator;
+use tokio::{sync::mpsc, task::AbortHandle};
+use tracing::error;
+
+use crate::{
+    config::Config,
+    health::Readiness,
+    writer::{Writer, now_unix},
+};
+
+/// How long an upstream has to answer a fallthrough query.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
+/// Source events that may wait for the writer before a source slows down.
+const EVENT_BACKLOG: usize = 1024;
+
+pub struct Pipeline {
+    pub reader: IndexReader,
+    pub sources: Vec<SourceId>,
+    pub cluster: Option<ClusterStatus>,
+    /// The writer and source tasks; stopped when the pipeline is dropped.
+    tasks: Vec<AbortHandle>,
+}
+
+impl Pipeline {
+    /// Starts the index writer and every configured source.
+    ///
+    /// Fails only when the cluster cannot be reached at all (no usable kubeconfig): an error the
+    /// user must fix, rather than a server that answers SERVFAIL forever.
+    pub async fn start(config: &Config, metrics: Option<&Metrics>) -> anyhow::Result<Pipeline> {
+        let (index, reader) = IndexWriter::new(
+            config.zones.iter().map(|z| z.index.clone()).collect(),
+            now_unix(),
+        );
+        let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
+        let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
+        let mut sources = Vec::new();
+        let mut tasks = Vec::new();
+        if !config.manifests.is_empty() {
+            sources.push(SourceId::MANIFESTS);
+            let source = ManifestsSource::new(config.manifests.clone());
+            let events = events.clone();
+            let task = tokio::spawn(async move {
+                if let Err(e) = source.run(events).await {
+                    error!("manifests source stopped: {e}");
+                }
+            });
+            tasks.push(task.abort_handle());
+        }
+        let mut glue = vec![None; config.zones.len()];
+        let mut cluster_status = None;
+        if let Some(cluster) = &config.kubernetes {
+            sources.push(SourceId::KUBERNETES);
+            let kinds: Vec<Kind> = config
+                .zones
+                .iter()
+                .flat_map(|z| z.filter.resources.iter().copied())
+                .collect();
+            glue = config
+                .zones
+                .iter()
+                .map(|z| z.glue_service.clone())
+                .collect();
+            let client = connect(cluster).await?;
+            let mut source = ClusterSource::new(
+                client,
+                cluster.namespaces.clone(),
+                kinds,
+                glue.iter().flatten().cloned().collect(),
+            );
+            if let Some(metrics) = metrics {
+                source = source.with_metrics(metrics.clone());
+            }
+            cluster_status = Some(source.status());
+            tasks.push(tokio::spawn(source.run(events.clone())).abort_handle());
+        }
+        drop(events);
+        let mut writer = Writer::new(translator, index, &sources, glue);
+        if let Some(metrics) = metrics {
+            writer = writer.with_metrics(metrics.clone(), zone_names(config));
+        }
+        tasks.push(tokio::spawn(writer.run(receiver)).abort_handle());
+        Ok(Pipeline {
+            reader,
+            sources,
+            cluster: cluster_status,
+            tasks,
+        })
+    }
+
+    /// What answers queries from this pipeline.
+    pub fn answerer(&self, config: &Config, metrics: Option<&Metrics>) -> Answerer {
+        let fallthrough = FallthroughPolicy::new(
+            &config
+                .zones
+                .iter()
+                .map(|z| z.fallthrough.clone())
+                .collect::<Vec<_>>(),
+        );
+        let forwarder = (!config.upstream.is_empty())
+            .then(|| Forwarder::new(config.upstream.clone(), UPSTREAM_TIMEOUT));
+        let mut answerer = Answerer::new(self.reader.clone(), fallthrough, forwarder)
+            .with_query_log(config.query_log);
+        if let Some(metrics) = metrics {
+            answerer = answerer.with_counters(std::sync::Arc::new(
+                metrics.query_counters(&zone_names(config)),
+            ));
+        }
+        answerer
+    }
+
+    pub fn readiness(&self) -> Readiness {
+        Readiness {
+            reader: self.reader.clone(),
+            sources: self.sources.clone(),
+            cluster: self.cluster.clone(),
+        }
+    }
+
+    /// Waits until every source has synced.
+    pub async fn ready(&self) {
+        while !self.reader.load().is_ready() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn zone_names(config: &Config) -> Vec<String> {
+    config
+        .zones
+        .iter()
+        .map(|z| z.index.origin.to_string())
+        .collect()
+}
