@@ -104,6 +104,16 @@ pub fn lex(input: &str) -> Result<Vec<Token>, MigrateError> {
         word.push(ch);
     }
     flush(&mut word, start, line, &mut tokens);
+    // CoreDNS sees no block in `example.com{` either; say so rather than fail further down.
+    if let Some(t) = tokens
+        .iter()
+        .find(|t| !t.quoted && t.text.len() > 1 && t.text.ends_with('{'))
+    {
+        return Err(MigrateError::Syntax {
+            line: t.end_line,
+            message: format!("`{}`: put a space before `{{`", t.text),
+        });
+    }
     Ok(tokens)
 }
 
@@ -184,6 +194,15 @@ mod tests {
     fn an_unterminated_quote_names_its_line() {
         let err = lex("a\nb \"open\nmore").expect_err("unterminated");
         assert_eq!(err.to_string(), "line 2: unterminated quoted string");
+    }
+
+    #[test]
+    fn a_brace_glued_to_a_word_is_an_error() {
+        let err = lex(".:53 {\n  k8s_gateway example.com{\n  }\n}").expect_err("glued");
+        assert_eq!(
+            err.to_string(),
+            "line 2: `example.com{`: put a space before `{`"
+        );
     }
 
     #[test]

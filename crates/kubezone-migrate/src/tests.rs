@@ -599,3 +599,26 @@ fn warnings_are_comments_above_the_yaml() {
     let value: serde_yaml::Value = serde_yaml::from_str(&migration.config).expect("YAML");
     assert_eq!(value["zones"][0]["zone"].as_str(), Some("example.com"));
 }
+
+#[test]
+fn encrypted_transports_and_interface_binds_are_not_carried_over() {
+    let migration = migrate(
+        "tls://example.com:853 {\n    k8s_gateway {\n        resources Ingress\n    }\n}\nexample.org:5353 {\n    bind eth0 192.0.2.10\n    k8s_gateway example.org {\n        resources Ingress\n    }\n}\n",
+    )
+    .expect("migrates");
+    assert_eq!(
+        migration.warnings,
+        [
+            "line 1: `tls://example.com:853` is DNS over TLS: kubezone serves plain DNS over UDP and TCP only, so its port is not carried over",
+            "line 7: bind \"eth0\" is not carried over: kubezone listens on IP addresses, not interface names",
+            "kubezone serves every zone on every `listen` address; CoreDNS served each server block's zones on that block's own addresses only",
+        ]
+    );
+    let config: serde_yaml::Value = serde_yaml::from_str(&migration.config).expect("YAML");
+    assert_eq!(
+        config["listen"],
+        serde_yaml::from_str::<serde_yaml::Value>("['192.0.2.10:5353']").expect("YAML")
+    );
+    assert_eq!(config["zones"][0]["zone"].as_str(), Some("example.com"));
+    assert_eq!(config["zones"][1]["zone"].as_str(), Some("example.org"));
+}
