@@ -259,7 +259,6 @@ fn forward(
 fn cluster(gateway: &Gateway, global: &mut Global, notes: &mut Notes) {
     if let Some((path, _)) = &gateway.kubeconfig
         && !path.starts_with('/')
-        && !path.starts_with('~')
     {
         notes.at(
             gateway.kubeconfig_line,
