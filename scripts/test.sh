@@ -21,5 +21,6 @@ echo "test: cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "test: scripts/control-plane.sh (etcd and kube-apiserver for the live-cluster tests; the first build takes minutes)"
 scripts/control-plane.sh >/dev/null
+scripts/helm.sh >/dev/null
 echo "test: cargo test"
 cargo test --workspace --locked
