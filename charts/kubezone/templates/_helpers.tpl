@@ -1,0 +1,220 @@
+{{/* vim: set filetype=mustache: */}}
+
+{{- define "kubezone.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release name, or <release>-kubezone; 63 characters at most (DNS label). */}}
+{{- define "kubezone.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubezone.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kubezone.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+{{- end -}}
+
+{{- define "kubezone.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name (.Chart.Version | replace "+" "_") | quote }}
+{{ include "kubezone.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+{{- with .Values.customLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "kubezone.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "kubezone.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubezone.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion -}}
+{{- if .Values.image.registry -}}
+{{- printf "%s/%s:%s" .Values.image.registry .Values.image.repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The zones as a YAML list of names without the trailing dot: `domain` may be a string
+(names separated by spaces or commas, as k8s_gateway's Corefile line takes them) or a list. */}}
+{{- define "kubezone.domains" -}}
+{{- $raw := .Values.domain -}}
+{{- if kindIs "string" $raw -}}
+{{- $raw = splitList " " (replace "," " " $raw) -}}
+{{- end -}}
+{{- $domains := list -}}
+{{- range $raw -}}
+{{- $d := toString . | trim | lower | trimSuffix "." -}}
+{{- if and $d (not (has $d $domains)) -}}
+{{- $domains = append $domains $d -}}
+{{- end -}}
+{{- end -}}
+{{- if not $domains -}}
+{{- fail "domain is required: the zone(s) to serve, e.g. --set domain=example.com" -}}
+{{- end -}}
+{{- toYaml $domains -}}
+{{- end -}}
+
+{{/* <apex>: `serviceName.namespace` of this release's Service unless set. */}}
+{{- define "kubezone.apex" -}}
+{{- .Values.apex | default (printf "%s.%s" (include "kubezone.fullname" .) .Release.Namespace) -}}
+{{- end -}}
+
+{{/* Gateway API route Kinds; serving any of them needs their Gateways too. */}}
+{{- define "kubezone.routeKinds" -}}
+[httproute, grpcroute, tlsroute]
+{{- end -}}
+
+{{/* The (lower-case) Kinds served, as a YAML list; empty means kubezone's default set. */}}
+{{- define "kubezone.watched" -}}
+{{- $known := list "httproute" "tlsroute" "grpcroute" "ingress" "service" "dnsendpoint" "node" -}}
+{{- $watched := list -}}
+{{- range .Values.watchedResources -}}
+{{- $kind := lower . -}}
+{{- if not (has $kind $known) -}}
+{{- fail (printf "watchedResources: %q is not one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, Node" .) -}}
+{{- end -}}
+{{- $watched = append $watched $kind -}}
+{{- end -}}
+{{- toYaml $watched -}}
+{{- end -}}
+
+{{/* The ClusterRole's rules: those of files/clusterrole.yaml, keeping only the resources of the
+watched Kinds. Services are always kept: the nameserver glue is read from the apex Service. */}}
+{{- define "kubezone.clusterRoleRules" -}}
+{{- $file := .Files.Get "files/clusterrole.yaml" | fromYaml -}}
+{{- $watched := include "kubezone.watched" . | fromYamlArray -}}
+{{- if not $watched -}}
+{{- toYaml $file.rules -}}
+{{- else -}}
+{{- $resourceOf := dict "httproute" "httproutes" "tlsroute" "tlsroutes" "grpcroute" "grpcroutes" "ingress" "ingresses" "service" "services" "dnsendpoint" "dnsendpoints" "node" "nodes" -}}
+{{- $needed := list "services" -}}
+{{- range $watched -}}
+{{- $needed = append $needed (get $resourceOf .) -}}
+{{- end -}}
+{{- range include "kubezone.routeKinds" . | fromYamlArray -}}
+{{- if has . $watched -}}
+{{- $needed = append $needed "gateways" -}}
+{{- end -}}
+{{- end -}}
+{{- $rules := list -}}
+{{- range $file.rules -}}
+{{- $kept := list -}}
+{{- range .resources -}}
+{{- if has . $needed -}}
+{{- $kept = append $kept . -}}
+{{- end -}}
+{{- end -}}
+{{- if $kept -}}
+{{- $rules = append $rules (merge (dict "resources" $kept) (omit . "resources")) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $rules -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Fallthrough of one zone: true, a list of names, or false. Listed names go to the domains
+that contain them. Usage: include "kubezone.fallthrough" (list . "example.com") */}}
+{{- define "kubezone.fallthrough" -}}
+{{- $root := index . 0 -}}
+{{- $domain := index . 1 -}}
+{{- $ft := $root.Values.fallthrough -}}
+{{- if not $ft.enabled -}}
+false
+{{- else if not $ft.zones -}}
+true
+{{- else -}}
+{{- $zones := list -}}
+{{- range $ft.zones -}}
+{{- $z := toString . | lower | trimSuffix "." -}}
+{{- if or (eq $z $domain) (hasSuffix (printf ".%s" $domain) $z) -}}
+{{- $zones = append $zones $z -}}
+{{- end -}}
+{{- end -}}
+{{- if $zones -}}
+{{- toJson $zones -}}
+{{- else -}}
+false
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* kubezone's config file (README.md of the repository, "Configuration reference"). */}}
+{{- define "kubezone.config" -}}
+{{- $domains := include "kubezone.domains" . | fromYamlArray -}}
+{{- $ft := .Values.fallthrough -}}
+{{- if $ft.enabled -}}
+{{- if not $ft.upstream -}}
+{{- fail "fallthrough.enabled needs fallthrough.upstream: the forwarders (ip or ip:port) to send the names to" -}}
+{{- end -}}
+{{- range $ft.zones -}}
+{{- $z := toString . | lower | trimSuffix "." -}}
+{{- $inside := false -}}
+{{- range $domains -}}
+{{- if or (eq $z .) (hasSuffix (printf ".%s" .) $z) -}}
+{{- $inside = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $inside -}}
+{{- fail (printf "fallthrough.zones: %q is in none of the domains %s" $z (join ", " $domains)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $apex := include "kubezone.apex" . -}}
+{{- $filters := .Values.filters | default dict -}}
+# Generated by the kubezone Helm chart; every key is described in kubezone's README.
+listen: ["0.0.0.0:1053"]
+http:
+  listen: "0.0.0.0:8080"
+  metrics: true
+lameduckSeconds: {{ int .Values.lameduckSeconds }}
+queryLog: {{ .Values.queryLog }}
+# In-cluster, as the release's ServiceAccount.
+kubernetes: {}
+{{- with $ft.upstream }}
+upstream: {{ toJson . }}
+{{- end }}
+zones:
+{{- range $domains }}
+  - zone: {{ . | quote }}
+    ttl: {{ int $.Values.ttl }}
+    apex: {{ $apex | quote }}
+    {{- with $.Values.secondary }}
+    secondary: {{ . | quote }}
+    {{- end }}
+    {{- with $.Values.secondaryGlue }}
+    secondaryGlue: {{ toJson . }}
+    {{- end }}
+    {{- with $.Values.watchedResources }}
+    resources: {{ toJson . }}
+    {{- end }}
+    {{- with $filters.ingressClasses }}
+    ingressClasses: {{ toJson . }}
+    {{- end }}
+    {{- with $filters.gatewayClasses }}
+    gatewayClasses: {{ toJson . }}
+    {{- end }}
+    {{- with $filters.serviceLabelSelectors }}
+    serviceLabelSelectors: {{ toJson . }}
+    {{- end }}
+    {{- with $.Values.nodeAddressType }}
+    nodeAddressType: {{ . }}
+    {{- end }}
+    fallthrough: {{ include "kubezone.fallthrough" (list $ .) }}
+{{- end }}
+{{- end -}}
