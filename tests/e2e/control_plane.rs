@@ -271,6 +271,30 @@ impl ControlPlane {
         });
     }
 
+    /// Server-side applies every object in `yaml` as the admin with `dryRun=All` and strict
+    /// field validation: the apiserver checks each object against its schema (unknown and
+    /// duplicate fields included) and admission, and stores nothing. The error lists every
+    /// refused object. Namespaced objects without a namespace go to `default`.
+    pub fn dry_run_apply_yaml(&self, yaml: &str) -> Result<(), String> {
+        let client = self.admin_client();
+        let params = apply_params().dry_run().validation_strict();
+        let refused: Vec<String> = self.block_on(async {
+            let mut refused = Vec::new();
+            for object in documents(yaml) {
+                let (api, name) = api_for(&client, &object).await;
+                if let Err(e) = api.patch(&name, &params, &Patch::Apply(&object)).await {
+                    refused.push(format!("{}: {e}", describe(&object)));
+                }
+            }
+            refused
+        });
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(refused.join("\n"))
+        }
+    }
+
     /// Applies the `status` of every object in `yaml` through the status subresource, e.g. a
     /// Service's `status.loadBalancer`. The objects must exist.
     pub fn apply_status_yaml(&self, yaml: &str) {
@@ -327,11 +351,16 @@ impl ControlPlane {
     /// Installs CRDs and waits until the apiserver serves them: condition Established, and
     /// every served version of their Kinds in discovery.
     pub fn install_crds(&self, crds: Crds) {
-        let yaml = self.crd_yaml(crds);
-        self.apply_yaml(&yaml);
+        self.install_crd_yaml(&self.crd_yaml(crds));
+    }
+
+    /// Like [`ControlPlane::install_crds`], for CRDs given as YAML (e.g. the ServiceMonitor CRD
+    /// that `scripts/helm.sh` fetches).
+    pub fn install_crd_yaml(&self, yaml: &str) {
+        self.apply_yaml(yaml);
         let client = self.admin_client();
         let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for name in object_names(&yaml) {
+        for name in object_names(yaml) {
             let established = || {
                 self.block_on(api.get_opt(&name))
                     .expect("get CRD")
@@ -345,7 +374,7 @@ impl ControlPlane {
             };
             wait_until(&format!("CRD {name} is Established"), established);
         }
-        for gvk in served_kinds(&yaml) {
+        for gvk in served_kinds(yaml) {
             wait_until(&format!("discovery has {gvk:?}"), || {
                 self.block_on(discovery::pinned_kind(&client, &gvk)).is_ok()
             });

@@ -2,6 +2,7 @@
 //! fed by manifests or by a real kube-apiserver (built by scripts/control-plane.sh).
 
 mod answers;
+mod chart;
 mod cli;
 mod cluster;
 mod cluster_bench;
