@@ -11,6 +11,7 @@
 #                        (the default path honours CARGO_TARGET_DIR)
 #   BUILD [0]            1: run the cargo build even if the binary exists
 #   KUBEZONE_FLAGS [--config]            kubezone is started as: $KUBEZONE $KUBEZONE_FLAGS <config file>
+#   KUBEZONE_CONFIG_EXTRA []             YAML appended to kubezone's generated config (e.g. http:)
 #   MODE [udp]           dnsperf transport: udp or tcp
 #   CLIENTS [8]          dnsperf -c (sockets)
 #   OUTSTANDING [100]    dnsperf -q (queries in flight)
@@ -331,7 +332,10 @@ EOF
 start_kubezone() {
 	local port=$1 dir=$RUN/kubezone
 	mkdir -p "$dir"
-	"$HERE/gen-data.sh" --kubezone-config "$port" "$DATA" >"$dir/kubezone.yaml"
+	{
+		"$HERE/gen-data.sh" --kubezone-config "$port" "$DATA"
+		printf '%s\n' "${KUBEZONE_CONFIG_EXTRA:-}"
+	} >"$dir/kubezone.yaml"
 	# shellcheck disable=SC2086 # KUBEZONE_FLAGS is a list of words
 	(cd "$DATA" && KUBEZONE_LOG=${KUBEZONE_LOG:-warn} exec setsid "${PRIO[@]}" taskset -c "$SERVER_CPU" \
 		"$KUBEZONE" $KUBEZONE_FLAGS "$dir/kubezone.yaml") >"$dir/stdout.log" 2>&1 &
