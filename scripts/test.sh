@@ -22,5 +22,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "test: scripts/control-plane.sh (etcd and kube-apiserver for the live-cluster tests; the first build takes minutes)"
 scripts/control-plane.sh >/dev/null
 scripts/helm.sh >/dev/null
+scripts/dockerfile-build.sh >/dev/null
 echo "test: cargo test"
 cargo test --workspace --locked
