@@ -1019,3 +1019,65 @@ fn the_readmes_dual_nameserver_install_names_each_release_the_others_secondary()
         );
     }
 }
+
+#[test]
+fn the_image_fits_the_chart() {
+    // scripts/dockerfile-build.sh runs the Dockerfile's build; this checks what it cannot.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dockerfile = fs::read_to_string(root.join("Dockerfile")).expect("read Dockerfile");
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    let exposed: BTreeSet<&str> = instructions
+        .iter()
+        .filter_map(|l| l.strip_prefix("EXPOSE "))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let rendered = template("domain: example.com\n");
+    let ports: BTreeSet<String> = rendered.container()["ports"]
+        .as_array()
+        .expect("container ports")
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["containerPort"],
+                p["protocol"].as_str().expect("protocol").to_lowercase()
+            )
+        })
+        .collect();
+    assert_eq!(
+        exposed,
+        ports.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+
+    // distroless's `nonroot` is uid 65532: the chart's runAsUser.
+    let last_from = instructions
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("FROM "))
+        .expect("a FROM");
+    assert!(last_from.ends_with(":nonroot"), "{last_from}");
+    assert!(instructions.contains(&"USER nonroot:nonroot"));
+    assert_eq!(rendered.container()["securityContext"]["runAsUser"], 65532);
+
+    // The builder's Rust is the workspace's rust-version.
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).expect("read Cargo.toml");
+    let rust_version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("rust-version in Cargo.toml")
+        .trim_matches('"');
+    assert!(
+        instructions.contains(&format!("ARG RUST_VERSION={rust_version}").as_str()),
+        "the Dockerfile builds with Rust {rust_version}"
+    );
+    assert!(
+        instructions
+            .iter()
+            .any(|l| l.starts_with("ENTRYPOINT") && l.contains("kubezone")),
+        "ENTRYPOINT is kubezone"
+    );
+}
