@@ -30,21 +30,7 @@ fn chart_dir() -> PathBuf {
 fn helm_built() -> &'static Path {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/helm.sh");
-        let output = Command::new(&script)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        match stdout.lines().last() {
-            Some(dir) if output.status.success() => Ok(PathBuf::from(dir)),
-            _ => Err(format!(
-                "{} failed ({}); the chart tests need its helm:\n{}",
-                script.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            )),
-        }
+        crate::harness::run_build_script("helm.sh", "the chart tests need its helm")
     });
     match built {
         Ok(dir) => dir,

@@ -627,21 +627,10 @@ impl Drop for ControlPlane {
 fn built() -> &'static Path {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/control-plane.sh");
-        let output = Command::new(&script)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        match stdout.lines().last() {
-            Some(dir) if output.status.success() => Ok(PathBuf::from(dir)),
-            _ => Err(format!(
-                "{} failed ({}); the live-cluster tests need its etcd and kube-apiserver:\n{}",
-                script.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            )),
-        }
+        crate::harness::run_build_script(
+            "control-plane.sh",
+            "the live-cluster tests need its etcd and kube-apiserver",
+        )
     });
     match built {
         Ok(dir) => dir,

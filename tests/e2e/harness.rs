@@ -289,6 +289,28 @@ pub enum Transport {
     Tcp,
 }
 
+/// Runs one of the idempotent build scripts in `scripts/` (control plane, helm): the folder or
+/// file its last stdout line names, or why it failed, for the tests that need it to say.
+pub fn run_build_script(script: &str, needed_by: &str) -> Result<PathBuf, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts")
+        .join(script);
+    let output = Command::new(&script)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match stdout.lines().last() {
+        Some(path) if output.status.success() => Ok(PathBuf::from(path)),
+        _ => Err(format!(
+            "{} failed ({}); {needed_by}:\n{}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )),
+    }
+}
+
 /// A plain HTTP/1.1 GET; the status code and the body.
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect to http");
