@@ -506,7 +506,9 @@ wait_ready() {
 	while :; do
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 			log "$server exited during startup; last log lines:"
-			tail -20 "$SERVER_LOG" "$RUN/$server/stdout.log" 2>/dev/null >&2 || true
+			local -a logs=("$RUN/$server/stdout.log")
+			[[ $SERVER_LOG -ef ${logs[0]} ]] || logs+=("$SERVER_LOG")
+			tail -20 "${logs[@]}" >&2 2>/dev/null || true
 			SERVER_PID=""
 			die "$server did not start"
 		fi
@@ -588,7 +590,7 @@ percentiles() {
 # Appends a line ($HEADER's columns) to $RESULTS.
 run_one() {
 	local round=$1 server=$2 port ready t0 t1 mem out qps sent completed lost lat nx sf runtime cpu resp other busy0 busy1 steal0 steal1
-	local lqps=0 llost=0 lcpu=0 p50=0 p99=0 p999=0 pmax=0 lt0 lt1 lout lcompleted lruntime
+	local lqps=0 llost=0 lcpu=0 p50=0 p99=0 p999=0 pmax=0 lt0 lt1 lout lcompleted
 	port=$(free_port)
 	"start_$server" "$port"
 	ready=$(wait_ready "$server" "$port")
@@ -638,11 +640,9 @@ run_one() {
 		lqps=$(awk '/Queries per second:/ { print $4 }' "$lout")
 		llost=$(awk '/Queries lost:/ { print $3 }' "$lout")
 		lcompleted=$(awk '/Queries completed:/ { print $3 }' "$lout")
-		lruntime=$(awk '/Run time \(s\):/ { print $4 }' "$lout")
 		lcpu=$(awk -v d="$((lt1 - lt0))" -v hz="$CLK_TCK" -v n="$lcompleted" 'BEGIN { printf "%.3f", n ? d / hz * 1e6 / n : 0 }')
 		read -r p50 p99 p999 pmax < <(percentiles "$lout")
 		[[ $KEEP == 1 ]] || rm -f "$lout"
-		: "${lruntime:=0}"
 	fi
 	stop_server
 
