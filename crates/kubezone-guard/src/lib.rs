@@ -16,6 +16,8 @@ mod rrl;
 
 use std::sync::Arc;
 
+pub use ipnet::IpNet;
+
 pub use acl::{Acl, AclAction, AclConfig, Verdict};
 pub use cidr::{CidrSet, parse_cidr};
 pub use rrl::{RateLimitConfig, RateLimiter, RateVerdict};
@@ -34,9 +36,7 @@ pub enum GuardError {
         min: u64,
         max: u64,
     },
-    #[error(
-        "allow: the list is empty, which would reject every client; leave `acl` out to allow all"
-    )]
+    #[error("the list is empty, which would reject every client; leave `acl` out to allow all")]
     EmptyAllow,
 }
 

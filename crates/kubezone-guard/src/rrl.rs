@@ -68,27 +68,27 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
+    /// Each number's key in the config file and its range (inclusive).
+    pub const RANGES: [(&'static str, u64, u64); 6] = [
+        ("responsesPerSecond", 1, MAX_RATE as u64),
+        ("window", 1, MAX_WINDOW as u64),
+        ("slip", 0, 10),
+        ("ipv4PrefixLength", 0, 32),
+        ("ipv6PrefixLength", 0, 128),
+        ("maxTableSize", WAYS as u64, MAX_TABLE as u64),
+    ];
+
     /// Checks every number against its range; the error names the key (as in the config file).
     pub fn validate(&self) -> Result<(), GuardError> {
-        let checks: [(&'static str, u64, u64, u64); 6] = [
-            (
-                "responsesPerSecond",
-                self.responses_per_second.into(),
-                1,
-                MAX_RATE.into(),
-            ),
-            ("window", self.window.into(), 1, MAX_WINDOW.into()),
-            ("slip", self.slip.into(), 0, 10),
-            ("ipv4PrefixLength", self.ipv4_prefix_length.into(), 0, 32),
-            ("ipv6PrefixLength", self.ipv6_prefix_length.into(), 0, 128),
-            (
-                "maxTableSize",
-                self.max_table_size.into(),
-                WAYS as u64,
-                MAX_TABLE.into(),
-            ),
+        let values: [u64; 6] = [
+            self.responses_per_second.into(),
+            self.window.into(),
+            self.slip.into(),
+            self.ipv4_prefix_length.into(),
+            self.ipv6_prefix_length.into(),
+            self.max_table_size.into(),
         ];
-        for (key, value, min, max) in checks {
+        for ((key, min, max), value) in Self::RANGES.into_iter().zip(values) {
             if !(min..=max).contains(&value) {
                 return Err(GuardError::OutOfRange {
                     key,
