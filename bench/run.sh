@@ -33,6 +33,8 @@
 #   KEEP [0]             1: keep the run directory (configs, logs, dnsperf output)
 #   NICE []              e.g. -10: run the server and dnsperf at that nice level (negative needs root),
 #                        to be less disturbed by other work on a shared machine
+#   QUIET_WAIT [15]      before each measurement, wait up to this many seconds until the rest of the
+#                        machine uses less than QUIET_PCT [25] % of one CPU (0: do not wait)
 set -euo pipefail
 
 if [[ ${1-} == -h || ${1-} == --help ]]; then
@@ -52,7 +54,7 @@ quote() {
 }
 COMMAND_LINE=""
 for v in N ROUNDS DURATION LAT_DURATION LAT_QPS SERVERS KUBEZONE BUILD KUBEZONE_FLAGS KUBEZONE_CONFIG_EXTRA MODE CLIENTS \
-	OUTSTANDING QPS DNSPERF_ARGS QUERIES SERVER_CPU CLIENT_CPU CHECK NICE; do
+	OUTSTANDING QPS DNSPERF_ARGS QUERIES SERVER_CPU CLIENT_CPU CHECK NICE QUIET_WAIT QUIET_PCT; do
 	[[ -z ${!v+set} ]] || COMMAND_LINE+="$v=$(quote "${!v}") "
 done
 COMMAND_LINE+="bench/run.sh"
@@ -122,13 +124,15 @@ STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
 BENCH_CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubezone-bench}
 KEEP=${KEEP:-0}
 NICE=${NICE:-}
+QUIET_WAIT=${QUIET_WAIT:-15}
+QUIET_PCT=${QUIET_PCT:-25}
 ZONE=bench.example
 
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export PATH
 
 isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
-for v in ROUNDS DURATION LAT_DURATION LAT_QPS CLIENTS OUTSTANDING QUERIES STARTUP_TIMEOUT SERVER_CPU CLIENT_CPU BUILD; do
+for v in ROUNDS DURATION LAT_DURATION LAT_QPS CLIENTS OUTSTANDING QUERIES STARTUP_TIMEOUT SERVER_CPU CLIENT_CPU BUILD QUIET_WAIT QUIET_PCT; do
 	isnum "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 read -ra SIZES <<<"$N_LIST"
@@ -333,6 +337,29 @@ pin_server() {
 		done
 	done
 	((bad == 0)) || die "could not pin $server to CPU $SERVER_CPU"
+}
+
+# On a shared machine, wait (at most QUIET_WAIT s) until everything but the idle server uses less
+# than QUIET_PCT % of one CPU over one second, so that a neighbour's burst is not measured.
+wait_quiet() {
+	local server=$1 waited=0 b0 b1 t0 t1 pct
+	((QUIET_WAIT > 0)) || return 0
+	while :; do
+		read -r b0 _ < <(system_ticks)
+		t0=$(cpu_ticks "$SERVER_PID")
+		sleep 1
+		read -r b1 _ < <(system_ticks)
+		t1=$(cpu_ticks "$SERVER_PID")
+		pct=$(((b1 - b0 - (t1 - t0)) * 100 / CLK_TCK))
+		((pct < QUIET_PCT)) && break
+		if ((waited >= QUIET_WAIT)); then
+			log "$server: the machine is still busy ($pct% of a CPU) after ${waited}s; measuring anyway (see other %)"
+			return 0
+		fi
+		((waited == 0)) && log "$server: waiting for the machine to be quiet (others use $pct% of a CPU)"
+		waited=$((waited + 1))
+	done
+	((waited == 0)) || log "$server: quiet after ${waited}s"
 }
 
 # dig one query; prints "RCODE FLAGS ANSWERS" (answers of the asked type, sorted, comma-joined, or -).
@@ -596,6 +623,7 @@ run_one() {
 	ready=$(wait_ready "$server" "$port")
 	pin_server "$server"
 	check_server "$server" "$port" || die "$server answered incorrectly (see above)"
+	wait_quiet "$server"
 	dnsperf_args "$port"
 
 	# Unthrottled: qps and CPU per query.
