@@ -10,6 +10,7 @@ mod cluster_faults;
 mod control_plane;
 mod dig;
 mod fallthrough;
+mod faults;
 mod guard;
 mod harness;
 mod manifests;
