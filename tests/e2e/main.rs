@@ -18,3 +18,4 @@ mod migrate;
 mod objects;
 mod operations;
 mod protocol;
+mod tcp_abuse;
