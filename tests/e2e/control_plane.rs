@@ -514,7 +514,7 @@ subjects:
     /// connection). For naming what a misbehaving apiserver answers.
     pub fn probe_list(&self, path: &str, patience: Duration) -> Result<u16, String> {
         let client = self.admin_client();
-        let result = self.block_on(async {
+        self.block_on(async {
             let request = kube::core::Request::new(path)
                 .list(&ListParams::default())
                 .map_err(|e| e.to_string())?;
@@ -524,8 +524,7 @@ subjects:
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err(format!("no answer within {patience:?}")),
             }
-        });
-        result
+        })
     }
 
     /// Restarts the apiserver with `args` in place of the extra flags it ran with.

@@ -18,4 +18,5 @@ mod migrate;
 mod objects;
 mod operations;
 mod protocol;
+mod soak;
 mod tcp_abuse;
