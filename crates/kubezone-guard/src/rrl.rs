@@ -112,8 +112,9 @@ const UNIT: i64 = 1000;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
-    /// The masked prefix (IPv4 in its IPv4-mapped form).
-    prefix: u128,
+    /// The masked prefix (IPv4 in its IPv4-mapped form), as two halves: a u128 would align
+    /// the entry to 16 bytes and make it 48 instead of 40.
+    prefix: [u64; 2],
     /// Milliseconds since the limiter's start, plus one, at the last response; 0: unused.
     last: u64,
     balance: i64,
@@ -211,6 +212,7 @@ impl RateLimiter {
         let tick = self.tick(now);
         let verdict = {
             let mut bucket = self.bucket(prefix);
+            let prefix = [(prefix >> 64) as u64, prefix as u64];
             let at = bucket
                 .iter()
                 .position(|e| e.last != 0 && e.prefix == prefix)

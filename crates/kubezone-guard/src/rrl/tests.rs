@@ -366,3 +366,9 @@ fn the_table_is_sized_from_the_config() {
     assert_eq!(sized(1001), 1008);
     assert_eq!(sized(1), WAYS);
 }
+
+#[test]
+fn an_entry_takes_40_bytes() {
+    // docs/guarding.md sizes the table with this.
+    assert_eq!(std::mem::size_of::<Entry>(), 40);
+}
