@@ -102,8 +102,15 @@ fn read_both_ways(kind: Kind, mut document: Value, zones: &[ZoneFilter]) -> Opti
         map.insert("kind".into(), resource.kind.clone().into());
     }
     let manifest = KubeObject::from_value(document.clone());
-    let Ok(dynamic) = serde_json::from_value::<DynamicObject>(document) else {
-        // kube-runtime fails the list before kubezone sees it; the manifest reader alone counts.
+    // The API server never sends an object without `metadata.name` (a `DynamicObject` would
+    // default it to empty, where a file is an error: fuzz/regressions/translate/
+    // watch-object-without-metadata.json), and kube-runtime fails a list whose object does not
+    // parse before kubezone sees it. Either way, the manifest reader alone counts.
+    let named = document
+        .pointer("/metadata/name")
+        .is_some_and(Value::is_string);
+    let dynamic = serde_json::from_value::<DynamicObject>(document);
+    let (true, Ok(dynamic)) = (named, dynamic) else {
         return manifest.ok().flatten();
     };
     let watched = read_watched_object(kind, &resource, dynamic);
