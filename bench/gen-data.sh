@@ -1,11 +1,12 @@
 #!/bin/sh
-# Generate benchmark data for kubezone and NSD: the same DNS names as Kubernetes
-# manifests (for kubezone) and as an RFC 1035 zone file (for NSD).
+# Generate benchmark data for kubezone, NSD and Knot: the same DNS names as Kubernetes
+# manifests (for kubezone) and as an RFC 1035 zone file (for NSD and Knot).
 #
 # Usage:
 #   bench/gen-data.sh N OUTDIR            write everything below into OUTDIR
-#   bench/gen-data.sh --kubezone-config PORT DATADIR
+#   bench/gen-data.sh --kubezone-config PORT DATADIR [HTTP_PORT]
 #                                         print the kubezone config for DATADIR on 127.0.0.1:PORT
+#                                         (with /readyz on 127.0.0.1:HTTP_PORT when given)
 #
 # Environment: QUERIES (default 100000) lines in queries.txt,
 #              PER_FILE (default 1000) objects per manifest file,
@@ -36,7 +37,9 @@ set -eu
 ZONE=bench.example
 
 # The kubezone config. This is the only place that knows its format.
-# $1 = port, $2 = absolute data dir.
+# $1 = port, $2 = absolute data dir, $3 (optional) = port of the HTTP listener (/readyz),
+# without metrics so that the answer path does the same work as NSD and Knot.
+# lameduckSeconds: 0 so that SIGTERM stops it at once between runs.
 kubezone_config() {
 	cat <<EOF
 listen: ["127.0.0.1:$1"]
@@ -46,17 +49,21 @@ zones:
     apex: ns1
     glue: ["127.0.0.1"]
 manifests: ["$2/manifests"]
+lameduckSeconds: 0
 EOF
+	if [ -n "${3-}" ]; then
+		printf 'http: {listen: "127.0.0.1:%s", metrics: false}\n' "$3"
+	fi
 }
 
 usage() {
-	echo "usage: $0 N OUTDIR | $0 --kubezone-config PORT DATADIR" >&2
+	echo "usage: $0 N OUTDIR | $0 --kubezone-config PORT DATADIR [HTTP_PORT]" >&2
 	exit 2
 }
 
 if [ "${1-}" = "--kubezone-config" ]; then
-	[ $# -eq 3 ] || usage
-	kubezone_config "$2" "$3"
+	[ $# -eq 3 ] || [ $# -eq 4 ] || usage
+	kubezone_config "$2" "$3" "${4-}"
 	exit 0
 fi
 

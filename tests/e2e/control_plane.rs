@@ -466,6 +466,13 @@ subjects:
 
     /// Starts the apiserver on the same port and etcd, and waits until it is ready.
     pub fn start_apiserver(&self) {
+        self.spawn_apiserver();
+        self.wait_ready();
+    }
+
+    /// Starts the apiserver without waiting for it to be ready (etcd may be stalled);
+    /// [`ControlPlane::wait_apiserver_ready`] waits.
+    pub fn spawn_apiserver(&self) {
         let mut apiserver = lock(&self.apiserver);
         assert!(apiserver.is_none(), "the apiserver is already running");
         let args = self.apiserver_flags();
@@ -475,8 +482,49 @@ subjects:
             &args,
             &self.dir.path().join("kube-apiserver.log"),
         ));
-        drop(apiserver);
+    }
+
+    /// Waits until the apiserver's /readyz says ok.
+    pub fn wait_apiserver_ready(&self) {
         self.wait_ready();
+    }
+
+    /// Freezes the apiserver with SIGSTOP: its connections stay open and nothing answers, as
+    /// in a hung process. [`ControlPlane::resume_apiserver`] undoes it.
+    pub fn pause_apiserver(&self) {
+        signal(&self.apiserver, "kube-apiserver", "STOP");
+    }
+
+    pub fn resume_apiserver(&self) {
+        signal(&self.apiserver, "kube-apiserver", "CONT");
+    }
+
+    /// Freezes etcd with SIGSTOP: the apiserver keeps running, and whatever it needs from etcd
+    /// times out. [`ControlPlane::resume_etcd`] undoes it.
+    pub fn pause_etcd(&self) {
+        signal(&self.etcd, "etcd", "STOP");
+    }
+
+    pub fn resume_etcd(&self) {
+        signal(&self.etcd, "etcd", "CONT");
+    }
+
+    /// Lists the collection at `path` (e.g. `/api/v1/services`) as the admin, given up after
+    /// `patience`: `Ok(200)`, the error status code, or why there was none (a timeout, a refused
+    /// connection). For naming what a misbehaving apiserver answers.
+    pub fn probe_list(&self, path: &str, patience: Duration) -> Result<u16, String> {
+        let client = self.admin_client();
+        self.block_on(async {
+            let request = kube::core::Request::new(path)
+                .list(&ListParams::default())
+                .map_err(|e| e.to_string())?;
+            match tokio::time::timeout(patience, client.request_text(request)).await {
+                Ok(Ok(_)) => Ok(200),
+                Ok(Err(kube::Error::Api(status))) => Ok(status.code),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {patience:?}")),
+            }
+        })
     }
 
     /// Restarts the apiserver with `args` in place of the extra flags it ran with.
@@ -698,6 +746,20 @@ fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// Sends `signal` (e.g. "STOP") to a running etcd or apiserver.
+fn signal(process: &Mutex<Option<Process>>, name: &str, signal: &str) {
+    let pid = lock(process)
+        .as_ref()
+        .map(|p| p.child.id())
+        .unwrap_or_else(|| panic!("{name} is not running"));
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {name} ({pid}) failed");
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -180,6 +180,39 @@ impl Server {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Waits until the log has `needle` `count` times or more; panics with the log.
+    pub fn wait_for_log(&self, needle: &str, count: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.log().matches(needle).count() < count {
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} not logged {count} times:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The resident memory of the kubezone process, from /proc, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no VmRSS in {path}:\n{status}"))
+    }
+
+    /// The sum of every series of metric `name` on `/metrics` (the config must set
+    /// `http.listen`).
+    pub fn metric_sum(&self, name: &str) -> f64 {
+        let (code, text) = self.http_get("/metrics");
+        assert_eq!(code, 200, "{text}");
+        metric_sum(&text, name)
+    }
+
     pub fn manifests(&self) -> PathBuf {
         self.dir.path().join("manifests")
     }
@@ -397,3 +430,14 @@ pub fn addresses(reply: &Message) -> Vec<String> {
 }
 
 pub const ZONE: &str = "  - zone: example.com\n    glue: [\"192.0.2.53\"]\n";
+
+/// The sum of every series of metric `name` (with or without labels) in Prometheus text.
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}

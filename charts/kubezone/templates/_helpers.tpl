@@ -184,6 +184,23 @@ http:
   metrics: true
 lameduckSeconds: {{ int .Values.lameduckSeconds }}
 queryLog: {{ .Values.queryLog }}
+tcp:
+  maxConnections: {{ int ((.Values.tcp).maxConnections | default 1000) }}
+{{- with .Values.rateLimit }}
+{{- if .enabled }}
+rateLimit:
+  {{- toYaml (omit . "enabled") | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- with .Values.acl }}
+{{- if .enabled }}
+{{- if not .allow }}
+{{- fail "acl.enabled needs acl.allow: the client networks that may query, e.g. [10.0.0.0/8]" }}
+{{- end }}
+acl:
+  {{- toYaml (omit . "enabled") | nindent 2 }}
+{{- end }}
+{{- end }}
 # In-cluster, as the release's ServiceAccount.
 kubernetes: {}
 {{- with $ft.upstream }}

@@ -4,6 +4,7 @@
 //! zone × type × rcode counter is resolved when it is built, so counting a query is an index
 //! computation and an atomic add, with no lock and no label lookup.
 
+mod guard;
 mod query;
 mod sources;
 
@@ -12,6 +13,7 @@ use prometheus::{
     TextEncoder,
 };
 
+pub use guard::GuardCounters;
 pub use query::{QueryCounters, RCODES, TYPES};
 pub use sources::WatchCounters;
 
@@ -30,6 +32,9 @@ pub struct Metrics {
     conflicts: IntCounterVec,
     forwards: IntCounter,
     forward_failures: IntCounter,
+    pub(crate) rrl_dropped: IntCounter,
+    pub(crate) rrl_slipped: IntCounter,
+    pub(crate) acl_rejected: IntCounterVec,
 }
 
 impl Metrics {
@@ -96,8 +101,27 @@ impl Metrics {
                 "Forwarded queries no upstream answered (answered SERVFAIL).",
             )
             .unwrap_or_else(unreachable_metric),
+            rrl_dropped: IntCounter::new(
+                "rrl_dropped_total",
+                "UDP responses not sent because their client's prefix was over rateLimit.responsesPerSecond.",
+            )
+            .unwrap_or_else(unreachable_metric),
+            rrl_slipped: IntCounter::new(
+                "rrl_slipped_total",
+                "Rate-limited UDP responses sent instead as an empty truncated reply (TC=1), so the client retries over TCP.",
+            )
+            .unwrap_or_else(unreachable_metric),
+            acl_rejected: IntCounterVec::new(
+                Opts::new("acl_rejected_total", "Queries from clients outside acl.allow, by the action taken (refuse, drop)."),
+                &["action"],
+            )
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
+        // Both actions exist from the start, so a dashboard sees 0 rather than no series.
+        for action in ["refuse", "drop"] {
+            metrics.acl_rejected.with_label_values(&[action]);
+        }
         let build = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -119,6 +143,9 @@ impl Metrics {
             Box::new(metrics.conflicts.clone()),
             Box::new(metrics.forwards.clone()),
             Box::new(metrics.forward_failures.clone()),
+            Box::new(metrics.rrl_dropped.clone()),
+            Box::new(metrics.rrl_slipped.clone()),
+            Box::new(metrics.acl_rejected.clone()),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -139,6 +166,11 @@ impl Metrics {
             self.forwards.clone(),
             self.forward_failures.clone(),
         )
+    }
+
+    /// Counters for the query guards, to pass to `GuardConfig::build` as its observer.
+    pub fn guard_counters(&self) -> GuardCounters {
+        GuardCounters::new(self)
     }
 
     /// Counters for one watched Kind.

@@ -84,3 +84,55 @@ fn every_name_starts_with_kubezone() {
             .contains(r#"kubezone_crd_missing{kind="TLSRoute"} 0"#)
     );
 }
+
+#[test]
+fn guard_verdicts_count_as_rrl_and_acl_metrics() {
+    use kubezone_guard::{Observer, RateVerdict, Verdict};
+
+    let metrics = Metrics::new("0");
+    let text = metrics.render();
+    assert_eq!(
+        line(&text, "kubezone_rrl_dropped_total "),
+        Some("kubezone_rrl_dropped_total 0")
+    );
+    assert_eq!(
+        line(&text, r#"kubezone_acl_rejected_total{action="drop"}"#),
+        Some(r#"kubezone_acl_rejected_total{action="drop"} 0"#)
+    );
+    let counters = metrics.guard_counters();
+    for verdict in [
+        RateVerdict::Drop,
+        RateVerdict::Drop,
+        RateVerdict::Slip,
+        RateVerdict::Send,
+    ] {
+        counters.rate_limited(verdict);
+    }
+    for verdict in [
+        Verdict::Refuse,
+        Verdict::Drop,
+        Verdict::Refuse,
+        Verdict::Allow,
+    ] {
+        counters.acl_rejected(verdict);
+    }
+    // A reload's new guard gets new handles on the same counters.
+    metrics.guard_counters().rate_limited(RateVerdict::Slip);
+    let text = metrics.render();
+    assert_eq!(
+        line(&text, "kubezone_rrl_dropped_total "),
+        Some("kubezone_rrl_dropped_total 2")
+    );
+    assert_eq!(
+        line(&text, "kubezone_rrl_slipped_total "),
+        Some("kubezone_rrl_slipped_total 2")
+    );
+    assert_eq!(
+        line(&text, r#"kubezone_acl_rejected_total{action="refuse"}"#),
+        Some(r#"kubezone_acl_rejected_total{action="refuse"} 2"#)
+    );
+    assert_eq!(
+        line(&text, r#"kubezone_acl_rejected_total{action="drop"}"#),
+        Some(r#"kubezone_acl_rejected_total{action="drop"} 1"#)
+    );
+}

@@ -6,6 +6,10 @@ use std::{
     fs, io,
     ops::Bound,
     path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
 };
 
 use tracing::{debug, info, warn};
@@ -84,8 +88,15 @@ impl Folder {
         self.store.len()
     }
 
-    /// Reads what `batch` touched, and returns what is served differently now.
-    pub fn apply(&mut self, batch: Batch) -> Vec<Change> {
+    /// Reads what `batch` touched, and returns what is served differently now. With `partial`,
+    /// what is read is also handed over every [`PARTIAL_EVERY`] files, as soon as it is read,
+    /// and only the rest is returned: for the first load, which nobody sees before it is whole,
+    /// so that translating and indexing overlap reading and parsed objects do not pile up.
+    pub fn apply(
+        &mut self,
+        batch: Batch,
+        mut partial: Option<&mut dyn FnMut(Vec<Change>)>,
+    ) -> Vec<Change> {
         let mut plan = Plan::default();
         if batch.everything {
             for root in &self.roots {
@@ -124,10 +135,18 @@ impl Folder {
             self.forget(path);
         }
         let files_read = work.read.len();
-        for (path, loaded) in load_all(work.read) {
+        let mut since_partial = 0;
+        load_each(work.read, |path, loaded| {
             self.commit(path, loaded);
-        }
-        let changes = self.store.take_changes();
+            since_partial += 1;
+            if let Some(send) = partial.as_mut()
+                && since_partial >= PARTIAL_EVERY
+            {
+                since_partial = 0;
+                send(self.store.take_changes(&mut reload));
+            }
+        });
+        let changes = self.store.take_changes(&mut reload);
         debug!(files_read, changes = changes.len(), "manifests batch done");
         changes
     }
@@ -274,6 +293,20 @@ impl Folder {
     }
 }
 
+/// How many files are read between two partial hand-overs of the first load.
+const PARTIAL_EVERY: usize = 4;
+
+/// A file's objects read again, when the store needs a copy it did not keep.
+fn reload(path: &Path) -> Option<Vec<Parsed>> {
+    match load(path) {
+        Loaded::Read {
+            result: Ok(objects),
+            ..
+        } => Some(objects),
+        _ => None,
+    }
+}
+
 /// Reads and parses one file. Pure, so files can be read in parallel.
 fn load(path: &Path) -> Loaded {
     // Taken before reading: if the file changes meanwhile, the next look reads it again.
@@ -296,38 +329,46 @@ fn load(path: &Path) -> Loaded {
 }
 
 /// Parsing is most of the work of a start-up or a ConfigMap swap, and files are independent:
-/// they are read on every core, then committed in path order.
-fn load_all(paths: BTreeSet<PathBuf>) -> Vec<(PathBuf, Loaded)> {
+/// they are read on every core, and each is committed by the calling thread as soon as it is
+/// read (in the order they finish; the store does not depend on it).
+fn load_each(paths: BTreeSet<PathBuf>, mut commit: impl FnMut(PathBuf, Loaded)) {
     let paths: Vec<PathBuf> = paths.into_iter().collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len());
     if threads <= 1 {
-        return paths
-            .into_iter()
-            .map(|path| {
-                let loaded = load(&path);
-                (path, loaded)
-            })
-            .collect();
+        for path in paths {
+            let loaded = load(&path);
+            commit(path, loaded);
+        }
+        return;
     }
-    let chunk = paths.len().div_ceil(threads);
+    let next = AtomicUsize::new(0);
+    // A few files ahead of the committer at most, so parsed objects do not pile up.
+    let (tx, rx) = mpsc::sync_channel(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|chunk| {
-                scope.spawn(move || chunk.iter().map(|path| load(path)).collect::<Vec<_>>())
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (tx, next, paths) = (tx.clone(), &next, &paths);
+                scope.spawn(move || {
+                    while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if tx.send((path, load(path))).is_err() {
+                            return;
+                        }
+                    }
+                })
             })
             .collect();
-        let mut loaded = Vec::with_capacity(paths.len());
-        for (handle, chunk) in handles.into_iter().zip(paths.chunks(chunk)) {
-            match handle.join() {
-                Ok(results) => loaded.extend(chunk.iter().cloned().zip(results)),
-                // A panic while parsing would be a bug; losing those files' updates beats
-                // taking the server down.
-                Err(_) => tracing::error!(files = chunk.len(), "reading manifests panicked"),
+        drop(tx);
+        for (path, loaded) in rx {
+            commit(path.clone(), loaded);
+        }
+        for handle in handles {
+            // A panic while parsing would be a bug; losing that file's update beats taking
+            // the server down. The other threads read the remaining files.
+            if handle.join().is_err() {
+                tracing::error!("reading a manifest file panicked");
             }
         }
-        loaded
-    })
+    });
 }

@@ -1,7 +1,11 @@
 //! One manifest file → the objects kubezone reads, as `kubectl get -o yaml` (or `-o json`) prints
 //! them: several documents per file, `kind: List` (or any `*List`) with `items`, JSON objects.
 
-use std::{path::Path, sync::Arc};
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    io,
+    path::Path,
+};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,12 +15,13 @@ use kubezone_translate::{KubeObject, ObjectError};
 
 use crate::ManifestError;
 
-/// One object read from a file, with its JSON text: two reads of the same object compare equal
-/// exactly when their JSON values do, so an unchanged object is never sent again.
+/// One object read from a file, with a hash of its content: the same text (or, for JSON files,
+/// lists and merge keys, the same JSON value) gives the same hash, so an unchanged object is
+/// never sent again. The content itself is not kept.
 #[derive(Debug)]
 pub(crate) struct Parsed {
     pub object: KubeObject,
-    pub json: Arc<str>,
+    pub hash: u64,
 }
 
 /// Parses a manifest file. `.json` files are read as JSON (one object, a List, or several
@@ -49,6 +54,14 @@ fn parse_yaml(path: &Path, text: &str, out: &mut Vec<Parsed>) -> Result<(), Mani
     // Each document is parsed on its own so that an error can name the line its document starts
     // on; serde_yaml does not tell where a document begins.
     for chunk in split_documents(text) {
+        match fast_document(&chunk) {
+            Fast::Object(parsed) => {
+                out.push(parsed);
+                continue;
+            }
+            Fast::Skip => continue,
+            Fast::Slow => {}
+        }
         for document in serde_yaml::Deserializer::from_str(chunk.text) {
             let mut value = match serde_yaml::Value::deserialize(document) {
                 Ok(value) => value,
@@ -155,14 +168,13 @@ fn collect(
     }
 
     let describe = describe(&value);
-    let json = serde_json::to_string(&value)
+    let mut hasher = HashWriter(DefaultHasher::new());
+    serde_json::to_writer(&mut hasher, &value)
         .map_err(|error| document_error(path, line, format!("{context}{describe}: {error}")))?;
+    let hash = hasher.0.finish();
     match KubeObject::from_value(value) {
         Ok(Some(object)) => {
-            out.push(Parsed {
-                object,
-                json: json.into(),
-            });
+            out.push(Parsed { object, hash });
             Ok(())
         }
         Ok(None) => {
@@ -176,6 +188,97 @@ fn collect(
         )),
         Err(other) => Err(document_error(path, line, format!("{context}{other}"))),
     }
+}
+
+/// Feeds serialized bytes to a hasher, so hashing a value allocates nothing.
+struct HashWriter(DefaultHasher);
+
+impl io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the fast path made of one YAML document.
+enum Fast {
+    Object(Parsed),
+    /// A valid document of a Kind kubezone does not read.
+    Skip,
+    /// Not for the fast path (a List, merge keys, no plain top-level `kind`/`apiVersion`), or
+    /// it failed: the general path decides, and words the error.
+    Slow,
+}
+
+/// The common document, an object of one Kind written in block style, is deserialized from
+/// YAML straight into its API type: no YAML value, no JSON value, no JSON text. Everything else,
+/// and every error, goes the general way, so results and messages do not depend on the path.
+fn fast_document(chunk: &Chunk<'_>) -> Fast {
+    // Merge keys need the YAML value's `apply_merge`.
+    if chunk.text.contains("<<") {
+        return Fast::Slow;
+    }
+    let (Some(api_version), Some(kind)) = (
+        top_level_plain(chunk.text, "apiVersion:"),
+        top_level_plain(chunk.text, "kind:"),
+    ) else {
+        return Fast::Slow;
+    };
+    if kind.ends_with("List") {
+        return Fast::Slow;
+    }
+    let document = serde_yaml::Deserializer::from_str(chunk.text);
+    if !KubeObject::is_read(api_version, kind) {
+        return match serde::de::IgnoredAny::deserialize(document) {
+            Ok(_) => Fast::Skip,
+            Err(_) => Fast::Slow,
+        };
+    }
+    match KubeObject::deserialize_known(api_version, kind, document) {
+        Some(Ok(object)) => {
+            let mut hasher = DefaultHasher::new();
+            chunk.text.hash(&mut hasher);
+            Fast::Object(Parsed {
+                object,
+                hash: hasher.finish(),
+            })
+        }
+        Some(Err(_)) | None => Fast::Slow,
+    }
+}
+
+/// The value of a top-level `key:` written as a plain word on its own line (`kind: Service`).
+/// A line starting at column 0 is a key of the top-level block mapping: YAML indents the
+/// content of every nested node and multi-line scalar. Anything unusual gives `None`.
+fn top_level_plain<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let mut found = None;
+    for line in text.lines() {
+        let Some(rest) = line
+            .strip_prefix(key)
+            .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        else {
+            continue;
+        };
+        let value = rest.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        let plain = !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-' | b'_'));
+        // A key given twice is an error the general path words.
+        if !plain || found.is_some() {
+            return None;
+        }
+        found = Some(value);
+    }
+    found
 }
 
 /// `Ingress shop/web`, for error messages.
@@ -460,6 +563,81 @@ items:
         let objects = parse("/m/a.yaml", text).expect("valid");
         assert_eq!(objects[0].kind(), Kind::Node);
         assert_eq!(refs(&objects), ["Node/n2"]);
+    }
+
+    /// The object as JSON, whichever path read it.
+    fn as_json(object: &KubeObject) -> Value {
+        let value = match object {
+            KubeObject::Ingress(o) => serde_json::to_value(o),
+            KubeObject::Service(o) => serde_json::to_value(o),
+            KubeObject::Gateway(o) => serde_json::to_value(o),
+            KubeObject::HttpRoute(o) => serde_json::to_value(o),
+            KubeObject::GrpcRoute(o) => serde_json::to_value(o),
+            KubeObject::TlsRoute(o) => serde_json::to_value(o),
+            KubeObject::DnsEndpoint(o) => serde_json::to_value(o),
+            KubeObject::Node(o) => serde_json::to_value(o),
+        };
+        value.expect("serializable")
+    }
+
+    fn fast(text: &str) -> Fast {
+        fast_document(&split_documents(text)[0])
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_the_general_path_reads() {
+        let documents = [
+            INGRESS.to_string(),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: d\n  labels:\n    app: web\n  annotations:\n    kubezone.io/ttl: \"30\"\nspec:\n  type: LoadBalancer\n  ports:\n  - port: 80\n    targetPort: http\n  - port: 443\n    targetPort: 8443\nstatus:\n  loadBalancer:\n    ingress:\n    - ip: 192.0.2.1\n      ipMode: VIP\n".to_string(),
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: d}\nspec:\n  hostnames: [a.example.com]\n  parentRefs:\n  - name: gw\n    sectionName: http\n".to_string(),
+            "---\n# a comment\napiVersion: \"gateway.networking.k8s.io/v1\"\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  gatewayClassName: envoy\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n    hostname: \"*.example.com\"\nstatus:\n  addresses:\n  - type: IPAddress\n    value: 192.0.2.9\n".to_string(),
+        ];
+        for text in &documents {
+            let Fast::Object(parsed) = fast(text) else {
+                panic!("not read by the fast path:\n{text}");
+            };
+            let mut general = Vec::new();
+            let value = serde_yaml::from_str::<Value>(text).expect("yaml");
+            collect(Path::new("/m/a.yaml"), 1, value, "", &mut general).expect("valid");
+            assert_eq!(general.len(), 1);
+            assert_eq!(
+                as_json(&parsed.object),
+                as_json(&general[0].object),
+                "{text}"
+            );
+            // The same text hashes the same; another text differently.
+            let Fast::Object(again) = fast(text) else {
+                panic!("fast path")
+            };
+            assert_eq!(parsed.hash, again.hash);
+            let Fast::Object(other) = fast(&text.replace("name:", "name: x")) else {
+                panic!("fast path")
+            };
+            assert_ne!(parsed.hash, other.hash, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_leaves_unusual_documents_to_the_general_path() {
+        let slow = [
+            // Merge keys, lists, flow style, a kind with a comment, `kind:` glued to its value.
+            "apiVersion: v1\nkind: Node\nmetadata:\n  <<: {name: n}\n",
+            "apiVersion: v1\nkind: List\nitems: []\n",
+            "{apiVersion: v1, kind: Node, metadata: {name: n}}\n",
+            "apiVersion: v1\nkind: Node # a node\nmetadata:\n  name: n\n",
+            "apiVersion: v1\nkind:Node\nmetadata:\n  name: n\n",
+            // Kind given twice, a TLSRoute (its missing fields are filled in on the way).
+            "apiVersion: v1\nkind: Node\nkind: Node\nmetadata:\n  name: n\n",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: TLSRoute\nmetadata: {name: t}\nspec: {}\n",
+            // Errors are worded by the general path.
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports: 80\n",
+            "apiVersion: v1\nkind: ConfigMap\ndata: [\n",
+        ];
+        for text in slow {
+            assert!(matches!(fast(text), Fast::Slow), "{text}");
+        }
+        let skipped = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n";
+        assert!(matches!(fast(skipped), Fast::Skip));
     }
 
     #[test]

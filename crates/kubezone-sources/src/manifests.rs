@@ -32,8 +32,9 @@ impl ManifestsSource {
         ManifestsSource { paths }
     }
 
-    /// Reads everything, sends one `Changes` (the whole initial state, may be empty) then
-    /// `Synced`, then watches the paths and sends only diffs until `events` is closed.
+    /// Reads everything and sends it as `Changes` (one or more, as files are read; the last
+    /// may be empty) then `Synced`, then watches the paths and sends only diffs, one `Changes`
+    /// per batch of file events, until `events` is closed.
     ///
     /// Fails when a path does not exist or cannot be watched. A broken file is not an error: it
     /// is logged, and serves its last good objects (none, if it was broken at start-up).
@@ -49,7 +50,12 @@ impl ManifestsSource {
         // Watch before the first read, so that nothing written meanwhile is missed.
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut watch = Watch::new(&roots, tx)?;
-        let (mut folder, changes) = in_blocking(Folder::new(roots), Batch::everything()).await?;
+        let (mut folder, changes) = in_blocking(
+            Folder::new(roots),
+            Batch::everything(),
+            Some(events.clone()),
+        )
+        .await?;
         info!(
             files = folder.file_count(),
             broken = folder.broken_count(),
@@ -89,7 +95,7 @@ impl ManifestsSource {
             };
             // Files still open for writing are read once they are closed.
             batch.still_writing = writing.paths();
-            let (next, changes) = in_blocking(folder, batch).await?;
+            let (next, changes) = in_blocking(folder, batch, None).await?;
             folder = next;
             watch.note_lost();
             if !changes.is_empty() {
@@ -106,13 +112,29 @@ impl ManifestsSource {
     }
 }
 
-/// Reading and parsing block, so they run off the async threads.
+/// Reading and parsing block, so they run off the async threads. With `partial`, changes are
+/// sent there as files are read (see [`Folder::apply`]).
 async fn in_blocking(
     mut folder: Folder,
     batch: Batch,
+    partial: Option<mpsc::Sender<SourceEvent>>,
 ) -> Result<(Folder, Vec<Change>), SourceError> {
     Ok(tokio::task::spawn_blocking(move || {
-        let changes = folder.apply(batch);
+        let changes = match partial {
+            Some(events) => folder.apply(
+                batch,
+                Some(&mut |changes: Vec<Change>| {
+                    if !changes.is_empty() {
+                        // A closed channel is noticed by the caller.
+                        let _ = events.blocking_send(SourceEvent::Changes {
+                            source: ManifestsSource::ID,
+                            changes,
+                        });
+                    }
+                }),
+            ),
+            None => folder.apply(batch, None),
+        };
         (folder, changes)
     })
     .await?)

@@ -55,54 +55,52 @@ impl KubeObject {
             .get("apiVersion")
             .and_then(|k| k.as_str())
             .ok_or(ObjectError::MissingApiVersion)?;
+        let Some(read) = ReadKind::of(api_version, kind) else {
+            return Ok(None);
+        };
         let name = value
             .pointer("/metadata/name")
             .and_then(|n| n.as_str())
             .unwrap_or("<unnamed>")
             .to_string();
-        let (group, _version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-
-        fn parse<T: serde::de::DeserializeOwned>(
-            kind: &'static str,
-            name: String,
-            value: serde_json::Value,
-        ) -> Result<Box<T>, ObjectError> {
-            serde_json::from_value(value)
-                .map(Box::new)
-                .map_err(|source| ObjectError::Invalid { kind, name, source })
-        }
-
-        let object = match (group, kind) {
-            ("networking.k8s.io", "Ingress") => KubeObject::Ingress(parse("Ingress", name, value)?),
-            ("", "Service") => KubeObject::Service(parse("Service", name, value)?),
-            ("", "Node") => KubeObject::Node(parse("Node", name, value)?),
-            ("gateway.networking.k8s.io", "Gateway") => {
-                KubeObject::Gateway(parse("Gateway", name, value)?)
-            }
-            ("gateway.networking.k8s.io", "HTTPRoute") => {
-                KubeObject::HttpRoute(parse("HTTPRoute", name, value)?)
-            }
-            ("gateway.networking.k8s.io", "GRPCRoute") => {
-                KubeObject::GrpcRoute(parse("GRPCRoute", name, value)?)
-            }
-            ("gateway.networking.k8s.io", "TLSRoute") => {
-                // The v1 type requires `hostnames` and `rules`, but v1alpha2/v1alpha3
-                // TLSRoutes, still common, may leave hostnames out to take the listeners'.
-                // Neither field's absence should make the object unreadable.
-                if let Some(spec) = value.get_mut("spec").and_then(|s| s.as_object_mut()) {
-                    for field in ["hostnames", "rules"] {
-                        spec.entry(field)
-                            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-                    }
+        if read == ReadKind::TlsRoute {
+            // The v1 type requires `hostnames` and `rules`, but v1alpha2/v1alpha3
+            // TLSRoutes, still common, may leave hostnames out to take the listeners'.
+            // Neither field's absence should make the object unreadable.
+            if let Some(spec) = value.get_mut("spec").and_then(|s| s.as_object_mut()) {
+                for field in ["hostnames", "rules"] {
+                    spec.entry(field)
+                        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
                 }
-                KubeObject::TlsRoute(parse("TLSRoute", name, value)?)
             }
-            ("externaldns.k8s.io", "DNSEndpoint") => {
-                KubeObject::DnsEndpoint(parse("DNSEndpoint", name, value)?)
-            }
-            _ => return Ok(None),
-        };
-        Ok(Some(object))
+        }
+        read.deserialize(value)
+            .map_err(|source| ObjectError::Invalid {
+                kind: read.name(),
+                name,
+                source,
+            })
+            .map(Some)
+    }
+
+    /// Reads a document straight from any serde deserializer (a YAML document, say), when its
+    /// `apiVersion` and `kind` are already known: no intermediate JSON value. `None` when this
+    /// Kind is not read this way: a Kind kubezone does not read, or a TLSRoute, whose missing
+    /// fields [`KubeObject::from_value`] fills in first.
+    pub fn deserialize_known<'de, D: serde::Deserializer<'de>>(
+        api_version: &str,
+        kind: &str,
+        deserializer: D,
+    ) -> Option<Result<KubeObject, D::Error>> {
+        match ReadKind::of(api_version, kind)? {
+            ReadKind::TlsRoute => None,
+            read => Some(read.deserialize(deserializer)),
+        }
+    }
+
+    /// Whether kubezone reads objects of this `apiVersion` and `kind`.
+    pub fn is_read(api_version: &str, kind: &str) -> bool {
+        ReadKind::of(api_version, kind).is_some()
     }
 
     pub fn kind(&self) -> Kind {
@@ -139,5 +137,65 @@ impl KubeObject {
             .is_namespaced()
             .then(|| meta.namespace.as_deref().unwrap_or("default"));
         ObjectRef::new(self.kind(), namespace, meta.name.as_deref().unwrap_or(""))
+    }
+}
+
+/// The Kinds kubezone reads, by API group and kind (any version).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadKind {
+    Ingress,
+    Service,
+    Node,
+    Gateway,
+    HttpRoute,
+    GrpcRoute,
+    TlsRoute,
+    DnsEndpoint,
+}
+
+impl ReadKind {
+    fn of(api_version: &str, kind: &str) -> Option<ReadKind> {
+        let (group, _version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        Some(match (group, kind) {
+            ("networking.k8s.io", "Ingress") => ReadKind::Ingress,
+            ("", "Service") => ReadKind::Service,
+            ("", "Node") => ReadKind::Node,
+            ("gateway.networking.k8s.io", "Gateway") => ReadKind::Gateway,
+            ("gateway.networking.k8s.io", "HTTPRoute") => ReadKind::HttpRoute,
+            ("gateway.networking.k8s.io", "GRPCRoute") => ReadKind::GrpcRoute,
+            ("gateway.networking.k8s.io", "TLSRoute") => ReadKind::TlsRoute,
+            ("externaldns.k8s.io", "DNSEndpoint") => ReadKind::DnsEndpoint,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ReadKind::Ingress => "Ingress",
+            ReadKind::Service => "Service",
+            ReadKind::Node => "Node",
+            ReadKind::Gateway => "Gateway",
+            ReadKind::HttpRoute => "HTTPRoute",
+            ReadKind::GrpcRoute => "GRPCRoute",
+            ReadKind::TlsRoute => "TLSRoute",
+            ReadKind::DnsEndpoint => "DNSEndpoint",
+        }
+    }
+
+    fn deserialize<'de, D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<KubeObject, D::Error> {
+        use serde::Deserialize;
+        Ok(match self {
+            ReadKind::Ingress => KubeObject::Ingress(Box::deserialize(deserializer)?),
+            ReadKind::Service => KubeObject::Service(Box::deserialize(deserializer)?),
+            ReadKind::Node => KubeObject::Node(Box::deserialize(deserializer)?),
+            ReadKind::Gateway => KubeObject::Gateway(Box::deserialize(deserializer)?),
+            ReadKind::HttpRoute => KubeObject::HttpRoute(Box::deserialize(deserializer)?),
+            ReadKind::GrpcRoute => KubeObject::GrpcRoute(Box::deserialize(deserializer)?),
+            ReadKind::TlsRoute => KubeObject::TlsRoute(Box::deserialize(deserializer)?),
+            ReadKind::DnsEndpoint => KubeObject::DnsEndpoint(Box::deserialize(deserializer)?),
+        })
     }
 }

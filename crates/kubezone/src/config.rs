@@ -6,10 +6,15 @@ use std::{
     net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
     str::FromStr,
+    sync::Arc,
     time::Duration,
 };
 
 use kubezone_dns::Fallthrough;
+use kubezone_guard::{
+    AclAction, AclConfig, Guard, GuardConfig, GuardError, IpNet, Observer, RateLimitConfig,
+    parse_cidr,
+};
 use kubezone_index::{NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Kind};
 use kubezone_sources::{ClusterConfig, ServiceName};
@@ -58,6 +63,38 @@ struct RawConfig {
     lameduck_seconds: u64,
     #[serde(default)]
     query_log: bool,
+    rate_limit: Option<RawRateLimit>,
+    acl: Option<RawAcl>,
+}
+
+/// Every key has a default, so `rateLimit: {}` turns rate limiting on as documented.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawRateLimit {
+    responses_per_second: Option<u64>,
+    window: Option<u64>,
+    slip: Option<u64>,
+    ipv4_prefix_length: Option<u64>,
+    ipv6_prefix_length: Option<u64>,
+    #[serde(default)]
+    exempt: Vec<String>,
+    max_table_size: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawAcl {
+    allow: Vec<String>,
+    #[serde(default)]
+    action: RawAclAction,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RawAclAction {
+    #[default]
+    Refuse,
+    Drop,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,12 +154,15 @@ enum RawFallthrough {
 struct RawTcp {
     #[serde(default = "default_tcp_idle")]
     idle_timeout_seconds: u64,
+    #[serde(default = "default_tcp_max_connections")]
+    max_connections: u64,
 }
 
 impl Default for RawTcp {
     fn default() -> Self {
         RawTcp {
             idle_timeout_seconds: default_tcp_idle(),
+            max_connections: default_tcp_max_connections(),
         }
     }
 }
@@ -138,6 +178,9 @@ fn default_apex() -> String {
 }
 fn default_tcp_idle() -> u64 {
     10
+}
+fn default_tcp_max_connections() -> u64 {
+    1000
 }
 fn default_lameduck() -> u64 {
     5
@@ -156,6 +199,12 @@ pub struct Config {
     /// The cluster to watch, when there is one.
     pub kubernetes: Option<ClusterConfig>,
     pub tcp_idle_timeout: Duration,
+    /// TCP connections open at once, at most (at least 1).
+    // Unread by the binary until the new UDP/TCP transport limits connections.
+    #[allow(dead_code)]
+    pub tcp_max_connections: usize,
+    /// The client ACL and response rate limiting; both off unless configured.
+    pub guard: GuardConfig,
     /// Health, readiness, metrics and explain over HTTP, when configured.
     pub http: Option<HttpConfig>,
     /// How long `/readyz` says "not ready" before a stopping server stops answering.
@@ -288,6 +337,27 @@ impl Config {
                 format!("{} is also a DNS address in `listen`", h.listen),
             ));
         }
+        let tcp_max_connections = usize::try_from(raw.tcp.max_connections)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                invalid(
+                    "tcp.maxConnections".into(),
+                    format!("{} must be at least 1", raw.tcp.max_connections),
+                )
+            })?;
+        let guard = GuardConfig {
+            acl: raw
+                .acl
+                .map(build_acl)
+                .transpose()
+                .map_err(|(key, message)| invalid(format!("acl.{key}"), message))?,
+            rate_limit: raw
+                .rate_limit
+                .map(build_rate_limit)
+                .transpose()
+                .map_err(|(key, message)| invalid(format!("rateLimit.{key}"), message))?,
+        };
         Ok(Config {
             listen,
             zones,
@@ -298,8 +368,95 @@ impl Config {
             lameduck: Duration::from_secs(raw.lameduck_seconds),
             query_log: raw.query_log,
             tcp_idle_timeout: Duration::from_secs(raw.tcp.idle_timeout_seconds.max(1)),
+            tcp_max_connections,
+            guard,
         })
     }
+
+    /// The guards the transport checks, counting into `observer` (the metrics) when given.
+    /// Each call, like each reload, starts with fresh rate-limit accounts.
+    // Unused by the binary until the new UDP/TCP transport checks the guard.
+    #[allow(dead_code)]
+    pub fn build_guard(&self, observer: Option<Arc<dyn Observer>>) -> Guard {
+        self.guard.build(observer)
+    }
+}
+
+fn build_acl(raw: RawAcl) -> Result<AclConfig, (String, String)> {
+    if raw.allow.is_empty() {
+        return Err(("allow".into(), GuardError::EmptyAllow.to_string()));
+    }
+    Ok(AclConfig {
+        allow: cidrs("allow", &raw.allow)?,
+        action: match raw.action {
+            RawAclAction::Refuse => AclAction::Refuse,
+            RawAclAction::Drop => AclAction::Drop,
+        },
+    })
+}
+
+fn build_rate_limit(raw: RawRateLimit) -> Result<RateLimitConfig, (String, String)> {
+    /// A number too large for its field is out of range too, reported as written.
+    fn fit<T: TryFrom<u64>>(
+        key: &str,
+        value: Option<u64>,
+        default: T,
+    ) -> Result<T, (String, String)> {
+        let Some(v) = value else {
+            return Ok(default);
+        };
+        T::try_from(v).map_err(|_| {
+            let range = RateLimitConfig::RANGES
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, min, max)| format!(" {min}..={max}"))
+                .unwrap_or_default();
+            (key.to_string(), format!("{v} is out of range{range}"))
+        })
+    }
+    let defaults = RateLimitConfig::default();
+    let config = RateLimitConfig {
+        responses_per_second: fit(
+            "responsesPerSecond",
+            raw.responses_per_second,
+            defaults.responses_per_second,
+        )?,
+        window: fit("window", raw.window, defaults.window)?,
+        slip: fit("slip", raw.slip, defaults.slip)?,
+        ipv4_prefix_length: fit(
+            "ipv4PrefixLength",
+            raw.ipv4_prefix_length,
+            defaults.ipv4_prefix_length,
+        )?,
+        ipv6_prefix_length: fit(
+            "ipv6PrefixLength",
+            raw.ipv6_prefix_length,
+            defaults.ipv6_prefix_length,
+        )?,
+        exempt: cidrs("exempt", &raw.exempt)?,
+        max_table_size: fit("maxTableSize", raw.max_table_size, defaults.max_table_size)?,
+    };
+    config.validate().map_err(|e| match e {
+        GuardError::OutOfRange {
+            key,
+            value,
+            min,
+            max,
+        } => (
+            key.to_string(),
+            format!("{value} is out of range {min}..={max}"),
+        ),
+        other => (String::new(), other.to_string()),
+    })?;
+    Ok(config)
+}
+
+/// Networks (or single addresses) under `key`, each error naming its index and value.
+fn cidrs(key: &str, list: &[String]) -> Result<Vec<IpNet>, (String, String)> {
+    list.iter()
+        .enumerate()
+        .map(|(i, text)| parse_cidr(text).map_err(|e| (format!("{key}[{i}]"), e.to_string())))
+        .collect()
 }
 
 /// Namespace names (RFC 1123 labels), each once.
@@ -633,5 +790,141 @@ manifests: [examples]
         );
         assert!(parse("zones: [{zone: example.com, resources: [Ingress, ingress]}]").is_err());
         assert!(parse("zones: [{zone: example.com}, {zone: EXAMPLE.com.}]").is_err());
+    }
+
+    #[test]
+    fn guards_are_off_by_default_and_tcp_allows_1000_connections() {
+        let config = parse("zones: [{zone: example.com}]").expect("valid");
+        assert_eq!(config.guard, GuardConfig::default());
+        assert_eq!(config.tcp_max_connections, 1000);
+        let guard = config.build_guard(None);
+        assert!(guard.acl.is_none() && guard.rate_limit.is_none());
+        let config =
+            parse("zones: [{zone: example.com}]\ntcp: {maxConnections: 5}").expect("valid");
+        assert_eq!(config.tcp_max_connections, 5);
+        let err = parse("zones: [{zone: example.com}]\ntcp: {maxConnections: 0}").expect_err("0");
+        assert!(err.to_string().contains("tcp.maxConnections: 0 "), "{err}");
+    }
+
+    #[test]
+    fn the_rate_limit_and_acl_example_parses_with_its_meanings() {
+        let config = parse(
+            r#"
+zones: [{zone: example.com}]
+rateLimit:
+  responsesPerSecond: 20
+  window: 15
+  slip: 2
+  ipv4PrefixLength: 24
+  ipv6PrefixLength: 56
+  exempt: [10.0.0.0/8]
+acl:
+  allow: [10.0.0.0/8, 192.168.0.0/16, "::1/128"]
+  action: refuse
+"#,
+        )
+        .expect("valid");
+        let net = |s: &str| s.parse::<IpNet>().expect("net");
+        assert_eq!(
+            config.guard.rate_limit,
+            Some(RateLimitConfig {
+                responses_per_second: 20,
+                window: 15,
+                slip: 2,
+                ipv4_prefix_length: 24,
+                ipv6_prefix_length: 56,
+                exempt: vec![net("10.0.0.0/8")],
+                max_table_size: 65_536,
+            })
+        );
+        assert_eq!(
+            config.guard.acl,
+            Some(AclConfig {
+                allow: vec![net("10.0.0.0/8"), net("192.168.0.0/16"), net("::1/128")],
+                action: AclAction::Refuse,
+            })
+        );
+        let guard = config.build_guard(None);
+        let client = "192.168.3.4".parse().expect("addr");
+        assert_eq!(guard.check_acl(client), kubezone_guard::Verdict::Allow);
+        assert_eq!(
+            guard.check_acl("172.16.0.1".parse().expect("addr")),
+            kubezone_guard::Verdict::Refuse
+        );
+        let now = std::time::Instant::now();
+        let sent = (0..30)
+            .filter(|_| guard.check_rate(client, now) == kubezone_guard::RateVerdict::Send)
+            .count();
+        assert_eq!(sent, 20);
+    }
+
+    #[test]
+    fn rate_limit_keys_default_and_acl_drops_when_asked() {
+        let config = parse(
+            "zones: [{zone: example.com}]\nrateLimit: {}\nacl: {allow: [127.0.0.1], action: drop}",
+        )
+        .expect("valid");
+        assert_eq!(config.guard.rate_limit, Some(RateLimitConfig::default()));
+        assert_eq!(
+            config.guard.acl.map(|a| (a.allow, a.action)),
+            Some((vec!["127.0.0.1/32".parse().expect("net")], AclAction::Drop))
+        );
+    }
+
+    #[test]
+    fn bad_guard_values_are_named_with_their_key() {
+        let zones = "zones: [{zone: example.com}]\n";
+        for (text, key, value) in [
+            (
+                "rateLimit: {exempt: [10.0.0.0/33]}",
+                "rateLimit.exempt[0]",
+                "10.0.0.0/33",
+            ),
+            (
+                "rateLimit: {exempt: [10.0.0.0/8, 10.1.2.3/8]}",
+                "rateLimit.exempt[1]",
+                "10.1.2.3/8",
+            ),
+            (
+                "rateLimit: {responsesPerSecond: 0}",
+                "rateLimit.responsesPerSecond",
+                "0",
+            ),
+            ("rateLimit: {window: 0}", "rateLimit.window", "0"),
+            ("rateLimit: {slip: 11}", "rateLimit.slip", "11"),
+            (
+                "rateLimit: {ipv4PrefixLength: 33}",
+                "rateLimit.ipv4PrefixLength",
+                "33",
+            ),
+            (
+                "rateLimit: {ipv6PrefixLength: 300}",
+                "rateLimit.ipv6PrefixLength",
+                "300",
+            ),
+            (
+                "rateLimit: {maxTableSize: 5000000000}",
+                "rateLimit.maxTableSize",
+                "5000000000",
+            ),
+            ("acl: {allow: [localhost]}", "acl.allow[0]", "localhost"),
+            ("acl: {allow: []}", "acl.allow", "empty"),
+            (
+                "acl: {allow: [10.0.0.0/8], action: reject}",
+                "action",
+                "reject",
+            ),
+            (
+                "rateLimit: {responsesPerSec: 5}",
+                "responsesPerSec",
+                "responsesPerSec",
+            ),
+        ] {
+            let err = parse(&format!("{zones}{text}"))
+                .expect_err(text)
+                .to_string();
+            assert!(err.contains(key), "{err} should name {key}");
+            assert!(err.contains(value), "{err} should name {value}");
+        }
     }
 }

@@ -21,6 +21,7 @@ use tracing::info;
 pub use client::{ClusterConfig, connect};
 pub use glue::service_addresses;
 pub use resource::{api_resource, resource_name, watched_kinds};
+pub use slim::{Read as WatchedObject, read as read_watched_object};
 pub use status::{ClusterStatus, WatchState, WatchStatus};
 
 use crate::{ServiceName, SourceEvent, SourceId};
