@@ -32,7 +32,12 @@ fn index() -> IndexReader {
     let (mut writer, reader) = IndexWriter::new(vec![zone], 1_700_000_000);
     for i in 0..NAMES {
         let object = ObjectRef::new(Kind::Service, Some("default"), &format!("svc-{i}"));
-        let target = Target::V4(std::net::Ipv4Addr::new(10, (i >> 16) as u8, (i >> 8) as u8, i as u8));
+        let target = Target::V4(std::net::Ipv4Addr::new(
+            10,
+            (i >> 16) as u8,
+            (i >> 8) as u8,
+            i as u8,
+        ));
         writer.apply(&object, [(0, Endpoint::new(dns(&name(i)), vec![target]))]);
     }
     writer.set_ready(true);
@@ -58,7 +63,11 @@ fn answer(c: &mut Criterion) {
     let cases = [
         ("hit", name(4242), RecordType::A),
         ("nodata", name(4242), RecordType::AAAA),
-        ("nxdomain", "missing.ns-42.example.com.".to_string(), RecordType::A),
+        (
+            "nxdomain",
+            "missing.ns-42.example.com.".to_string(),
+            RecordType::A,
+        ),
     ];
     for (what, qname, qtype) in &cases {
         let key = NameKey::new(&Name::from_ascii(qname).expect("name")).expect("key");
@@ -75,12 +84,16 @@ fn answer(c: &mut Criterion) {
     let mut out = Vec::with_capacity(4096);
     for (what, qname, qtype) in &cases {
         let query = packet(qname, *qtype);
-        c.bench_function(&format!("respond: {what}, query bytes to reply bytes"), |b| {
-            b.iter(|| {
-                let handled = answerer.respond(black_box(&query), Transport::Udp, src, &mut out);
-                black_box((handled, out.len()));
-            })
-        });
+        c.bench_function(
+            &format!("respond: {what}, query bytes to reply bytes"),
+            |b| {
+                b.iter(|| {
+                    let handled =
+                        answerer.respond(black_box(&query), Transport::Udp, src, &mut out);
+                    black_box((handled, out.len()));
+                })
+            },
+        );
     }
 }
 

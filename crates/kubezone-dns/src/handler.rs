@@ -4,11 +4,12 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
-use arc_swap::{ArcSwap, Guard};
+use arc_swap::ArcSwap;
 use hickory_proto::{
     op::{Edns, Message, ResponseCode},
     rr::{DNSClass, RecordType},
 };
+use kubezone_guard::{Guard, RateVerdict, Verdict};
 use kubezone_index::IndexReader;
 use kubezone_metrics::QueryCounters;
 use tracing::{info, warn};
@@ -63,6 +64,7 @@ pub struct Answerer {
     forwarder: Option<Forwarder>,
     counters: Option<Arc<QueryCounters>>,
     query_log: bool,
+    guard: Option<Arc<Guard>>,
 }
 
 impl Answerer {
@@ -77,7 +79,16 @@ impl Answerer {
             forwarder,
             counters: None,
             query_log: false,
+            guard: None,
         }
+    }
+
+    /// Checks every query against the access list and every UDP response against the rate
+    /// limit.
+    pub fn with_guard(mut self, guard: Guard) -> Answerer {
+        let on = guard.acl.is_some() || guard.rate_limit.is_some();
+        self.guard = on.then(|| Arc::new(guard));
+        self
     }
 
     /// Counts every query (by zone, type and rcode) and its latency.
@@ -114,7 +125,7 @@ impl DnsHandler {
     }
 
     /// The current answerer, for one query: a lock-free load with no reference count.
-    pub fn load(&self) -> Guard<Arc<Answerer>> {
+    pub fn load(&self) -> arc_swap::Guard<Arc<Answerer>> {
         self.current.load()
     }
 
@@ -149,11 +160,45 @@ impl Answerer {
         out: &mut Vec<u8>,
     ) -> Handled {
         let start = Instant::now();
-        let (handled, seen) = self.answer(packet, transport, out);
+        let (handled, seen) = match self.guard.as_deref().map(|g| g.check_acl(src.ip())) {
+            None | Some(Verdict::Allow) => self.answer(packet, transport, out),
+            Some(Verdict::Drop) => return Handled::Drop,
+            Some(Verdict::Refuse) => refuse_client(packet, out),
+        };
         if handled != Handled::Forward {
             self.account(seen, start, transport, src, packet);
         }
         handled
+    }
+
+    /// Applies the response rate limit to a UDP reply in `out` about to go to `client`: send
+    /// it, drop it, or slip an empty truncated reply in its place so a real client retries
+    /// over TCP.
+    pub fn rate_limit(&self, packet: &[u8], client: SocketAddr, out: &mut Vec<u8>) -> Handled {
+        let Some(guard) = self.guard.as_deref() else {
+            return Handled::Reply;
+        };
+        if guard.rate_limit.is_none() {
+            return Handled::Reply;
+        }
+        match guard.check_rate(client.ip(), Instant::now()) {
+            RateVerdict::Send => Handled::Reply,
+            RateVerdict::Drop => Handled::Drop,
+            RateVerdict::Slip => match parse(packet) {
+                Ok(query) => {
+                    let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+                    let rcode = rcode_of(out);
+                    let mut reply = Reply::new(out, query.header, query.question, 0, opt);
+                    reply.mark_truncated();
+                    reply.finish(Flags {
+                        rcode,
+                        authoritative: false,
+                    });
+                    Handled::Reply
+                }
+                Err(_) => Handled::Drop,
+            },
+        }
     }
 
     fn answer(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) -> (Handled, Seen) {
@@ -335,6 +380,32 @@ impl Answerer {
     }
 }
 
+/// REFUSED for a client the access list turns away: the question only.
+fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
+    let mut seen = Seen {
+        zone: None,
+        qtype: RecordType::NULL,
+        rcode: ResponseCode::Refused,
+    };
+    match parse(packet) {
+        Ok(query) => {
+            seen.qtype = query.qtype;
+            let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+            Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
+                rcode: ResponseCode::Refused,
+                authoritative: false,
+            });
+            (Handled::Reply, seen)
+        }
+        Err(_) => (Handled::Drop, seen),
+    }
+}
+
+/// The rcode of a reply already written (the low four bits of the header's flags).
+fn rcode_of(reply: &[u8]) -> ResponseCode {
+    ResponseCode::from(0, reply.get(3).map_or(0, |flags| flags & 0x0F))
+}
+
 /// The size a reply may take.
 fn limit(query: &Query<'_>, transport: Transport) -> u16 {
     match (query.edns, transport) {
@@ -380,15 +451,11 @@ fn encode_upstream(
                 warn!(%error, "cannot encode the upstream's reply");
             }
             let mut truncated = Reply::new(out, query.header, query.question, 0, opt);
-            let _ = truncated.section(1, &[]);
+            truncated.mark_truncated();
             truncated.finish(Flags {
                 rcode,
                 authoritative: reply.metadata.authoritative,
             });
-            // An empty reply that says TC: set it by hand, nothing was cut by the writer.
-            if let Some(flags) = out.get_mut(2) {
-                *flags |= 0x02;
-            }
         }
     }
     rcode

@@ -150,6 +150,11 @@ impl<'o> Reply<'o> {
         None
     }
 
+    /// Sets TC although nothing was cut: an empty reply that sends the client to TCP.
+    pub fn mark_truncated(&mut self) {
+        self.truncated = true;
+    }
+
     /// Writes the header (and OPT) and returns whether the reply was truncated.
     pub fn finish(mut self, flags: Flags) -> bool {
         let code = u16::from(flags.rcode);

@@ -91,7 +91,11 @@ impl Worker {
             };
             let answerer = self.handler.load();
             match answerer.respond(query, Transport::Udp, src, &mut out) {
-                Handled::Reply => self.send(&out, src),
+                Handled::Reply => {
+                    if answerer.rate_limit(query, src, &mut out) == Handled::Reply {
+                        self.send(&out, src);
+                    }
+                }
                 Handled::Drop => {}
                 Handled::Forward => self.forward(query.to_vec(), src),
             }
@@ -114,6 +118,7 @@ impl Worker {
                 .forward(&query, Transport::Udp, src, &mut out)
                 .await
                 == Handled::Reply
+                && answerer.rate_limit(&query, src, &mut out) == Handled::Reply
                 && let Err(error) = socket.send_to(&out, src)
             {
                 debug!(%error, dst = %src, "UDP send failed");

@@ -30,7 +30,12 @@ fn object(i: u32) -> ObjectRef {
 fn endpoint(i: u32, last_octet: u8) -> Endpoint {
     Endpoint::new(
         dns(&format!("svc-{i}.ns-{}.example.com", i % 100)),
-        vec![Target::V4(std::net::Ipv4Addr::new(10, (i >> 8) as u8, i as u8, last_octet))],
+        vec![Target::V4(std::net::Ipv4Addr::new(
+            10,
+            (i >> 8) as u8,
+            i as u8,
+            last_octet,
+        ))],
     )
 }
 
@@ -47,25 +52,31 @@ fn full_zone() -> IndexWriter {
 fn update(c: &mut Criterion) {
     let mut writer = full_zone();
     let mut turn: u8 = 0;
-    c.bench_function("index: one object's address changes in a 100k-name zone, then publish", |b| {
-        b.iter(|| {
-            turn = turn.wrapping_add(1);
-            let i = u32::from(turn) * 331 % NAMES;
-            writer.apply(&object(i), [(0, endpoint(i, turn))]);
-            writer.publish(1_700_000_001);
-        })
-    });
-    c.bench_function("index: an object added to and deleted from a 100k-name zone", |b| {
-        b.iter_batched(
-            || (),
-            |()| {
-                writer.apply(&object(NAMES + 1), [(0, endpoint(NAMES + 1, 1))]);
-                writer.apply(&object(NAMES + 1), []);
-                writer.publish(1_700_000_002);
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    c.bench_function(
+        "index: one object's address changes in a 100k-name zone, then publish",
+        |b| {
+            b.iter(|| {
+                turn = turn.wrapping_add(1);
+                let i = u32::from(turn) * 331 % NAMES;
+                writer.apply(&object(i), [(0, endpoint(i, turn))]);
+                writer.publish(1_700_000_001);
+            })
+        },
+    );
+    c.bench_function(
+        "index: an object added to and deleted from a 100k-name zone",
+        |b| {
+            b.iter_batched(
+                || (),
+                |()| {
+                    writer.apply(&object(NAMES + 1), [(0, endpoint(NAMES + 1, 1))]);
+                    writer.apply(&object(NAMES + 1), []);
+                    writer.publish(1_700_000_002);
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
 }
 
 criterion_group!(benches, update);
