@@ -1,28 +1,59 @@
-//! The hickory-server request handler: protocol checks, EDNS, size limits, then [`resolve`].
+//! From query bytes to reply bytes: protocol checks, EDNS, size limits, then [`resolve`].
+//!
+//! Synchronous except for fallthrough, so the transports call it straight from their loops.
 
-use std::{borrow::Cow, sync::Arc, time::Instant};
+use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use arc_swap::ArcSwap;
-
-use hickory_net::{runtime::Time, xfer::Protocol};
 use hickory_proto::{
-    op::{Edns, Header, HeaderCounts, Message, Metadata, OpCode, ResponseCode},
-    rr::{DNSClass, Record, RecordType},
+    op::{Edns, Message, ResponseCode},
+    rr::{DNSClass, RecordType},
 };
-use hickory_server::{
-    server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
-    zone_handler::MessageResponseBuilder,
-};
+use kubezone_guard::{Guard, RateVerdict, Verdict};
 use kubezone_index::IndexReader;
 use kubezone_metrics::QueryCounters;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-use crate::{Answer, FallthroughPolicy, Forwarder, Resolution, fit::fit, resolve_in_zone};
+use crate::{
+    FallthroughPolicy, Forwarder, Resolution,
+    message::{Flags, Reply},
+    query::{Header, Query, Unreadable, parse},
+    resolve_in_zone,
+};
 
 /// The UDP payload kubezone uses at most: DNS Flag Day 2020's recommendation.
 pub const MAX_UDP_PAYLOAD: u16 = 1232;
 /// The UDP limit for a client without EDNS (RFC 1035 §4.2.1).
 const PLAIN_UDP_PAYLOAD: u16 = 512;
+/// The largest DNS message over TCP (RFC 1035 §4.2.2).
+const TCP_LIMIT: usize = u16::MAX as usize;
+
+/// How a query arrived; it sets the size limit and how fallthrough asks upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// What to do with a packet after [`Answerer::respond`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Send the bytes now in the output buffer.
+    Reply,
+    /// Send nothing.
+    Drop,
+    /// Ask upstream with [`Answerer::forward`].
+    Forward,
+}
 
 /// What answers queries: the index, fallthrough and the counters. Swapped as a whole when the
 /// configuration is reloaded.
@@ -33,6 +64,7 @@ pub struct Answerer {
     forwarder: Option<Forwarder>,
     counters: Option<Arc<QueryCounters>>,
     query_log: bool,
+    guard: Option<Arc<Guard>>,
 }
 
 impl Answerer {
@@ -47,7 +79,16 @@ impl Answerer {
             forwarder,
             counters: None,
             query_log: false,
+            guard: None,
         }
+    }
+
+    /// Checks every query against the access list and every UDP response against the rate
+    /// limit.
+    pub fn with_guard(mut self, guard: Guard) -> Answerer {
+        let on = guard.acl.is_some() || guard.rate_limit.is_some();
+        self.guard = on.then(|| Arc::new(guard));
+        self
     }
 
     /// Counts every query (by zone, type and rcode) and its latency.
@@ -63,7 +104,7 @@ impl Answerer {
     }
 }
 
-/// Answers queries from the current index snapshot.
+/// Answers queries with the current [`Answerer`]; the transports share one.
 #[derive(Clone)]
 pub struct DnsHandler {
     current: Arc<ArcSwap<Answerer>>,
@@ -82,6 +123,16 @@ impl DnsHandler {
     pub fn replace(&self, answerer: Answerer) {
         self.current.store(Arc::new(answerer));
     }
+
+    /// The current answerer, for one query: a lock-free load with no reference count.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Answerer>> {
+        self.current.load()
+    }
+
+    /// The current answerer, owned, for work that awaits (fallthrough).
+    pub fn load_full(&self) -> Arc<Answerer> {
+        self.current.load_full()
+    }
 }
 
 impl From<Answerer> for DnsHandler {
@@ -92,168 +143,320 @@ impl From<Answerer> for DnsHandler {
     }
 }
 
-#[async_trait::async_trait]
-impl RequestHandler for DnsHandler {
-    async fn handle_request<R: ResponseHandler, T: Time>(
-        &self,
-        request: &Request,
-        response: R,
-    ) -> ResponseInfo {
-        let start = Instant::now();
-        let mut zone = None;
-        let answerer = self.current.load_full();
-        let info = match answerer.respond(request, response, &mut zone).await {
-            Ok(info) => info,
-            Err(error) => {
-                debug!(%error, src = %request.src(), "could not send a response");
-                let mut metadata = Metadata::response_from_request(&request.metadata);
-                metadata.response_code = ResponseCode::ServFail;
-                ResponseInfo::from(Header {
-                    metadata,
-                    counts: HeaderCounts::default(),
-                })
-            }
-        };
-        if answerer.counters.is_some() || answerer.query_log {
-            let query = request.queries.queries().first();
-            let qtype = query.map_or(RecordType::NULL, |q| q.query_type());
-            let rcode = info.response_code;
-            let elapsed = start.elapsed();
-            if let Some(counters) = &answerer.counters {
-                counters.answered(zone, qtype, rcode, elapsed);
-            }
-            if answerer.query_log {
-                let name = query
-                    .map(|q| q.original().name().to_string())
-                    .unwrap_or_default();
-                info!(
-                    target: "kubezone::query",
-                    src = %request.src(),
-                    protocol = %request.protocol(),
-                    %name,
-                    %qtype,
-                    %rcode,
-                    micros = elapsed.as_micros() as u64,
-                    "query"
-                );
-            }
-        }
-        info
-    }
+/// What one query was, for counters and the query log.
+struct Seen {
+    zone: Option<usize>,
+    qtype: RecordType,
+    rcode: ResponseCode,
 }
 
 impl Answerer {
-    async fn respond<R: ResponseHandler>(
+    /// Answers `packet` into `out`. On [`Handled::Forward`], call [`Answerer::forward`].
+    pub fn respond(
         &self,
-        request: &Request,
-        mut response: R,
-        zone: &mut Option<usize>,
-    ) -> Result<ResponseInfo, hickory_net::NetError> {
-        let udp = request.protocol() == Protocol::Udp;
-        let limit = match (&request.edns, udp) {
-            (_, false) => u16::MAX,
-            (None, true) => PLAIN_UDP_PAYLOAD,
-            (Some(edns), true) => edns.max_payload().clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
+        packet: &[u8],
+        transport: Transport,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> Handled {
+        let start = Instant::now();
+        let (handled, seen) = match self.guard.as_deref().map(|g| g.check_acl(src.ip())) {
+            None | Some(Verdict::Allow) => self.answer(packet, transport, out),
+            Some(Verdict::Drop) => return Handled::Drop,
+            Some(Verdict::Refuse) => refuse_client(packet, out),
         };
+        if handled != Handled::Forward {
+            self.account(seen, start, transport, src, packet);
+        }
+        handled
+    }
+
+    /// Applies the response rate limit to a UDP reply in `out` about to go to `client`: send
+    /// it, drop it, or slip an empty truncated reply in its place so a real client retries
+    /// over TCP.
+    pub fn rate_limit(&self, packet: &[u8], client: SocketAddr, out: &mut Vec<u8>) -> Handled {
+        let Some(guard) = self.guard.as_deref() else {
+            return Handled::Reply;
+        };
+        if guard.rate_limit.is_none() {
+            return Handled::Reply;
+        }
+        match guard.check_rate(client.ip(), Instant::now()) {
+            RateVerdict::Send => Handled::Reply,
+            RateVerdict::Drop => Handled::Drop,
+            RateVerdict::Slip => match parse(packet) {
+                Ok(query) => {
+                    let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+                    let rcode = rcode_of(out);
+                    let mut reply = Reply::new(out, query.header, query.question, 0, opt);
+                    reply.mark_truncated();
+                    reply.finish(Flags {
+                        rcode,
+                        authoritative: false,
+                    });
+                    Handled::Reply
+                }
+                Err(_) => Handled::Drop,
+            },
+        }
+    }
+
+    fn answer(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) -> (Handled, Seen) {
+        let mut seen = Seen {
+            zone: None,
+            qtype: RecordType::NULL,
+            rcode: ResponseCode::FormErr,
+        };
+        let query = match parse(packet) {
+            Ok(query) => query,
+            Err(Unreadable::Drop) => return (Handled::Drop, seen),
+            Err(Unreadable::FormErr { header }) => {
+                let header = Header {
+                    id: header.id,
+                    opcode: header.opcode,
+                    recursion_desired: header.recursion_desired,
+                    checking_disabled: false,
+                };
+                Reply::new(out, header, &[], TCP_LIMIT, None).finish(Flags {
+                    rcode: ResponseCode::FormErr,
+                    authoritative: false,
+                });
+                return (Handled::Reply, seen);
+            }
+        };
+        seen.qtype = query.qtype;
+        let limit = limit(&query, transport);
         // The reply has an OPT exactly when the query had one (RFC 6891 §7).
-        let edns = request.edns.as_ref().map(|_| {
-            let mut edns = Edns::new();
-            edns.set_max_payload(limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
-            edns.set_version(0);
-            edns
-        });
-        let builder = || MessageResponseBuilder::new(&request.queries, edns.as_ref());
-        let refuse = |code| builder().error_msg(&request.metadata, code);
-        if request.edns.as_ref().is_some_and(|e| e.version() > 0) {
-            return response.send_response(refuse(ResponseCode::BADVERS)).await;
-        }
-        if request.metadata.op_code != OpCode::Query {
-            return response.send_response(refuse(ResponseCode::NotImp)).await;
-        }
-        let [query] = request.queries.queries() else {
-            return response.send_response(refuse(ResponseCode::FormErr)).await;
+        let opt = query
+            .edns
+            .map(|_| limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+        let question = query.question;
+        let refuse = |rcode: ResponseCode, out: &mut Vec<u8>| {
+            let echo = if rcode == ResponseCode::FormErr {
+                &[][..]
+            } else {
+                question
+            };
+            Reply::new(out, query.header, echo, TCP_LIMIT, opt).finish(Flags {
+                rcode,
+                authoritative: false,
+            });
+            (Handled::Reply, rcode)
         };
-        if query.query_class() != DNSClass::IN {
-            return response.send_response(refuse(ResponseCode::Refused)).await;
-        }
-        let qtype = query.query_type();
-        if matches!(qtype, RecordType::AXFR | RecordType::IXFR) {
+        let refused = if query.edns.is_some_and(|e| e.version > 0) {
+            Some(ResponseCode::BADVERS)
+        } else if query.header.opcode != 0 {
+            Some(ResponseCode::NotImp)
+        } else if query.question_count != 1 {
+            Some(ResponseCode::FormErr)
+        } else if query.qclass != DNSClass::IN
             // Zone transfer is not offered; secondaries are kubezone instances of their own.
-            return response.send_response(refuse(ResponseCode::Refused)).await;
+            || matches!(query.qtype, RecordType::AXFR | RecordType::IXFR)
+        {
+            Some(ResponseCode::Refused)
+        } else {
+            None
+        };
+        if let Some(rcode) = refused {
+            let (handled, rcode) = refuse(rcode, out);
+            seen.rcode = rcode;
+            return (handled, seen);
         }
 
         let catalog = self.index.load();
-        let qname = query.original().name();
-        let mut metadata = Metadata::response_from_request(&request.metadata);
-        let (in_zone, resolution) = resolve_in_zone(&catalog, qname, qtype, &self.fallthrough);
-        *zone = in_zone;
-        let mut answer = match resolution {
-            Resolution::Answer(answer) => answer,
-            Resolution::Refused => {
-                return response.send_response(refuse(ResponseCode::Refused)).await;
+        let (zone, resolution) =
+            resolve_in_zone(&catalog, &query.key, query.qtype, &self.fallthrough);
+        seen.zone = zone;
+        let failed = match resolution {
+            Resolution::Answer(answer) => Err(answer),
+            Resolution::Refused => Ok(ResponseCode::Refused),
+            Resolution::NotReady => Ok(ResponseCode::ServFail),
+            Resolution::Fallthrough if self.forwarder.is_some() => {
+                return (Handled::Forward, seen);
             }
-            Resolution::NotReady => {
-                return response.send_response(refuse(ResponseCode::ServFail)).await;
-            }
-            Resolution::Fallthrough => {
-                let Some(reply) = self.forward(request, !udp).await else {
-                    return response.send_response(refuse(ResponseCode::ServFail)).await;
-                };
-                Answer {
-                    rcode: reply.metadata.response_code,
-                    authoritative: reply.metadata.authoritative,
-                    answers: vec![reply.answers.into()],
-                    authorities: vec![reply.authorities.into()],
-                    additionals: vec![reply.additionals.into()],
-                }
+            Resolution::Fallthrough => Ok(ResponseCode::ServFail),
+        };
+        let answer = match failed {
+            Err(answer) => answer,
+            Ok(rcode) => {
+                let (handled, rcode) = refuse(rcode, out);
+                seen.rcode = rcode;
+                return (handled, seen);
             }
         };
-        metadata.response_code = answer.rcode;
-        metadata.authoritative = answer.authoritative;
-        metadata.truncation = fit(
-            &mut answer,
-            &metadata,
-            request.queries.as_bytes(),
-            edns.as_ref(),
-            usize::from(limit),
-        );
-        send(&mut response, builder(), metadata, &answer).await
+        seen.rcode = answer.rcode;
+        let mut reply = Reply::new(out, query.header, query.question, usize::from(limit), opt);
+        let _ = reply.section(1, &answer.answers)
+            && reply.section(2, &answer.authorities)
+            && reply.section(3, &answer.additionals);
+        reply.finish(Flags {
+            rcode: answer.rcode,
+            authoritative: answer.authoritative,
+        });
+        (Handled::Reply, seen)
     }
 
-    async fn forward(&self, request: &Request, tcp: bool) -> Option<Message> {
-        let forwarder = self.forwarder.as_ref()?;
+    /// Asks upstream for a query [`Answerer::respond`] handed on, and writes its reply into
+    /// `out`; SERVFAIL when no upstream answers.
+    pub async fn forward(
+        &self,
+        packet: &[u8],
+        transport: Transport,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> Handled {
+        let start = Instant::now();
+        let Ok(query) = parse(packet) else {
+            return Handled::Drop;
+        };
+        let limit = limit(&query, transport);
+        let opt = query
+            .edns
+            .map(|_| limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+        let catalog = self.index.load_full();
+        let zone = catalog.zone_for(&query.key).map(|z| z.id());
+        drop(catalog);
         if let Some(counters) = &self.counters {
             counters.forwarded();
         }
-        match forwarder.forward(request.as_slice(), tcp).await {
-            Ok(reply) => Some(reply),
+        let Some(forwarder) = &self.forwarder else {
+            return Handled::Drop;
+        };
+        let rcode = match forwarder.forward(packet, transport == Transport::Tcp).await {
+            Ok(reply) => encode_upstream(reply, &query, usize::from(limit), opt, out),
             Err(error) => {
                 if let Some(counters) = &self.counters {
                     counters.forward_failed();
                 }
                 warn!(%error, "fallthrough failed");
-                None
+                Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
+                    rcode: ResponseCode::ServFail,
+                    authoritative: false,
+                });
+                ResponseCode::ServFail
             }
+        };
+        let seen = Seen {
+            zone,
+            qtype: query.qtype,
+            rcode,
+        };
+        self.account(seen, start, transport, src, packet);
+        Handled::Reply
+    }
+
+    fn account(
+        &self,
+        seen: Seen,
+        start: Instant,
+        transport: Transport,
+        src: SocketAddr,
+        packet: &[u8],
+    ) {
+        if self.counters.is_none() && !self.query_log {
+            return;
+        }
+        let elapsed = start.elapsed();
+        if let Some(counters) = &self.counters {
+            counters.answered(seen.zone, seen.qtype, seen.rcode, elapsed);
+        }
+        if self.query_log {
+            let name = parse(packet)
+                .ok()
+                .and_then(|q| q.key.to_name())
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            info!(
+                target: "kubezone::query",
+                %src,
+                protocol = transport.name(),
+                %name,
+                qtype = %seen.qtype,
+                rcode = %seen.rcode,
+                micros = elapsed.as_micros() as u64,
+                "query"
+            );
         }
     }
 }
 
-async fn send<R: ResponseHandler>(
-    response: &mut R,
-    builder: MessageResponseBuilder<'_>,
-    metadata: Metadata,
-    answer: &Answer<'_>,
-) -> Result<ResponseInfo, hickory_net::NetError> {
-    let message = builder.build(
-        metadata,
-        flat(&answer.answers),
-        flat(&answer.authorities),
-        std::iter::empty(),
-        flat(&answer.additionals),
-    );
-    response.send_response(message).await
+/// REFUSED for a client the access list turns away: the question only.
+fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
+    let mut seen = Seen {
+        zone: None,
+        qtype: RecordType::NULL,
+        rcode: ResponseCode::Refused,
+    };
+    match parse(packet) {
+        Ok(query) => {
+            seen.qtype = query.qtype;
+            let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+            Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
+                rcode: ResponseCode::Refused,
+                authoritative: false,
+            });
+            (Handled::Reply, seen)
+        }
+        Err(_) => (Handled::Drop, seen),
+    }
 }
 
-fn flat<'a>(section: &'a [Cow<'_, [Record]>]) -> impl Iterator<Item = &'a Record> + Send + 'a {
-    section.iter().flat_map(|rrset| rrset.iter())
+/// The rcode of a reply already written (the low four bits of the header's flags).
+fn rcode_of(reply: &[u8]) -> ResponseCode {
+    ResponseCode::from(0, reply.get(3).map_or(0, |flags| flags & 0x0F))
+}
+
+/// The size a reply may take.
+fn limit(query: &Query<'_>, transport: Transport) -> u16 {
+    match (query.edns, transport) {
+        (_, Transport::Tcp) => u16::MAX,
+        (None, Transport::Udp) => PLAIN_UDP_PAYLOAD,
+        (Some(edns), Transport::Udp) => edns.payload.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
+    }
+}
+
+/// The upstream's reply under the client's ID and our EDNS; if it does not fit, an empty
+/// truncated reply so the client retries over TCP.
+fn encode_upstream(
+    mut reply: Message,
+    query: &Query<'_>,
+    limit: usize,
+    opt: Option<u16>,
+    out: &mut Vec<u8>,
+) -> ResponseCode {
+    let rcode = reply.metadata.response_code;
+    reply.metadata.id = query.header.id;
+    reply.metadata.recursion_desired = query.header.recursion_desired;
+    let edns = opt.map(|payload| {
+        let mut edns = Edns::new();
+        edns.set_max_payload(payload);
+        edns.set_version(0);
+        edns
+    });
+    match edns {
+        Some(edns) => {
+            reply.set_edns(edns);
+        }
+        None => {
+            reply.edns = None;
+        }
+    }
+    match reply.to_vec() {
+        Ok(bytes) if bytes.len() <= limit => {
+            out.clear();
+            out.extend_from_slice(&bytes);
+        }
+        encoded => {
+            if let Err(error) = encoded {
+                warn!(%error, "cannot encode the upstream's reply");
+            }
+            let mut truncated = Reply::new(out, query.header, query.question, 0, opt);
+            truncated.mark_truncated();
+            truncated.finish(Flags {
+                rcode,
+                authoritative: reply.metadata.authoritative,
+            });
+        }
+    }
+    rcode
 }

@@ -1,22 +1,27 @@
-//! The answer path: a hickory-server [`RequestHandler`](hickory_server::server::RequestHandler)
-//! that answers every query from the current zone index snapshot, as `spec/dns.md` says.
+//! The answer path: from query bytes to reply bytes, answered from the current zone index
+//! snapshot as `spec/dns.md` says, and the UDP and TCP transports that carry them.
 //!
-//! [`resolve`] is the pure decision (which records, which rcode); [`DnsHandler`] adds the
-//! protocol around it (opcode, class, EDNS, payload size, fallthrough); [`serve`] binds the
-//! sockets.
+//! [`resolve`] is the pure decision (which records, which rcode); [`Answerer`] adds the
+//! protocol around it (opcode, class, EDNS, payload size, fallthrough) and writes the reply
+//! from pre-encoded RRsets; [`DnsServer`] binds the sockets and runs the transports.
 
 mod fallthrough;
-mod fit;
 mod forward;
 mod handler;
+mod message;
+mod query;
 mod resolve;
 mod server;
+mod tcp;
+mod udp;
 
 pub use fallthrough::{Fallthrough, FallthroughPolicy};
 pub use forward::{ForwardError, Forwarder};
-pub use handler::{Answerer, DnsHandler, MAX_UDP_PAYLOAD};
-pub use resolve::{Answer, Resolution, resolve, resolve_in_zone};
+pub use handler::{Answerer, DnsHandler, Handled, MAX_UDP_PAYLOAD, Transport};
+pub use resolve::{Answer, Owner, Part, Resolution, Section, resolve, resolve_in_zone};
 pub use server::{DnsServer, ServeError, TcpSettings};
 
+#[cfg(test)]
+mod reply_tests;
 #[cfg(test)]
 mod tests;

@@ -2,22 +2,54 @@
 //!
 //! Pure: no I/O and no clock, so every row of the answer table is unit-tested here.
 
-use std::borrow::Cow;
-
 use hickory_proto::{
     op::ResponseCode,
     rr::{Name, Record, RecordType},
 };
 use kubezone_index::{Catalog, Lookup, NameKey, NameNode, RRset, ZoneSnapshot};
+use smallvec::SmallVec;
 
 use crate::FallthroughPolicy;
 
 /// Longest CNAME chain followed inside our zones; longer chains are left to the resolver.
 const MAX_CNAME_CHAIN: usize = 8;
 
-/// Records of one RRset in a section: borrowed from the snapshot, or synthesised from a
-/// wildcard with the query name as owner.
-pub type Section<'c> = Vec<Cow<'c, [Record]>>;
+/// Whose records an RRset holds in the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner<'c> {
+    /// The name asked, as the client wrote it: an exact match, or a wildcard synthesis.
+    Query,
+    /// Another name, as lower-case wire bytes (a CNAME target, the zone apex, a glue host).
+    Name(&'c [u8]),
+}
+
+/// One RRset in a section, borrowed from the snapshot.
+#[derive(Clone, Copy, Debug)]
+pub struct Part<'c> {
+    pub owner: Owner<'c>,
+    pub rrset: &'c RRset,
+}
+
+impl Part<'_> {
+    /// The records with their owner, for tests and tools; the answer path copies wire bytes.
+    pub fn records(&self, qname: &Name) -> Vec<Record> {
+        let owner = match self.owner {
+            Owner::Query => Some(qname.clone()),
+            Owner::Name(key) => NameKey::from_wire(key).and_then(|(key, _)| key.to_name()),
+        };
+        let mut records = self.rrset.records().to_vec();
+        if let Some(owner) = owner {
+            for record in &mut records {
+                record.name = owner.clone();
+            }
+        }
+        records
+    }
+}
+
+/// RRsets of one section, in order. Inline sizes cover every answer kubezone builds except
+/// long CNAME chains, so the common query allocates nothing.
+pub type Section<'c> = SmallVec<[Part<'c>; 2]>;
 
 /// What the server says back.
 #[derive(Debug, Default)]
@@ -44,7 +76,7 @@ pub enum Resolution<'c> {
 /// Resolves `qname`/`qtype` against `catalog`.
 pub fn resolve<'c>(
     catalog: &'c Catalog,
-    qname: &Name,
+    qname: &NameKey,
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
 ) -> Resolution<'c> {
@@ -54,19 +86,16 @@ pub fn resolve<'c>(
 /// [`resolve`], also saying which zone (by index) the name fell in, for per-zone counters.
 pub fn resolve_in_zone<'c>(
     catalog: &'c Catalog,
-    qname: &Name,
+    qname: &NameKey,
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
 ) -> (Option<usize>, Resolution<'c>) {
-    let Some(key) = NameKey::new(qname) else {
-        return (None, Resolution::Refused);
-    };
-    let Some(zone) = catalog.zone_for(&key) else {
+    let Some(zone) = catalog.zone_for(qname) else {
         return (None, Resolution::Refused);
     };
     (
         Some(zone.id()),
-        resolve_zone(catalog, zone, &key, qname, qtype, fallthrough),
+        resolve_zone(catalog, zone, qname, qtype, fallthrough),
     )
 }
 
@@ -74,7 +103,6 @@ fn resolve_zone<'c>(
     catalog: &'c Catalog,
     zone: &'c ZoneSnapshot,
     key: &NameKey,
-    qname: &Name,
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
 ) -> Resolution<'c> {
@@ -86,8 +114,9 @@ fn resolve_zone<'c>(
         ..Answer::default()
     };
     match zone.lookup(key) {
-        Lookup::Found(node) => answer_node(catalog, zone, node, None, qtype, &mut answer),
-        Lookup::Wildcard(node) => answer_node(catalog, zone, node, Some(qname), qtype, &mut answer),
+        Lookup::Found(node) | Lookup::Wildcard(node) => {
+            answer_node(catalog, zone, node, qtype, &mut answer)
+        }
         Lookup::NxDomain { below_nameserver } => {
             if !below_nameserver && fallthrough.applies(zone.id(), key) {
                 return Resolution::Fallthrough;
@@ -98,19 +127,21 @@ fn resolve_zone<'c>(
     Resolution::Answer(answer)
 }
 
-/// Answers from a node that exists (or a wildcard standing in for `owner`).
+/// Answers from a node that exists, or a wildcard standing in for the query name.
 fn answer_node<'c>(
     catalog: &'c Catalog,
     zone: &'c ZoneSnapshot,
     node: &'c NameNode,
-    owner: Option<&Name>,
     qtype: RecordType,
     answer: &mut Answer<'c>,
 ) {
     if qtype != RecordType::CNAME
         && let Some(cname) = node.cname()
     {
-        answer.answers.push(owned_by(cname, owner));
+        answer.answers.push(Part {
+            owner: Owner::Query,
+            rrset: cname,
+        });
         follow_cname(catalog, cname, qtype, answer);
         return;
     }
@@ -121,9 +152,17 @@ fn answer_node<'c>(
     };
     match rrset {
         Some(rrset) => {
-            answer.answers.push(owned_by(rrset, owner));
+            answer.answers.push(Part {
+                owner: Owner::Query,
+                rrset,
+            });
             if rrset.record_type() == RecordType::NS {
-                answer.additionals.push(Cow::Borrowed(zone.glue()));
+                answer
+                    .additionals
+                    .extend(zone.glue_rrsets().iter().map(|glue| Part {
+                        owner: Owner::Name(&glue.owner),
+                        rrset: &glue.rrset,
+                    }));
             }
         }
         None => negative(zone, ResponseCode::NoError, answer),
@@ -140,18 +179,18 @@ fn follow_cname<'c>(
 ) {
     let mut current = first;
     for _ in 0..MAX_CNAME_CHAIN {
-        let Some(target) = current.cname_target() else {
+        let Some(target) = current.cname_key() else {
             return;
         };
-        let Some(key) = NameKey::new(target) else {
+        let Some((key, _)) = NameKey::from_wire(target) else {
             return;
         };
         let Some(zone) = catalog.zone_for(&key) else {
             return;
         };
-        let (node, owner) = match zone.lookup(&key) {
-            Lookup::Found(node) => (node, None),
-            Lookup::Wildcard(node) => (node, Some(target)),
+        let owner = Owner::Name(target);
+        let node = match zone.lookup(&key) {
+            Lookup::Found(node) | Lookup::Wildcard(node) => node,
             Lookup::NxDomain { .. } => {
                 negative(zone, ResponseCode::NXDomain, answer);
                 return;
@@ -161,7 +200,7 @@ fn follow_cname<'c>(
             if answer.answers.len() > MAX_CNAME_CHAIN {
                 return;
             }
-            answer.answers.push(owned_by(next, owner));
+            answer.answers.push(Part { owner, rrset: next });
             current = next;
             continue;
         }
@@ -170,7 +209,7 @@ fn follow_cname<'c>(
             _ => node.rrset(qtype),
         };
         match rrset {
-            Some(rrset) => answer.answers.push(owned_by(rrset, owner)),
+            Some(rrset) => answer.answers.push(Part { owner, rrset }),
             None => negative(zone, ResponseCode::NoError, answer),
         }
         return;
@@ -180,25 +219,10 @@ fn follow_cname<'c>(
 /// NXDOMAIN or NODATA: the zone's SOA in the authority section (RFC 2308).
 fn negative<'c>(zone: &'c ZoneSnapshot, rcode: ResponseCode, answer: &mut Answer<'c>) {
     answer.rcode = rcode;
-    answer
-        .authorities
-        .push(Cow::Borrowed(std::slice::from_ref(zone.negative_soa())));
-}
-
-/// The RRset as stored, or re-owned by the query name for a wildcard answer.
-fn owned_by<'c>(rrset: &'c RRset, owner: Option<&Name>) -> Cow<'c, [Record]> {
-    match owner {
-        None => Cow::Borrowed(rrset.records()),
-        Some(owner) => Cow::Owned(
-            rrset
-                .records()
-                .iter()
-                .map(|r| {
-                    let mut r = r.clone();
-                    r.name = owner.clone();
-                    r
-                })
-                .collect(),
-        ),
+    if let Some(soa) = zone.negative_soa_rrset() {
+        answer.authorities.push(Part {
+            owner: Owner::Name(zone.origin_key()),
+            rrset: soa,
+        });
     }
 }

@@ -1,12 +1,20 @@
-//! Binding UDP and TCP on every listen address and running hickory's server.
+//! Binding UDP and TCP on every listen address and running the transports.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle,
+    time::Duration,
+};
 
-use hickory_server::Server;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::{net::TcpListener, runtime::Handle, sync::watch, task::JoinSet};
 use tracing::info;
 
-use crate::DnsHandler;
+use crate::{DnsHandler, tcp, udp};
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -27,50 +35,70 @@ pub enum ServeError {
 pub struct TcpSettings {
     /// A connection with no complete query for this long is closed (RFC 7766 §6.2.3).
     pub idle_timeout: Duration,
-    /// Responses buffered per connection.
-    pub response_buffer: usize,
+    /// Open connections at most; the longest-idle one is closed to admit another.
+    pub max_connections: usize,
 }
 
 impl Default for TcpSettings {
     fn default() -> Self {
         TcpSettings {
             idle_timeout: Duration::from_secs(10),
-            response_buffer: 32,
+            max_connections: 1000,
         }
     }
 }
 
 /// A bound DNS server: UDP and TCP on the same port of each listen address.
 pub struct DnsServer {
-    server: Server<DnsHandler>,
     local_addrs: Vec<SocketAddr>,
+    udp_workers: Vec<JoinHandle<()>>,
+    udp_stop: Arc<AtomicBool>,
+    tcp_tasks: JoinSet<()>,
+    tcp_stop: watch::Sender<bool>,
 }
 
 impl DnsServer {
-    /// Binds every address. Port 0 picks a free port, the same one for UDP and TCP.
+    /// Binds every address and starts answering. Port 0 picks a free port, the same one for
+    /// UDP and TCP. Each address gets one UDP worker thread per CPU this process may use.
     pub async fn bind(
         listen: &[SocketAddr],
         handler: DnsHandler,
         tcp: TcpSettings,
     ) -> Result<DnsServer, ServeError> {
-        let mut server = Server::new(handler);
-        let mut local_addrs = Vec::new();
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let udp_stop = Arc::new(AtomicBool::new(false));
+        let (tcp_stop, tcp_stopped) = watch::channel(false);
+        let mut server = DnsServer {
+            local_addrs: Vec::new(),
+            udp_workers: Vec::new(),
+            udp_stop: udp_stop.clone(),
+            tcp_tasks: JoinSet::new(),
+            tcp_stop,
+        };
         for &addr in listen {
-            let (udp, listener) = bind_pair(addr).await?;
-            let local = udp.local_addr().map_err(|source| ServeError::Bind {
-                proto: "udp",
+            let (sockets, listener) = bind_port(addr, workers)?;
+            let local = listener.local_addr().map_err(|source| ServeError::Bind {
+                proto: "tcp",
                 addr,
                 source,
             })?;
-            info!(%local, "serving DNS over UDP and TCP");
-            server.register_socket(udp);
-            server.register_listener(listener, tcp.idle_timeout, tcp.response_buffer);
-            local_addrs.push(local);
+            info!(%local, udp_workers = sockets.len(), "serving DNS over UDP and TCP");
+            let threads = udp::spawn_workers(sockets, &handler, &Handle::current(), &udp_stop)
+                .map_err(|source| ServeError::Bind {
+                    proto: "udp",
+                    addr: local,
+                    source,
+                })?;
+            server.udp_workers.extend(threads);
+            server.tcp_tasks.spawn(tcp::serve(
+                listener,
+                handler.clone(),
+                tcp,
+                tcp_stopped.clone(),
+            ));
+            server.local_addrs.push(local);
         }
-        Ok(DnsServer {
-            server,
-            local_addrs,
-        })
+        Ok(server)
     }
 
     /// The bound addresses, with the ports actually chosen.
@@ -80,39 +108,53 @@ impl DnsServer {
 
     /// Serves until `shutdown` completes, then finishes the queries in flight.
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
-        tokio::select! {
-            done = self.server.block_until_done() => {
-                done.map_err(|e| ServeError::Stopped(e.to_string()))
-            }
-            () = shutdown => self
-                .server
-                .shutdown_gracefully()
-                .await
-                .map_err(|e| ServeError::Stopped(e.to_string())),
-        }
+        shutdown.await;
+        self.udp_stop.store(true, Ordering::Relaxed);
+        let _ = self.tcp_stop.send(true);
+        while self.tcp_tasks.join_next().await.is_some() {}
+        let workers = std::mem::take(&mut self.udp_workers);
+        tokio::task::spawn_blocking(move || {
+            workers.into_iter().filter_map(|w| w.join().err()).count()
+        })
+        .await
+        .map_err(|e| ServeError::Stopped(e.to_string()))
+        .and_then(|panicked| match panicked {
+            0 => Ok(()),
+            n => Err(ServeError::Stopped(format!("{n} UDP workers panicked"))),
+        })
     }
 }
 
-/// UDP and TCP sockets on one port. With port 0 the UDP port is chosen first and TCP follows;
-/// a few retries cover the rare case where that TCP port is taken.
-async fn bind_pair(addr: SocketAddr) -> Result<(UdpSocket, TcpListener), ServeError> {
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        self.udp_stop.store(true, Ordering::Relaxed);
+        let _ = self.tcp_stop.send(true);
+    }
+}
+
+/// `workers` UDP sockets and a TCP listener on one port. With port 0 the UDP port is chosen
+/// first and the rest follow; a few retries cover the rare case where that port is taken for
+/// TCP.
+fn bind_port(
+    addr: SocketAddr,
+    workers: usize,
+) -> Result<(Vec<std::net::UdpSocket>, TcpListener), ServeError> {
     let attempts = if addr.port() == 0 { 16 } else { 1 };
     let mut last = None;
     for _ in 0..attempts {
-        let udp = UdpSocket::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind {
-                proto: "udp",
-                addr,
-                source,
-            })?;
-        let port_addr = udp.local_addr().map_err(|source| ServeError::Bind {
+        let udp_error = |source| ServeError::Bind {
             proto: "udp",
             addr,
             source,
-        })?;
-        match TcpListener::bind(port_addr).await {
-            Ok(listener) => return Ok((udp, listener)),
+        };
+        let first = udp::bind(addr).map_err(udp_error)?;
+        let port_addr = first.local_addr().map_err(udp_error)?;
+        let mut sockets = vec![first];
+        for _ in 1..workers {
+            sockets.push(udp::bind(port_addr).map_err(udp_error)?);
+        }
+        match tcp_listener(port_addr) {
+            Ok(listener) => return Ok((sockets, listener)),
             Err(source) => {
                 last = Some(ServeError::Bind {
                     proto: "tcp",
@@ -123,4 +165,10 @@ async fn bind_pair(addr: SocketAddr) -> Result<(UdpSocket, TcpListener), ServeEr
         }
     }
     Err(last.unwrap_or(ServeError::Stopped("no attempt to bind".into())))
+}
+
+fn tcp_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    TcpListener::from_std(listener)
 }

@@ -4,7 +4,7 @@ use hickory_proto::{
     op::ResponseCode,
     rr::{Name, RecordType},
 };
-use kubezone_index::{IndexReader, IndexWriter, NameServer, ZoneConfig};
+use kubezone_index::{IndexReader, IndexWriter, NameKey, NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
 
 use crate::{Answer, Fallthrough, FallthroughPolicy, Resolution, resolve};
@@ -32,7 +32,7 @@ fn zone(origin: &str) -> ZoneConfig {
 }
 
 /// example.com and other.org with a handful of names.
-fn fixture() -> IndexReader {
+pub(crate) fn fixture() -> IndexReader {
     let (mut w, r) = IndexWriter::new(vec![zone("example.com"), zone("other.org")], T0);
     let put = |w: &mut IndexWriter, zone: usize, name: &str, targets: &[&str]| {
         let targets = targets
@@ -69,15 +69,16 @@ fn fixture() -> IndexReader {
     r
 }
 
-fn ask(r: &IndexReader, name: &str, qtype: RecordType) -> Outcome {
+pub(crate) fn ask(r: &IndexReader, name: &str, qtype: RecordType) -> Outcome {
     ask_with(r, name, qtype, &FallthroughPolicy::default())
 }
 
 fn ask_with(r: &IndexReader, name: &str, qtype: RecordType, ft: &FallthroughPolicy) -> Outcome {
     let catalog = r.load_full();
     let qname = Name::from_ascii(name).expect("name");
-    match resolve(&catalog, &qname, qtype, ft) {
-        Resolution::Answer(a) => Outcome::Answer(Seen::of(&a)),
+    let key = NameKey::new(&qname).expect("key");
+    match resolve(&catalog, &key, qtype, ft) {
+        Resolution::Answer(a) => Outcome::Answer(Seen::of(&a, &qname)),
         Resolution::Fallthrough => Outcome::Fallthrough,
         Resolution::Refused => Outcome::Refused,
         Resolution::NotReady => Outcome::NotReady,
@@ -85,7 +86,7 @@ fn ask_with(r: &IndexReader, name: &str, qtype: RecordType, ft: &FallthroughPoli
 }
 
 #[derive(Debug, PartialEq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Answer(Seen),
     Fallthrough,
     Refused,
@@ -94,19 +95,19 @@ enum Outcome {
 
 /// An answer as text, one line per record: "owner TTL TYPE data".
 #[derive(Debug, PartialEq)]
-struct Seen {
-    rcode: ResponseCode,
-    aa: bool,
-    answers: Vec<String>,
-    authorities: Vec<String>,
-    additionals: Vec<String>,
+pub(crate) struct Seen {
+    pub rcode: ResponseCode,
+    pub aa: bool,
+    pub answers: Vec<String>,
+    pub authorities: Vec<String>,
+    pub additionals: Vec<String>,
 }
 
 impl Seen {
-    fn of(a: &Answer<'_>) -> Seen {
+    fn of(a: &Answer<'_>, qname: &Name) -> Seen {
         let lines = |s: &crate::resolve::Section<'_>| {
             s.iter()
-                .flat_map(|rrset| rrset.iter())
+                .flat_map(|part| part.records(qname))
                 .map(|r| format!("{} {} {} {}", r.name, r.ttl, r.record_type(), r.data))
                 .collect::<Vec<_>>()
         };
@@ -120,7 +121,7 @@ impl Seen {
     }
 }
 
-fn answer(outcome: Outcome) -> Seen {
+pub(crate) fn answer(outcome: Outcome) -> Seen {
     match outcome {
         Outcome::Answer(seen) => seen,
         other => panic!("expected an answer, got {other:?}"),

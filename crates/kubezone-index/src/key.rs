@@ -48,6 +48,56 @@ impl NameKey {
         Some(key)
     }
 
+    /// Reads an uncompressed name from the start of `wire`, as a question carries it. Returns
+    /// the key and the bytes the name took; `None` for a compression pointer, a reserved label
+    /// type, a name longer than 255 bytes, or a name cut short.
+    pub fn from_wire(wire: &[u8]) -> Option<(NameKey, usize)> {
+        let mut key = NameKey {
+            bytes: [0; MAX_KEY_LEN],
+            len: 0,
+            label_starts: [0; 128],
+            labels: 0,
+        };
+        loop {
+            let start = key.len;
+            let len = usize::from(*wire.get(start)?);
+            if len == 0 {
+                *key.bytes.get_mut(start)? = 0;
+                key.len = start + 1;
+                let used = key.len;
+                return Some((key, used));
+            }
+            // 0xC0 is a pointer, 0x40 and 0x80 are reserved (RFC 6891 §5).
+            if len > 63 {
+                return None;
+            }
+            let end = start + 1 + len;
+            if end >= MAX_KEY_LEN {
+                return None;
+            }
+            let label = wire.get(start + 1..end)?;
+            *key.label_starts.get_mut(key.labels)? = u8::try_from(start).ok()?;
+            key.labels += 1;
+            key.bytes[start] = len as u8;
+            for (dst, src) in key.bytes[start + 1..end].iter_mut().zip(label) {
+                *dst = src.to_ascii_lowercase();
+            }
+            key.len = end;
+        }
+    }
+
+    /// The name this key stands for (lower case).
+    pub fn to_name(&self) -> Option<Name> {
+        let labels = (0..self.labels).filter_map(|i| {
+            let start = usize::from(*self.label_starts.get(i)?);
+            let len = usize::from(*self.bytes.get(start)?);
+            self.bytes.get(start + 1..start + 1 + len)
+        });
+        let mut name = Name::from_labels(labels).ok()?;
+        name.set_fqdn(true);
+        Some(name)
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -126,5 +176,53 @@ mod tests {
         let mut buf = [0; MAX_KEY_LEN + 2];
         let w = wildcard_of(b"\x01w\x07example\x00", &mut buf).expect("fits");
         assert_eq!(w, b"\x01*\x01w\x07example\x00");
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    fn wire(labels: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for label in labels {
+            out.push(label.len() as u8);
+            out.extend_from_slice(label.as_bytes());
+        }
+        out.push(0);
+        out
+    }
+
+    #[test]
+    fn a_wire_name_gives_the_same_key_as_the_parsed_name() {
+        let name = Name::from_ascii("WwW.Example.com.").expect("name");
+        let mut packet = wire(&["WwW", "Example", "com"]);
+        packet.extend_from_slice(b"rest");
+        let (key, used) = NameKey::from_wire(&packet).expect("parses");
+        assert_eq!(used, 17);
+        assert_eq!(key.as_bytes(), NameKey::new(&name).expect("key").as_bytes());
+        assert_eq!(key.labels(), 3);
+        assert_eq!(key.ancestor(1), &wire(&["example", "com"])[..]);
+    }
+
+    #[test]
+    fn pointers_reserved_labels_and_short_names_are_refused() {
+        assert!(NameKey::from_wire(&[0xC0, 12]).is_none());
+        assert!(NameKey::from_wire(&[0x40, 1]).is_none());
+        assert!(NameKey::from_wire(&[3, b'w', b'w']).is_none());
+        assert!(NameKey::from_wire(&[]).is_none());
+        let long: Vec<u8> = (0..5)
+            .flat_map(|_| {
+                let mut l = vec![63u8];
+                l.extend([b'a'; 63]);
+                l
+            })
+            .chain([0])
+            .collect();
+        assert!(NameKey::from_wire(&long).is_none());
+        assert_eq!(
+            NameKey::from_wire(&[0]).map(|(k, n)| (k.labels(), n)),
+            Some((0, 1))
+        );
     }
 }

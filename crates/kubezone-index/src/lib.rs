@@ -13,14 +13,15 @@ mod conflict;
 mod key;
 mod node;
 mod serial;
+pub mod wire;
 mod zone;
 
 pub use catalog::{Catalog, IndexReader, IndexWriter};
 pub use config::{NameServer, ZoneConfig};
 pub use conflict::Conflict;
-pub use key::NameKey;
+pub use key::{MAX_KEY_LEN, NameKey};
 pub use node::{NameNode, NodeRole, Provenance, RRset};
-pub use zone::{Lookup, ZoneSnapshot};
+pub use zone::{Glue, Lookup, ZoneSnapshot};
 
 #[cfg(test)]
 mod tests;

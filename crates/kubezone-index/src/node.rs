@@ -5,28 +5,70 @@ use std::sync::Arc;
 use hickory_proto::rr::{RData, Record, RecordType};
 use kubezone_model::{Kind, ObjectRef};
 
-use crate::Conflict;
+use crate::{
+    Conflict,
+    wire::{FIXED_LEN, Tails, encode_tail},
+};
 
-/// Every record of one type at one name, built once when the name changes.
+/// Every record of one type at one name, built once when the name changes, and kept both as
+/// records (for `explain` and forwarding) and pre-encoded for the answer path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RRset {
     records: Vec<Record>,
+    /// The records' wire form after the owner name; see [`crate::wire`].
+    wire: Box<[u8]>,
+    record_type: RecordType,
 }
 
 impl RRset {
-    /// `records` must be non-empty, of one type, with one owner and one TTL.
+    /// `records` must be non-empty, of one type, with one owner and one TTL, and of a type
+    /// the index builds (A, AAAA, CNAME, TXT, NS, SOA).
     pub(crate) fn new(records: Vec<Record>) -> Option<RRset> {
-        (!records.is_empty()).then_some(RRset { records })
+        let record_type = records.first()?.record_type();
+        let mut wire = Vec::new();
+        for record in &records {
+            encode_tail(record, &mut wire)?;
+        }
+        Some(RRset {
+            records,
+            wire: wire.into_boxed_slice(),
+            record_type,
+        })
     }
 
     pub fn record_type(&self) -> RecordType {
-        self.records
-            .first()
-            .map_or(RecordType::NULL, Record::record_type)
+        self.record_type
     }
 
     pub fn records(&self) -> &[Record] {
         &self.records
+    }
+
+    /// The pre-encoded records, each without its owner name.
+    pub fn tails(&self) -> Tails<'_> {
+        Tails::new(&self.wire)
+    }
+
+    /// Bytes of all tails together.
+    pub fn tails_len(&self) -> usize {
+        self.wire.len()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The CNAME target as lower-case wire bytes (an index key), if this is a CNAME RRset.
+    pub fn cname_key(&self) -> Option<&[u8]> {
+        if self.record_type != RecordType::CNAME {
+            return None;
+        }
+        self.wire.get(FIXED_LEN..)
     }
 
     /// The CNAME target, if this is a CNAME RRset.

@@ -34,8 +34,19 @@ pub struct ZoneSnapshot {
     names: imbl::HashMap<OwnedKey, Arc<NameNode>>,
     soa: Record,
     negative_soa: Record,
+    /// `negative_soa` pre-encoded; its owner is the origin.
+    negative_soa_set: Option<RRset>,
     glue: Arc<[Record]>,
+    glue_sets: Arc<[Glue]>,
     serial: u32,
+}
+
+/// The A or AAAA RRset of one nameserver host, for the additional section.
+#[derive(Clone, Debug)]
+pub struct Glue {
+    /// The host's key.
+    pub owner: OwnedKey,
+    pub rrset: RRset,
 }
 
 /// Where a query name lands in a zone.
@@ -86,9 +97,24 @@ impl ZoneSnapshot {
         &self.negative_soa
     }
 
+    /// The negative SOA pre-encoded; its owner is [`ZoneSnapshot::origin_key`].
+    pub fn negative_soa_rrset(&self) -> Option<&RRset> {
+        self.negative_soa_set.as_ref()
+    }
+
+    /// The origin as lower-case wire bytes.
+    pub fn origin_key(&self) -> &[u8] {
+        &self.origin_key
+    }
+
     /// A/AAAA of the nameserver hosts, for the additional section of NS answers.
     pub fn glue(&self) -> &[Record] {
         &self.glue
+    }
+
+    /// [`ZoneSnapshot::glue`] as RRsets with their owners.
+    pub fn glue_rrsets(&self) -> &[Glue] {
+        &self.glue_sets
     }
 
     /// Number of names, counting empty non-terminals.
@@ -182,9 +208,11 @@ impl ZoneWriter {
                 origin_labels: usize::from(origin.num_labels()),
                 origin,
                 names: imbl::HashMap::new(),
+                negative_soa_set: RRset::new(vec![soa.clone()]),
                 negative_soa: soa.clone(),
                 soa,
                 glue: Arc::from(Vec::new()),
+                glue_sets: Arc::from(Vec::new()),
                 serial,
             },
             empty_non_terminal: NameNode::empty_non_terminal(),
@@ -303,6 +331,7 @@ impl ZoneWriter {
             // RFC 2308 §3: negative answers carry min(SOA TTL, SOA minimum); the zone's `ttl`
             // is both, so the negative SOA is the SOA itself.
             self.snapshot.negative_soa = self.snapshot.soa.clone();
+            self.snapshot.negative_soa_set = RRset::new(vec![self.snapshot.soa.clone()]);
             let origin_key = self.origin_key.clone();
             self.rebuild(&origin_key);
         }
@@ -313,6 +342,7 @@ impl ZoneWriter {
     fn install_nameservers(&mut self, first: bool) {
         let ttl = self.config.ttl;
         let mut glue = Vec::new();
+        let mut glue_sets = Vec::new();
         let hosts: Vec<_> = self.config.nameservers().cloned().collect();
         for ns in hosts {
             let name = ns.name.as_name().clone();
@@ -321,6 +351,10 @@ impl ZoneWriter {
             };
             let rrsets = address_rrsets(&name, &ns.addrs, ttl);
             glue.extend(rrsets.iter().flat_map(|r| r.records().iter().cloned()));
+            glue_sets.extend(rrsets.iter().map(|rrset| Glue {
+                owner: key.clone(),
+                rrset: rrset.clone(),
+            }));
             if key == self.origin_key {
                 continue;
             }
@@ -334,6 +368,7 @@ impl ZoneWriter {
             }
         }
         self.snapshot.glue = Arc::from(glue);
+        self.snapshot.glue_sets = Arc::from(glue_sets);
         self.dirty = true;
     }
 

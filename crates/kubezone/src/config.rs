@@ -201,7 +201,6 @@ pub struct Config {
     pub tcp_idle_timeout: Duration,
     /// TCP connections open at once, at most (at least 1).
     // Unread by the binary until the new UDP/TCP transport limits connections.
-    #[allow(dead_code)]
     pub tcp_max_connections: usize,
     /// The client ACL and response rate limiting; both off unless configured.
     pub guard: GuardConfig,
@@ -375,8 +374,6 @@ impl Config {
 
     /// The guards the transport checks, counting into `observer` (the metrics) when given.
     /// Each call, like each reload, starts with fresh rate-limit accounts.
-    // Unused by the binary until the new UDP/TCP transport checks the guard.
-    #[allow(dead_code)]
     pub fn build_guard(&self, observer: Option<Arc<dyn Observer>>) -> Guard {
         self.guard.build(observer)
     }

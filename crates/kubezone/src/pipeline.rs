@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder};
+use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
@@ -108,8 +109,11 @@ impl Pipeline {
         );
         let forwarder = (!config.upstream.is_empty())
             .then(|| Forwarder::new(config.upstream.clone(), UPSTREAM_TIMEOUT));
+        let observer = metrics
+            .map(|m| std::sync::Arc::new(m.guard_counters()) as std::sync::Arc<dyn Observer>);
         let mut answerer = Answerer::new(self.reader.clone(), fallthrough, forwarder)
-            .with_query_log(config.query_log);
+            .with_query_log(config.query_log)
+            .with_guard(config.build_guard(observer));
         if let Some(metrics) = metrics {
             answerer = answerer.with_counters(std::sync::Arc::new(
                 metrics.query_counters(&zone_names(config)),

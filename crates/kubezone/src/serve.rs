@@ -52,7 +52,7 @@ pub async fn serve(
     };
     let tcp = TcpSettings {
         idle_timeout: config.tcp_idle_timeout,
-        ..TcpSettings::default()
+        max_connections: config.tcp_max_connections,
     };
     let server = DnsServer::bind(&config.listen, handler.clone(), tcp).await?;
     info!(addrs = ?server.local_addrs(), zones = config.zones.len(), "kubezone is serving");
@@ -141,7 +141,9 @@ fn warn_restart_only(running: &Config, next: &Config) {
     {
         warn!("`http` changed: it takes effect at the next restart");
     }
-    if running.tcp_idle_timeout != next.tcp_idle_timeout {
+    if running.tcp_idle_timeout != next.tcp_idle_timeout
+        || running.tcp_max_connections != next.tcp_max_connections
+    {
         warn!("`tcp` changed: it takes effect at the next restart");
     }
 }

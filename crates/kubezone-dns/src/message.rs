@@ -1,0 +1,191 @@
+//! Writing a reply into a reused buffer: the header, the question echoed as sent, then whole
+//! RRsets copied from their pre-encoded form, with owner names compressed against the question
+//! and earlier CNAME targets (RFC 1035 §4.1.4).
+//!
+//! An RRset that would pass the size limit is left out with everything after it, and TC is
+//! set (RFC 2181 §9), so a UDP client retries over TCP and never sees half an RRset.
+
+use hickory_proto::op::ResponseCode;
+use kubezone_index::{RRset, wire::FIXED_LEN};
+use smallvec::SmallVec;
+
+use crate::{
+    query::{HEADER_LEN, Header},
+    resolve::{Owner, Part},
+};
+
+/// An OPT record with no options.
+const OPT_LEN: usize = 11;
+/// Compression pointers reach the first 16 KiB only.
+const MAX_POINTER: usize = 0x3FFF;
+
+/// The flags of the reply besides those copied from the query.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Flags {
+    pub rcode: ResponseCode,
+    pub authoritative: bool,
+}
+
+/// A reply being written into `out`.
+pub(crate) struct Reply<'o> {
+    out: &'o mut Vec<u8>,
+    header: Header,
+    /// Bytes the RRsets may take up to, keeping room for the OPT record.
+    limit: usize,
+    /// Where uncompressed names were written: (offset, length).
+    names: SmallVec<[(usize, usize); 8]>,
+    counts: [u16; 4],
+    truncated: bool,
+    opt_payload: Option<u16>,
+}
+
+impl<'o> Reply<'o> {
+    /// Starts a reply to `header` echoing `question` (empty for none). `opt_payload` adds an
+    /// OPT record advertising that UDP payload size.
+    pub fn new(
+        out: &'o mut Vec<u8>,
+        header: Header,
+        question: &[u8],
+        limit: usize,
+        opt_payload: Option<u16>,
+    ) -> Reply<'o> {
+        out.clear();
+        out.extend_from_slice(&[0; HEADER_LEN]);
+        out.extend_from_slice(question);
+        let mut names = SmallVec::new();
+        let mut counts = [0; 4];
+        if !question.is_empty() {
+            names.push((HEADER_LEN, question.len() - 4));
+            counts[0] = 1;
+        }
+        let reserve = if opt_payload.is_some() { OPT_LEN } else { 0 };
+        Reply {
+            out,
+            header,
+            limit: limit.saturating_sub(reserve),
+            names,
+            counts,
+            truncated: false,
+            opt_payload,
+        }
+    }
+
+    /// Adds whole RRsets to section 1 (answer), 2 (authority) or 3 (additional). Returns false
+    /// once something did not fit; nothing more is added after that.
+    pub fn section(&mut self, section: usize, parts: &[Part<'_>]) -> bool {
+        for part in parts {
+            if self.truncated {
+                return false;
+            }
+            let mark = (self.out.len(), self.names.len());
+            self.rrset(part.owner, part.rrset);
+            if self.out.len() > self.limit {
+                self.out.truncate(mark.0);
+                self.names.truncate(mark.1);
+                self.truncated = true;
+                return false;
+            }
+            if let Some(count) = self.counts.get_mut(section) {
+                *count = count.saturating_add(u16::try_from(part.rrset.len()).unwrap_or(u16::MAX));
+            }
+        }
+        !self.truncated
+    }
+
+    fn rrset(&mut self, owner: Owner<'_>, rrset: &RRset) {
+        for tail in rrset.tails() {
+            match owner {
+                Owner::Query if !self.names.is_empty() => {
+                    self.out.extend_from_slice(&[0xC0, HEADER_LEN as u8]);
+                }
+                Owner::Query => self.out.push(0),
+                Owner::Name(key) => self.name(key),
+            }
+            let at = self.out.len();
+            self.out.extend_from_slice(tail);
+            if rrset.cname_key().is_some() && at + FIXED_LEN <= MAX_POINTER {
+                self.names.push((at + FIXED_LEN, tail.len() - FIXED_LEN));
+            }
+        }
+    }
+
+    /// Writes `key` (lower-case wire), pointing at the longest suffix already in the message.
+    fn name(&mut self, key: &[u8]) {
+        let mut start = 0;
+        while start < key.len() {
+            let suffix = &key[start..];
+            if suffix == [0] {
+                break;
+            }
+            if let Some(at) = self.find(suffix) {
+                self.out.extend_from_slice(&key[..start]);
+                self.out
+                    .extend_from_slice(&[0xC0 | (at >> 8) as u8, at as u8]);
+                return;
+            }
+            start += 1 + usize::from(key[start]);
+        }
+        let at = self.out.len();
+        self.out.extend_from_slice(key);
+        if at <= MAX_POINTER {
+            self.names.push((at, key.len()));
+        }
+    }
+
+    /// The offset of an earlier name, or a suffix of one, equal to `suffix`.
+    fn find(&self, suffix: &[u8]) -> Option<usize> {
+        for &(offset, len) in &self.names {
+            let Some(name) = self.out.get(offset..offset + len) else {
+                continue;
+            };
+            let mut at = 0;
+            while at < name.len() && name.len() - at >= suffix.len() {
+                if name.len() - at == suffix.len() && name[at..].eq_ignore_ascii_case(suffix) {
+                    let pointer = offset + at;
+                    return (pointer <= MAX_POINTER).then_some(pointer);
+                }
+                at += 1 + usize::from(name[at]);
+            }
+        }
+        None
+    }
+
+    /// Sets TC although nothing was cut: an empty reply that sends the client to TCP.
+    pub fn mark_truncated(&mut self) {
+        self.truncated = true;
+    }
+
+    /// Writes the header (and OPT) and returns whether the reply was truncated.
+    pub fn finish(mut self, flags: Flags) -> bool {
+        let code = u16::from(flags.rcode);
+        if let Some(payload) = self.opt_payload {
+            // Owner root, TYPE OPT, CLASS payload, extended rcode, version 0, no flags.
+            let [p0, p1] = payload.to_be_bytes();
+            self.out
+                .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, 0, 0, 0, 0]);
+            self.counts[3] = self.counts[3].saturating_add(1);
+        }
+        let h = self.header;
+        let mut bits: u16 = 0x8000 | (u16::from(h.opcode & 0xF) << 11) | (code & 0xF);
+        if flags.authoritative {
+            bits |= 0x0400;
+        }
+        if self.truncated {
+            bits |= 0x0200;
+        }
+        if h.recursion_desired {
+            bits |= 0x0100;
+        }
+        if h.checking_disabled {
+            bits |= 0x0010;
+        }
+        let mut head = [0u8; HEADER_LEN];
+        head[0..2].copy_from_slice(&h.id.to_be_bytes());
+        head[2..4].copy_from_slice(&bits.to_be_bytes());
+        for (i, count) in self.counts.iter().enumerate() {
+            head[4 + 2 * i..6 + 2 * i].copy_from_slice(&count.to_be_bytes());
+        }
+        self.out[..HEADER_LEN].copy_from_slice(&head);
+        self.truncated
+    }
+}

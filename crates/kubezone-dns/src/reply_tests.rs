@@ -1,0 +1,212 @@
+//! The bytes on the wire: every reply decodes, says what `resolve` decided, compresses owner
+//! names, keeps the question as sent and truncates to whole RRsets.
+
+use std::net::SocketAddr;
+
+use hickory_proto::{
+    op::{Edns, Message, OpCode, Query, ResponseCode},
+    rr::{DNSClass, Name, RecordType},
+};
+
+use kubezone_index::NameKey;
+
+use crate::{
+    Answerer, FallthroughPolicy, Handled, Resolution, Transport,
+    message::{Flags, Reply},
+    query::Header,
+    resolve,
+    tests::{Seen, answer, ask, fixture},
+};
+
+const SRC: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 5353);
+
+fn query(name: &str, qtype: RecordType, payload: Option<u16>) -> Vec<u8> {
+    let mut m = Message::query();
+    m.metadata.id = 0xBEEF;
+    m.metadata.recursion_desired = true;
+    m.add_query(Query::query(Name::from_ascii(name).expect("name"), qtype));
+    if let Some(payload) = payload {
+        let mut edns = Edns::new();
+        edns.set_max_payload(payload);
+        m.set_edns(edns);
+    }
+    m.to_vec().expect("encodes")
+}
+
+fn reply_to(packet: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    let answerer = Answerer::new(fixture(), FallthroughPolicy::default(), None);
+    let mut out = Vec::new();
+    match answerer.respond(packet, transport, SRC, &mut out) {
+        Handled::Reply => Some(out),
+        Handled::Drop => None,
+        Handled::Forward => panic!("no fallthrough here"),
+    }
+}
+
+fn decode(bytes: &[u8]) -> Message {
+    Message::from_vec(bytes).expect("the reply decodes")
+}
+
+fn lines(records: &[hickory_proto::rr::Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| format!("{} {} {} {}", r.name, r.ttl, r.record_type(), r.data))
+        .collect()
+}
+
+#[test]
+fn replies_say_on_the_wire_what_resolve_decided() {
+    let cases = [
+        ("www.example.com.", RecordType::A),
+        ("www.example.com.", RecordType::AAAA),
+        ("nope.example.com.", RecordType::A),
+        ("ns1.example.com.", RecordType::A),
+        ("example.com.", RecordType::SOA),
+        ("example.com.", RecordType::NS),
+        ("dns1.kube-system.example.com.", RecordType::A),
+        ("a.b.w.example.com.", RecordType::A),
+        ("alias.example.com.", RecordType::A),
+        ("towild.example.com.", RecordType::A),
+        ("cross.example.com.", RecordType::A),
+        ("dangling.example.com.", RecordType::A),
+        ("loop1.example.com.", RecordType::A),
+        ("txt.example.com.", RecordType::TXT),
+        ("txt.example.com.", RecordType::ANY),
+    ];
+    for (name, qtype) in cases {
+        let expected: Seen = answer(ask(&fixture(), name, qtype));
+        for payload in [None, Some(1232)] {
+            let bytes = reply_to(&query(name, qtype, payload), Transport::Udp).expect("a reply");
+            let m = decode(&bytes);
+            let what = format!("{name} {qtype} edns {payload:?}");
+            assert_eq!(m.metadata.id, 0xBEEF, "{what}");
+            assert_eq!(m.metadata.response_code, expected.rcode, "{what}");
+            assert_eq!(m.metadata.authoritative, expected.aa, "{what}");
+            assert!(m.metadata.recursion_desired && !m.metadata.recursion_available);
+            assert!(!m.metadata.truncation, "{what}");
+            assert_eq!(lines(&m.answers), expected.answers, "{what}");
+            assert_eq!(lines(&m.authorities), expected.authorities, "{what}");
+            assert_eq!(lines(&m.additionals), expected.additionals, "{what}");
+            assert_eq!(m.edns.is_some(), payload.is_some(), "{what}");
+        }
+    }
+}
+
+#[test]
+fn owners_point_at_the_question_and_the_question_is_echoed_as_sent() {
+    let packet = query("WwW.ExAmple.COM.", RecordType::A, None);
+    let bytes = reply_to(&packet, Transport::Udp).expect("a reply");
+    let question_len = "WwW.ExAmple.COM.".len() + 1 + 4;
+    assert_eq!(bytes[12..12 + question_len], packet[12..12 + question_len]);
+    // Two A records, each a pointer to offset 12 and a 14-byte tail.
+    assert_eq!(bytes.len(), 12 + question_len + 2 * (2 + 14));
+    assert_eq!(bytes[12 + question_len..][..2], [0xC0, 12]);
+    // The negative SOA's owner is a suffix of the question: a pointer, too.
+    let bytes = reply_to(
+        &query("Nope.Example.com.", RecordType::A, None),
+        Transport::Udp,
+    )
+    .expect("a reply");
+    let m = decode(&bytes);
+    assert_eq!(
+        m.authorities[0].name,
+        Name::from_ascii("Example.com.").expect("name")
+    );
+    let at = 12 + "Nope.Example.com.".len() + 1 + 4;
+    assert_eq!(bytes[at..at + 2], [0xC0, 12 + 5]);
+}
+
+#[test]
+fn a_reply_over_the_limit_keeps_whole_rrsets_and_sets_tc() {
+    let catalog = fixture().load_full();
+    let qname = Name::from_ascii("example.com.").expect("name");
+    let key = NameKey::new(&qname).expect("key");
+    let Resolution::Answer(answer) = resolve(
+        &catalog,
+        &key,
+        RecordType::NS,
+        &FallthroughPolicy::default(),
+    ) else {
+        panic!("NS at the apex is answered");
+    };
+    let packet = query("example.com.", RecordType::NS, None);
+    let question = &packet[12..];
+    let header = Header {
+        id: 7,
+        opcode: 0,
+        recursion_desired: false,
+        checking_disabled: false,
+    };
+    let write = |limit: usize| {
+        let mut out = Vec::new();
+        let mut reply = Reply::new(&mut out, header, question, limit, None);
+        let _ = reply.section(1, &answer.answers)
+            && reply.section(2, &answer.authorities)
+            && reply.section(3, &answer.additionals);
+        let truncated = reply.finish(Flags::default());
+        (out, truncated)
+    };
+    let (full, truncated) = write(usize::from(u16::MAX));
+    assert!(!truncated);
+    let full_len = full.len();
+    let mut seen_cuts = std::collections::BTreeSet::new();
+    for limit in 12 + question.len()..full_len {
+        let (bytes, truncated) = write(limit);
+        assert!(truncated, "limit {limit}");
+        assert!(bytes.len() <= limit, "limit {limit}: {} bytes", bytes.len());
+        let m = decode(&bytes);
+        assert!(m.metadata.truncation);
+        // The answer RRset (two NS) is all or nothing; glue comes in whole RRsets after it.
+        assert!(matches!(m.answers.len(), 0 | 2), "limit {limit}");
+        assert!(m.additionals.len() <= 2 && (m.additionals.is_empty() || m.answers.len() == 2));
+        seen_cuts.insert((m.answers.len(), m.additionals.len()));
+    }
+    assert_eq!(
+        seen_cuts.into_iter().collect::<Vec<_>>(),
+        vec![(0, 0), (2, 0), (2, 1)],
+        "every cut point is reached"
+    );
+}
+
+#[test]
+fn errors_keep_the_id_and_say_why() {
+    let mut notify = Message::query();
+    notify.metadata.op_code = OpCode::Notify;
+    notify.add_query(Query::query(
+        Name::from_ascii("example.com.").expect("n"),
+        RecordType::SOA,
+    ));
+    let m = decode(&reply_to(&notify.to_vec().expect("e"), Transport::Udp).expect("reply"));
+    assert_eq!(m.metadata.response_code, ResponseCode::NotImp);
+
+    let mut chaos = Query::query(
+        Name::from_ascii("version.bind.").expect("n"),
+        RecordType::TXT,
+    );
+    chaos.set_query_class(DNSClass::CH);
+    let mut m = Message::query();
+    m.add_query(chaos);
+    let r = decode(&reply_to(&m.to_vec().expect("e"), Transport::Udp).expect("reply"));
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    assert_eq!(r.queries.len(), 1, "the question is echoed");
+
+    let mut v1 = Message::query();
+    v1.add_query(Query::query(
+        Name::from_ascii("www.example.com.").expect("n"),
+        RecordType::A,
+    ));
+    let mut edns = Edns::new();
+    edns.set_version(1);
+    v1.set_edns(edns);
+    let r = decode(&reply_to(&v1.to_vec().expect("e"), Transport::Udp).expect("reply"));
+    // 16 is BADVERS in an OPT-carrying reply; hickory names the value BADSIG when decoding.
+    assert_eq!(u16::from(r.metadata.response_code), 16);
+    assert!(r.edns.is_some());
+
+    let packet = query("www.example.com.", RecordType::A, None);
+    let r = decode(&reply_to(&packet[..20], Transport::Udp).expect("reply"));
+    assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
+    assert_eq!(r.metadata.id, 0xBEEF);
+    assert!(r.queries.is_empty());
+    assert_eq!(reply_to(&packet[..11], Transport::Udp), None);
+}
