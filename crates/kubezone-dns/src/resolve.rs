@@ -37,13 +37,7 @@ impl Part<'_> {
             Owner::Query => Some(qname.clone()),
             Owner::Name(key) => NameKey::from_wire(key).and_then(|(key, _)| key.to_name()),
         };
-        let mut records = self.rrset.records().to_vec();
-        if let Some(owner) = owner {
-            for record in &mut records {
-                record.name = owner.clone();
-            }
-        }
-        records
+        owner.map_or_else(Vec::new, |owner| self.rrset.records(&owner))
     }
 }
 

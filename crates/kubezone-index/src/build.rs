@@ -214,11 +214,7 @@ mod tests {
         ];
         let built = build(&owner(), &claims, 60, true);
         assert_eq!(types(&built), [RecordType::A]);
-        assert_eq!(
-            built.rrsets[0].records().len(),
-            2,
-            "union without duplicates"
-        );
+        assert_eq!(built.rrsets[0].len(), 2, "union without duplicates");
         assert_eq!(built.provenance.winner, Some(Kind::Ingress));
         assert_eq!(built.provenance.sources.len(), 2);
         assert!(matches!(
@@ -250,7 +246,7 @@ mod tests {
         let built = build(&owner(), &claims, 60, true);
         assert_eq!(types(&built), [RecordType::CNAME]);
         assert_eq!(
-            built.rrsets[0].cname_target().map(ToString::to_string),
+            built.rrsets[0].cname_target().map(|n| n.to_string()),
             Some("a.example.net.".to_string())
         );
         assert_eq!(built.provenance.conflicts.len(), 1);
@@ -270,7 +266,12 @@ mod tests {
         a.ttl = Some(30);
         let b = claim(Kind::DnsEndpoint, 5, "b", vec![ip("10.0.0.2")]);
         let built = build(&owner(), &[a, b], 60, true);
-        assert!(built.rrsets[0].records().iter().all(|r| r.ttl == 30));
+        assert!(
+            built.rrsets[0]
+                .records(&owner())
+                .iter()
+                .all(|r| r.ttl == 30)
+        );
     }
 
     #[test]

@@ -2,22 +2,22 @@
 
 use std::sync::Arc;
 
-use hickory_proto::rr::{RData, Record, RecordType};
+use hickory_proto::rr::{Name, Record, RecordType};
 use kubezone_model::{Kind, ObjectRef};
 
 use crate::{
     Conflict,
-    wire::{FIXED_LEN, Tails, encode_tail},
+    wire::{FIXED_LEN, Tails, decode, encode_tail},
 };
 
-/// Every record of one type at one name, built once when the name changes, and kept both as
-/// records (for `explain` and forwarding) and pre-encoded for the answer path.
+/// Every record of one type at one name, built once when the name changes and kept only in
+/// wire form: the answer path copies the bytes, and tools decode them on demand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RRset {
-    records: Vec<Record>,
     /// The records' wire form after the owner name; see [`crate::wire`].
     wire: Box<[u8]>,
     record_type: RecordType,
+    len: u16,
 }
 
 impl RRset {
@@ -30,9 +30,9 @@ impl RRset {
             encode_tail(record, &mut wire)?;
         }
         Some(RRset {
-            records,
             wire: wire.into_boxed_slice(),
             record_type,
+            len: u16::try_from(records.len()).ok()?,
         })
     }
 
@@ -40,8 +40,9 @@ impl RRset {
         self.record_type
     }
 
-    pub fn records(&self) -> &[Record] {
-        &self.records
+    /// The records, owned by `owner`: decoded from the wire form, for tools and tests.
+    pub fn records(&self, owner: &Name) -> Vec<Record> {
+        decode(owner, self.tails())
     }
 
     /// The pre-encoded records, each without its owner name.
@@ -56,11 +57,11 @@ impl RRset {
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.records.len()
+        usize::from(self.len)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
     }
 
     /// The CNAME target as lower-case wire bytes (an index key), if this is a CNAME RRset.
@@ -72,11 +73,9 @@ impl RRset {
     }
 
     /// The CNAME target, if this is a CNAME RRset.
-    pub fn cname_target(&self) -> Option<&hickory_proto::rr::Name> {
-        match &self.records.first()?.data {
-            RData::CNAME(target) => Some(&target.0),
-            _ => None,
-        }
+    pub fn cname_target(&self) -> Option<Name> {
+        let key = self.cname_key()?;
+        crate::NameKey::from_wire(key).and_then(|(key, _)| key.to_name())
     }
 }
 

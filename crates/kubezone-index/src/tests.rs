@@ -62,7 +62,7 @@ enum Seen {
 fn records(node: &crate::NameNode) -> Vec<String> {
     node.rrsets()
         .iter()
-        .flat_map(|r| r.records())
+        .flat_map(|r| r.records(&hickory_proto::rr::Name::root()))
         .map(|r| format!("{} {}", r.record_type(), r.data))
         .collect()
 }

@@ -5,7 +5,10 @@
 //! Names inside RDATA are written in full (never compressed): the bytes must stay valid
 //! wherever in a message they are copied to.
 
-use hickory_proto::rr::{DNSClass, Name, RData, Record};
+use hickory_proto::{
+    rr::{DNSClass, Name, RData, Record},
+    serialize::binary::{BinDecodable, BinDecoder},
+};
 
 /// TYPE, CLASS, TTL and RDLENGTH.
 pub const FIXED_LEN: usize = 10;
@@ -82,5 +85,73 @@ impl<'a> Iterator for Tails<'a> {
         let (tail, rest) = self.rest.split_at_checked(len)?;
         self.rest = rest;
         Some(tail)
+    }
+}
+
+/// Decodes tails back into records owned by `owner`. Tails the index wrote always decode.
+pub(crate) fn decode<'a>(owner: &Name, tails: impl Iterator<Item = &'a [u8]>) -> Vec<Record> {
+    let mut buf = Vec::new();
+    encode_name(owner, &mut buf);
+    let name_len = buf.len();
+    tails
+        .filter_map(|tail| {
+            buf.truncate(name_len);
+            buf.extend_from_slice(tail);
+            let mut record = Record::read(&mut BinDecoder::new(&buf)).ok()?;
+            // Keep the owner's case as given.
+            record.name = owner.clone();
+            Some(record)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, SOA, TXT};
+
+    use super::*;
+
+    #[test]
+    fn every_type_the_index_builds_decodes_back_to_itself() {
+        let owner = Name::from_str("www.example.com.").expect("name");
+        let target = Name::from_str("lb-1.elb.amazonaws.com.").expect("name");
+        let datas = [
+            RData::A(A::new(10, 0, 0, 1)),
+            RData::AAAA(AAAA::from_str("2001:db8::1").expect("v6")),
+            RData::CNAME(CNAME(target.clone())),
+            RData::NS(NS(target.clone())),
+            RData::TXT(TXT::new(vec!["a".repeat(255), "b".into()])),
+            RData::SOA(SOA::new(
+                target.clone(),
+                owner.clone(),
+                7,
+                7200,
+                1800,
+                86400,
+                60,
+            )),
+        ];
+        for data in datas {
+            let record = Record::from_rdata(owner.clone(), 300, data);
+            let mut wire = Vec::new();
+            encode_tail(&record, &mut wire).expect("encodes");
+            let tails: Vec<&[u8]> = Tails::new(&wire).collect();
+            assert_eq!(tails.len(), 1);
+            assert_eq!(decode(&owner, tails.into_iter()), vec![record]);
+        }
+    }
+
+    #[test]
+    fn tails_stop_at_a_cut() {
+        let owner = Name::from_str("a.example.").expect("name");
+        let mut wire = Vec::new();
+        for last in 1..=3 {
+            let record = Record::from_rdata(owner.clone(), 60, RData::A(A::new(10, 0, 0, last)));
+            encode_tail(&record, &mut wire).expect("encodes");
+        }
+        assert_eq!(Tails::new(&wire).count(), 3);
+        assert_eq!(Tails::new(&wire[..wire.len() - 1]).count(), 2);
     }
 }

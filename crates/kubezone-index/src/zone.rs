@@ -350,7 +350,7 @@ impl ZoneWriter {
                 continue;
             };
             let rrsets = address_rrsets(&name, &ns.addrs, ttl);
-            glue.extend(rrsets.iter().flat_map(|r| r.records().iter().cloned()));
+            glue.extend(rrsets.iter().flat_map(|r| r.records(&name)));
             glue_sets.extend(rrsets.iter().map(|rrset| Glue {
                 owner: key.clone(),
                 rrset: rrset.clone(),

@@ -75,7 +75,7 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
     }
     let _ = writeln!(out, "records:");
     for rrset in node.rrsets() {
-        for record in rrset.records() {
+        for record in rrset.records(qname) {
             let _ = writeln!(
                 out,
                 "  {} {} {} {}",
