@@ -34,4 +34,4 @@ fi
 KUBEZONE_SOAK_SECONDS=$SECONDS_EACH KUBEZONE_SOAK_SOURCES=$SOURCES \
 	cargo test --release --locked -p kubezone --test e2e soak::soak_long \
 	-- --ignored --nocapture --test-threads 1 2>&1 |
-	grep -E -A5 'FIGURE|panicked|test result'
+	grep -E -A5 'FIGURE|panicked|test result|^error'
