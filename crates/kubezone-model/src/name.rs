@@ -77,7 +77,7 @@ impl DnsName {
                 zone: zone.to_string(),
             });
         }
-        DnsName::parse(&format!("{relative}.{}", zone.0))
+        DnsName::parse(&format!("{relative}.{zone}"))
     }
 
     /// Wraps an already lower-case, fully qualified hickory name after checking it.
@@ -156,7 +156,9 @@ fn check_label(name: &str, label: &str, first: bool) -> Result<(), NameError> {
 
 impl fmt::Display for DnsName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        // hickory's Display decodes punycode (`xn--…`) to Unicode, which is not a name this type
+        // parses back; names are shown and re-parsed as written.
+        f.write_str(&self.0.to_ascii())
     }
 }
 
@@ -219,6 +221,16 @@ mod tests {
             DnsName::parse("-x.example.com"),
             Err(NameError::BadHyphen { .. })
         ));
+    }
+
+    #[test]
+    fn punycode_labels_display_as_written() {
+        let name = DnsName::parse("web.xn--ple.example.com").expect("valid");
+        assert_eq!(name.to_string(), "web.xn--ple.example.com.");
+        assert_eq!(DnsName::parse(&name.to_string()), Ok(name));
+        let zone = DnsName::parse("xn--bcher-kva.example").expect("valid");
+        let relative = DnsName::parse_in_zone("www", &zone).expect("relative");
+        assert_eq!(relative.to_string(), "www.xn--bcher-kva.example.");
     }
 
     #[test]
