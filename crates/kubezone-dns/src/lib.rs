@@ -5,6 +5,12 @@
 //! protocol around it (opcode, class, EDNS, payload size, fallthrough) and writes the reply
 //! from pre-encoded RRsets; [`DnsServer`] binds the sockets and runs the transports.
 
+// Everything here handles input from the network or the cluster: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod fallthrough;
 mod forward;
 mod handler;

@@ -112,18 +112,18 @@ impl<'o> Reply<'o> {
     /// Writes `key` (lower-case wire), pointing at the longest suffix already in the message.
     fn name(&mut self, key: &[u8]) {
         let mut start = 0;
-        while start < key.len() {
-            let suffix = &key[start..];
-            if suffix == [0] {
+        while let (Some(labels), Some(suffix)) = (key.get(..start), key.get(start..)) {
+            let Some(&len) = suffix.first() else { break };
+            if len == 0 {
                 break;
             }
             if let Some(at) = self.find(suffix) {
-                self.out.extend_from_slice(&key[..start]);
+                self.out.extend_from_slice(labels);
                 self.out
                     .extend_from_slice(&[0xC0 | (at >> 8) as u8, at as u8]);
                 return;
             }
-            start += 1 + usize::from(key[start]);
+            start += 1 + usize::from(len);
         }
         let at = self.out.len();
         self.out.extend_from_slice(key);
@@ -139,12 +139,19 @@ impl<'o> Reply<'o> {
                 continue;
             };
             let mut at = 0;
-            while at < name.len() && name.len() - at >= suffix.len() {
-                if name.len() - at == suffix.len() && name[at..].eq_ignore_ascii_case(suffix) {
+            while let Some(rest) = name.get(at..) {
+                if rest.len() < suffix.len() {
+                    break;
+                }
+                if rest.eq_ignore_ascii_case(suffix) {
                     let pointer = offset + at;
                     return (pointer <= MAX_POINTER).then_some(pointer);
                 }
-                at += 1 + usize::from(name[at]);
+                let Some(&len) = rest.first() else { break };
+                if len == 0 {
+                    break;
+                }
+                at += 1 + usize::from(len);
             }
         }
         None
@@ -182,10 +189,12 @@ impl<'o> Reply<'o> {
         let mut head = [0u8; HEADER_LEN];
         head[0..2].copy_from_slice(&h.id.to_be_bytes());
         head[2..4].copy_from_slice(&bits.to_be_bytes());
-        for (i, count) in self.counts.iter().enumerate() {
-            head[4 + 2 * i..6 + 2 * i].copy_from_slice(&count.to_be_bytes());
+        for (slot, count) in head[4..].chunks_exact_mut(2).zip(self.counts) {
+            slot.copy_from_slice(&count.to_be_bytes());
         }
-        self.out[..HEADER_LEN].copy_from_slice(&head);
+        if let Some(start) = self.out.get_mut(..HEADER_LEN) {
+            start.copy_from_slice(&head);
+        }
         self.truncated
     }
 }

@@ -76,8 +76,12 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
             recursion_desired: header.recursion_desired,
         },
     };
-    let count = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
-    let (qdcount, ancount, nscount, arcount) = (count(4), count(6), count(8), count(10));
+    let (qdcount, ancount, nscount, arcount) = (
+        u16::from_be_bytes([head[4], head[5]]),
+        u16::from_be_bytes([head[6], head[7]]),
+        u16::from_be_bytes([head[8], head[9]]),
+        u16::from_be_bytes([head[10], head[11]]),
+    );
     if qdcount == 0 {
         let empty = NameKey::from_wire(&[0]).ok_or(Unreadable::Drop)?.0;
         return Ok(Query {
@@ -90,14 +94,14 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
             edns: None,
         });
     }
-    let body = &packet[HEADER_LEN..];
+    let body = packet.get(HEADER_LEN..).unwrap_or_default();
     let (key, name_len) = NameKey::from_wire(body).ok_or(formerr)?;
     let Some(&[t0, t1, c0, c1]) = body.get(name_len..name_len + 4) else {
         return Err(formerr);
     };
     let question_len = name_len + 4;
-    let question = &body[..question_len];
-    let mut rest = &body[question_len..];
+    let question = body.get(..question_len).ok_or(formerr)?;
+    let mut rest = body.get(question_len..).unwrap_or_default();
     let mut edns = None;
     if qdcount == 1 {
         for _ in 0..ancount + nscount {
@@ -140,7 +144,7 @@ struct RecordHead {
 /// Skips one resource record, reading what an OPT needs.
 fn skip_record(wire: &[u8]) -> Option<(RecordHead, &[u8])> {
     let name_len = skip_name(wire)?;
-    let fixed = wire.get(name_len..name_len + 10)?;
+    let fixed = wire.get(name_len..)?.first_chunk::<10>()?;
     let head = RecordHead {
         owner_is_root: name_len == 1,
         rtype: u16::from_be_bytes([fixed[0], fixed[1]]),

@@ -10,6 +10,12 @@
 //! [`GuardConfig`] is the checked configuration; [`GuardConfig::build`] makes the [`Guard`] the
 //! transport holds. A reload builds a new one (rate-limit accounts start afresh).
 
+// Everything here handles input from the network or the cluster: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod acl;
 mod cidr;
 mod rrl;

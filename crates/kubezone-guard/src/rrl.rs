@@ -211,7 +211,10 @@ impl RateLimiter {
         };
         let tick = self.tick(now);
         let verdict = {
-            let mut bucket = self.bucket(prefix);
+            // The table is never empty; without a bucket there is nothing to limit with.
+            let Some(mut bucket) = self.bucket(prefix) else {
+                return RateVerdict::Send;
+            };
             let prefix = [(prefix >> 64) as u64, prefix as u64];
             let at = bucket
                 .iter()
@@ -224,15 +227,20 @@ impl RateLimiter {
                         .enumerate()
                         .max_by_key(|(_, e)| (self.credit(e, tick), u64::MAX - e.last))
                         .map_or(0, |(i, _)| i);
-                    bucket[victim] = Entry {
-                        prefix,
-                        last: 0,
-                        balance: 0,
-                        slips: 0,
-                    };
+                    if let Some(entry) = bucket.get_mut(victim) {
+                        *entry = Entry {
+                            prefix,
+                            last: 0,
+                            balance: 0,
+                            slips: 0,
+                        };
+                    }
                     victim
                 });
-            self.debit(&mut bucket[at], tick)
+            match bucket.get_mut(at) {
+                Some(entry) => self.debit(entry, tick),
+                None => RateVerdict::Send,
+            }
         };
         if verdict != RateVerdict::Send
             && let Some(observer) = &self.observer
@@ -242,13 +250,13 @@ impl RateLimiter {
         verdict
     }
 
-    fn bucket(&self, prefix: u128) -> std::sync::MutexGuard<'_, Bucket> {
+    fn bucket(&self, prefix: u128) -> Option<std::sync::MutexGuard<'_, Bucket>> {
         let hash = self.hasher.hash_one(prefix);
         // Multiply-shift maps the hash onto 0..len without a division.
         let index = ((u128::from(hash) * self.buckets.len() as u128) >> 64) as usize;
-        let bucket = self.buckets.get(index).unwrap_or(&self.buckets[0]);
+        let bucket = self.buckets.get(index).or(self.buckets.first())?;
         // An account is plain numbers, valid whatever a panicking holder left in it.
-        bucket.lock().unwrap_or_else(PoisonError::into_inner)
+        Some(bucket.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn tick(&self, now: Instant) -> u64 {

@@ -34,16 +34,16 @@ impl NameKey {
             if end >= MAX_KEY_LEN || key.labels >= key.label_starts.len() {
                 return None;
             }
-            key.label_starts[key.labels] = u8::try_from(start).ok()?;
+            *key.label_starts.get_mut(key.labels)? = u8::try_from(start).ok()?;
             key.labels += 1;
-            key.bytes[start] = u8::try_from(label.len()).ok()?;
-            for (dst, src) in key.bytes[start + 1..end].iter_mut().zip(label) {
+            *key.bytes.get_mut(start)? = u8::try_from(label.len()).ok()?;
+            for (dst, src) in key.bytes.get_mut(start + 1..end)?.iter_mut().zip(label) {
                 *dst = src.to_ascii_lowercase();
             }
             key.len = end;
         }
         // The root label.
-        key.bytes[key.len] = 0;
+        *key.bytes.get_mut(key.len)? = 0;
         key.len += 1;
         Some(key)
     }
@@ -78,8 +78,8 @@ impl NameKey {
             let label = wire.get(start + 1..end)?;
             *key.label_starts.get_mut(key.labels)? = u8::try_from(start).ok()?;
             key.labels += 1;
-            key.bytes[start] = len as u8;
-            for (dst, src) in key.bytes[start + 1..end].iter_mut().zip(label) {
+            *key.bytes.get_mut(start)? = len as u8;
+            for (dst, src) in key.bytes.get_mut(start + 1..end)?.iter_mut().zip(label) {
                 *dst = src.to_ascii_lowercase();
             }
             key.len = end;
@@ -99,7 +99,7 @@ impl NameKey {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        self.bytes.get(..self.len).unwrap_or_default()
     }
 
     /// Number of labels, not counting the root.
@@ -109,10 +109,16 @@ impl NameKey {
 
     /// The key of the ancestor that drops the first `skip` labels.
     pub fn ancestor(&self, skip: usize) -> &[u8] {
-        match self.label_starts[..self.labels].get(skip) {
-            Some(&start) => &self.bytes[usize::from(start)..self.len],
-            None => &self.bytes[self.len - 1..self.len],
-        }
+        let start = match self
+            .label_starts
+            .get(..self.labels)
+            .and_then(|s| s.get(skip))
+        {
+            Some(&start) => usize::from(start),
+            // The root: the last byte.
+            None => self.len.saturating_sub(1),
+        };
+        self.bytes.get(start..self.len).unwrap_or_default()
     }
 }
 
@@ -132,8 +138,8 @@ pub fn wildcard_of<'b>(parent: &[u8], buf: &'b mut [u8; MAX_KEY_LEN + 2]) -> Opt
     }
     buf[0] = 1;
     buf[1] = b'*';
-    buf[2..len].copy_from_slice(parent);
-    Some(&buf[..len])
+    buf.get_mut(2..len)?.copy_from_slice(parent);
+    buf.get(..len)
 }
 
 /// The parent key of an owned key (drops the first label); `None` for the root.

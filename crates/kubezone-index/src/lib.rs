@@ -6,6 +6,12 @@
 //! ever waiting on the writer. The name maps are persistent (`imbl`), so a publish shares all
 //! unchanged names with the previous snapshot.
 
+// Everything here handles input from the network or the cluster: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod build;
 mod catalog;
 mod config;

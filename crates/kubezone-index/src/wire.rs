@@ -51,7 +51,8 @@ pub(crate) fn encode_tail(record: &Record, out: &mut Vec<u8>) -> Option<()> {
         }
     }
     let rdlen = u16::try_from(out.len() - rdata_start).ok()?;
-    out[rdata_start - 2..rdata_start].copy_from_slice(&rdlen.to_be_bytes());
+    out.get_mut(rdata_start - 2..rdata_start)?
+        .copy_from_slice(&rdlen.to_be_bytes());
     Some(())
 }
 
@@ -80,8 +81,8 @@ impl<'a> Iterator for Tails<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        let len_bytes = self.rest.get(FIXED_LEN - 2..FIXED_LEN)?;
-        let len = FIXED_LEN + usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+        let len_bytes = self.rest.get(FIXED_LEN - 2..FIXED_LEN)?.try_into().ok()?;
+        let len = FIXED_LEN + usize::from(u16::from_be_bytes(len_bytes));
         let (tail, rest) = self.rest.split_at_checked(len)?;
         self.rest = rest;
         Some(tail)

@@ -4,6 +4,12 @@
 //! its [`Target`]s), each tagged with the [`ObjectRef`] it came from so that every answer can be
 //! explained.
 
+// Everything here handles input from the network or the cluster: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod endpoint;
 mod kind;
 mod name;

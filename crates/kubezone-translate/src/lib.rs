@@ -4,6 +4,12 @@
 //! one [`Translator`], which keeps just enough state (Gateways and the routes attached to them)
 //! to translate a route whose addresses live on its parent Gateway.
 
+// Everything here handles input from the network or the cluster: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod dns_endpoint;
 mod error;
 mod filter;
