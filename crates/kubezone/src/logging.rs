@@ -15,7 +15,7 @@ pub fn init(level: &str, format: Format) -> Result<(), String> {
     let directives = if level.contains("hickory") {
         level.to_string()
     } else {
-        format!("{level},hickory_server=warn,hickory_proto=warn,hickory_net=warn")
+        format!("{level},hickory_proto=warn,hickory_net=warn")
     };
     let filter =
         EnvFilter::try_new(&directives).map_err(|e| format!("invalid log level {level:?}: {e}"))?;
