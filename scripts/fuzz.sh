@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz one target for a while: scripts/fuzz.sh <translate|config|manifest> [seconds] [libFuzzer args...]
+# Fuzz one target for a while: scripts/fuzz.sh <translate|config|manifest|request> [seconds] [libFuzzer args...]
 #
 # Installs cargo-fuzz (from crates.io) and the nightly toolchain when missing, then runs the
 # target at low priority on the committed corpus (fuzz/corpus/<target>/), which grows with what
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-	echo "usage: scripts/fuzz.sh <translate|config|manifest> [seconds, default 600] [libFuzzer args...]" >&2
+	echo "usage: scripts/fuzz.sh <translate|config|manifest|request> [seconds, default 600] [libFuzzer args...]" >&2
 	exit 2
 }
 [ $# -ge 1 ] || usage
@@ -17,7 +17,7 @@ target=$1
 seconds=${2:-600}
 shift $(($# < 2 ? $# : 2))
 case "$target" in
-translate | config | manifest) ;;
+translate | config | manifest | request) ;;
 *) usage ;;
 esac
 case "$seconds" in
