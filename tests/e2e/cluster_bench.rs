@@ -1,6 +1,7 @@
-//! Figures measured against the real kube-apiserver: change → answer latency, and time to ready
-//! and memory with many objects. Ignored in the normal run; `bench/cluster.sh` runs them in
-//! release mode and prints the figures.
+//! Figures measured against the real kube-apiserver (change → answer latency, time to ready and
+//! memory with many objects) and against a manifests folder (change → answer latency). Ignored in
+//! the normal run; `bench/cluster.sh` and `bench/freshness.sh` run them in release mode and print
+//! the figures.
 
 use std::{
     fmt::Debug,
@@ -20,11 +21,57 @@ use crate::{
     harness::{Server, Setup, addresses, ask_at},
 };
 
-fn objects_per_kind() -> usize {
-    std::env::var("KUBEZONE_BENCH_OBJECTS")
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000)
+        .unwrap_or(default)
+}
+
+fn objects_per_kind() -> usize {
+    env_or("KUBEZONE_BENCH_OBJECTS", 10_000)
+}
+
+/// Objects loaded while changes are measured, and how many changes.
+fn loaded_and_changes() -> (usize, usize) {
+    (
+        env_or("KUBEZONE_BENCH_LOADED", 10_000).max(1),
+        env_or("KUBEZONE_BENCH_CHANGES", 1_000).max(1),
+    )
+}
+
+/// The address a change gives: never one the objects started with (10.x.y.z).
+fn changed_address(change: usize) -> String {
+    format!(
+        "172.{}.{}.{}",
+        16 + ((change >> 16) & 0x0f),
+        (change >> 8) & 0xff,
+        change & 0xff
+    )
+}
+
+/// Polls `fqdn` over UDP every 0.5 ms until it answers exactly `ip`; the time since `start`.
+fn until_answered(addr: std::net::SocketAddr, fqdn: &str, ip: &str, start: Instant) -> Duration {
+    let deadline = start + Duration::from_secs(10);
+    loop {
+        if addresses(&ask_at(addr, fqdn, RecordType::A)) == [ip] {
+            return start.elapsed();
+        }
+        assert!(Instant::now() < deadline, "{fqdn} never answered {ip}");
+        std::thread::sleep(Duration::from_micros(500));
+    }
+}
+
+fn print_latencies(what: &str, mut latencies: Vec<Duration>) {
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "FIGURE change→answer, {what}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} changes",
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        latencies.last().map_or(0.0, |d| ms(*d)),
+        latencies.len(),
+    );
 }
 
 fn address(i: usize) -> String {
@@ -102,46 +149,115 @@ fn ingress(ns: &str, i: usize) -> Ingress {
 #[test]
 #[ignore = "a measurement; bench/cluster.sh runs it"]
 fn bench_change_to_answer_latency() {
-    let changes = 200;
+    let (loaded, changes) = loaded_and_changes();
     let cp = ControlPlane::start();
     cp.grant_kubezone();
     cp.create_namespace("bench");
+    let api: Api<Service> = Api::namespaced(cp.admin_client(), "bench");
+    let services = (0..loaded)
+        .map(|i| service("bench", &format!("svc{i}"), &address(i)))
+        .collect();
+    cp.block_on(create_with_status(api.clone(), services));
     let s = Server::start_with(Setup {
         zones: ZONES,
         extra: &kubernetes_section(&cp, &["bench"]),
         manifests: &[],
     });
-    let api: Api<Service> = Api::namespaced(cp.admin_client(), "bench");
-    let mut latencies = Vec::new();
-    for i in 0..changes {
+    let last = format!("svc{}.bench.example.com.", loaded - 1);
+    until_answered(s.addr, &last, &address(loaded - 1), Instant::now());
+
+    let mut latencies = Vec::with_capacity(changes);
+    for change in 0..changes {
+        // Spread over the objects; a status change, as when a cloud assigns the address.
+        let i = change.wrapping_mul(7919) % loaded;
         let name = format!("svc{i}");
-        let fqdn = format!("{name}.bench.example.com.");
-        let ip = address(i);
-        let object = service("bench", &name, &ip);
-        // An ExternalIPs-free LoadBalancer Service gets its address in status: the change that
-        // matters is the status one, as when a cloud assigns the address.
-        cp.block_on(api.create(&PostParams::default(), &object))
-            .expect("create");
-        let status = json!({"status": object.status});
+        let ip = changed_address(change);
+        let status = json!({"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}});
         let start = Instant::now();
         cp.block_on(api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)))
             .expect("status");
-        let deadline = start + Duration::from_secs(10);
-        loop {
-            if addresses(&ask_at(s.addr, &fqdn, RecordType::A)) == [ip.clone()] {
-                latencies.push(start.elapsed());
-                break;
-            }
-            assert!(Instant::now() < deadline, "{fqdn} never answered {ip}");
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        latencies.push(until_answered(
+            s.addr,
+            &format!("{name}.bench.example.com."),
+            &ip,
+            start,
+        ));
     }
-    latencies.sort();
-    println!(
-        "FIGURE change→answer over {changes} status changes (real kube-apiserver): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+    print_latencies(
+        &format!("real kube-apiserver, {loaded} Services loaded, status PATCH to answer"),
+        latencies,
+    );
+}
+
+/// `count` LoadBalancer Services in namespace `bench`, as a manifest file.
+fn services_file(first: usize, ips: &[String]) -> String {
+    let mut text = String::new();
+    for (k, ip) in ips.iter().enumerate() {
+        let i = first + k;
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc{i}\n  namespace: bench\n  labels:\n    app.kubernetes.io/name: svc{i}\nspec:\n  type: LoadBalancer\n  ports:\n  - name: https\n    port: 443\n    protocol: TCP\n    targetPort: 8443\nstatus:\n  loadBalancer:\n    ingress:\n    - ip: {ip}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+#[ignore = "a measurement; bench/freshness.sh runs it"]
+fn bench_manifests_change_to_answer_latency() {
+    const PER_FILE: usize = 1_000;
+    let (loaded, changes) = loaded_and_changes();
+    let files = loaded.div_ceil(PER_FILE);
+    let mut ips: Vec<Vec<String>> = (0..files)
+        .map(|f| {
+            (f * PER_FILE..loaded.min((f + 1) * PER_FILE))
+                .map(address)
+                .collect()
+        })
+        .collect();
+    let texts: Vec<(String, String)> = ips
+        .iter()
+        .enumerate()
+        .map(|(f, ips)| {
+            (
+                format!("services-{f:03}.yaml"),
+                services_file(f * PER_FILE, ips),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let s = Server::start_with(Setup {
+        zones: ZONES,
+        extra: "",
+        manifests: &refs,
+    });
+    let last = format!("svc{}.bench.example.com.", loaded - 1);
+    until_answered(s.addr, &last, &address(loaded - 1), Instant::now());
+
+    let mut latencies = Vec::with_capacity(changes);
+    for change in 0..changes {
+        let i = change.wrapping_mul(7919) % loaded;
+        let (f, k) = (i / PER_FILE, i % PER_FILE);
+        let ip = changed_address(change);
+        ips[f][k] = ip.clone();
+        let text = services_file(f * PER_FILE, &ips[f]);
+        // The clock includes writing the file: an editor's save or a ConfigMap update.
+        let start = Instant::now();
+        s.write_manifest(&format!("services-{f:03}.yaml"), &text);
+        latencies.push(until_answered(
+            s.addr,
+            &format!("svc{i}.bench.example.com."),
+            &ip,
+            start,
+        ));
+    }
+    print_latencies(
+        &format!(
+            "manifests folder, {loaded} Services loaded ({PER_FILE} per file), one file rewritten (write aside + rename) to answer"
+        ),
+        latencies,
     );
 }
 
