@@ -569,17 +569,24 @@ dnsperf_args() {
 }
 
 # dnsperf in the background, waited for, so that a signal is handled at once (the trap stops it).
+# $3 = the run's length: dnsperf 2.10 sometimes never finishes (its receive thread keeps polling
+# after the run), so it is killed 20 s after it should have ended and the run is made again, once.
 run_dnsperf() {
-	local server=$1 out=$2
-	shift 2
-	"${PRIO[@]}" taskset -c "$CLIENT_CPU" dnsperf "$@" >"$out" 2>&1 &
-	DNSPERF_PID=$!
-	wait "$DNSPERF_PID" || {
+	local server=$1 out=$2 limit=$(($3 + 20)) attempt status
+	shift 3
+	for attempt in 1 2; do
+		"${PRIO[@]}" taskset -c "$CLIENT_CPU" timeout -s KILL "$limit" dnsperf "$@" >"$out" 2>&1 &
+		DNSPERF_PID=$!
+		status=0
+		wait "$DNSPERF_PID" || status=$?
 		DNSPERF_PID=""
+		[[ $status == 124 || $status == 137 ]] || break
+		log "$server: dnsperf still running ${limit}s after it started (attempt $attempt); killed"
+	done
+	if ((status != 0)); then
 		tail -30 "$out" >&2
-		die "dnsperf failed against $server"
-	}
-	DNSPERF_PID=""
+		die "dnsperf failed against $server (exit status $status)"
+	fi
 	grep -q 'Queries completed:' "$out" || {
 		tail -30 "$out" >&2
 		die "could not parse dnsperf output ($out)"
@@ -634,7 +641,7 @@ run_one() {
 	read -r busy0 steal0 < <(system_ticks)
 	# `times` in this shell: its second line is the CPU time of reaped children, i.e. dnsperf.
 	times >"$RUN/times0"
-	run_dnsperf "$server" "$out" "${args[@]}"
+	run_dnsperf "$server" "$out" "$DURATION" "${args[@]}"
 	times >"$RUN/times1"
 	read -r busy1 steal1 < <(system_ticks)
 	t1=$(cpu_ticks "$SERVER_PID")
@@ -662,7 +669,7 @@ run_one() {
 	if ((LAT_DURATION > 0)); then
 		lout=$RUN/dnsperf-$N-$server-$round-latency.txt
 		lt0=$(cpu_ticks "$SERVER_PID")
-		run_dnsperf "$server" "$lout" "${DNSPERF[@]}" -l "$LAT_DURATION" -Q "$LAT_QPS" -v
+		run_dnsperf "$server" "$lout" "$LAT_DURATION" "${DNSPERF[@]}" -l "$LAT_DURATION" -Q "$LAT_QPS" -v
 		lt1=$(cpu_ticks "$SERVER_PID")
 		kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during the latency run"
 		lqps=$(awk '/Queries per second:/ { print $4 }' "$lout")
