@@ -28,6 +28,8 @@ pub async fn serve(
     config: Config,
     load: impl Fn() -> Result<Config, String>,
 ) -> anyhow::Result<()> {
+    // Read now, not once serving: an edit made while the sources sync must count as a change.
+    let first_text = std::fs::read_to_string(&path).ok();
     let metrics = config
         .http
         .as_ref()
@@ -62,7 +64,7 @@ pub async fn serve(
         let mut shutdown = std::pin::pin!(shutdown_signal());
         let mut hangup = hangup_signal();
         let mut check = tokio::time::interval(CONFIG_CHECK_EVERY);
-        let mut last_text = std::fs::read_to_string(&path).ok();
+        let mut last_text = first_text;
         let mut pending: Option<Reloaded> = None;
         loop {
             let reload_because = tokio::select! {
