@@ -65,10 +65,20 @@ impl GatewayJoin {
         object: ObjectRef,
     ) -> Translated {
         let mut b = Builder::new(zones, object.clone());
-        let Some(state) = route::read(route, &mut b) else {
+        let Some(mut state) = route::read(route, &mut b) else {
             return b.finish().into();
         };
         self.detach(&object);
+        // Thousands of routes name the same Gateway: they share one reference to it.
+        for parent in &mut state.parents {
+            if let Some((known, _)) = self.attached.get_key_value(&parent.gateway) {
+                parent.gateway = known.clone();
+            } else if let Some((known, _)) = self.gateways.get_key_value(&parent.gateway) {
+                parent.gateway = known.clone();
+            }
+        }
+        state.hostnames.shrink_to_fit();
+        state.parents.shrink_to_fit();
         for parent in &state.parents {
             self.attached
                 .entry(parent.gateway.clone())
