@@ -7,6 +7,12 @@
 //!   prints them, watched on disk so edits are served without a restart;
 //! - the Kubernetes API ([`ClusterSource`]): one watch per Kind the zones serve.
 
+// Everything here handles input from files or the cluster: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod cluster;
 mod error;
 mod event;

@@ -203,14 +203,15 @@ impl Store {
         if let Err(at) = paths.binary_search(path) {
             paths.insert(at, path.clone());
         }
-        let served = &paths[0];
-        let others: Vec<_> = paths[1..].iter().map(|p| p.display().to_string()).collect();
-        warn!(
-            object = %object_ref,
-            served = %served.display(),
-            ignored = %others.join(", "),
-            "the same object is defined in several files; the first in path order is served"
-        );
+        if let Some((served, others)) = paths.split_first() {
+            let others: Vec<_> = others.iter().map(|p| p.display().to_string()).collect();
+            warn!(
+                object = %object_ref,
+                served = %served.display(),
+                ignored = %others.join(", "),
+                "the same object is defined in several files; the first in path order is served"
+            );
+        }
         *claims = Claims::Many(paths);
     }
 
