@@ -16,11 +16,12 @@ pub fn manifest(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    // The last line may lack its newline; libyaml then reports an error at the end of the input
-    // on the line after it, column 1 (fuzz/regressions/manifest/
+    // YAML breaks lines at `\r\n`, `\n` and a lone `\r` (fuzz/regressions/manifest/
+    // lone-carriage-return-is-a-line-break.yaml). When the last line lacks its break, libyaml
+    // reports an error at the end of the input on the line after it (fuzz/regressions/manifest/
     // flow-mapping-open-at-end-without-newline.yaml), which an editor shows as the file's end.
-    let lines =
-        text.bytes().filter(|b| *b == b'\n').count() + 1 + usize::from(!text.ends_with('\n'));
+    let breaks = text.replace("\r\n", "\n").matches(['\n', '\r']).count();
+    let lines = breaks + 1 + usize::from(!text.ends_with(['\n', '\r']));
     for name in ["/fuzz/manifest.yaml", "/fuzz/manifest.json"] {
         let path = Path::new(name);
         match parse_manifest(path, text) {
