@@ -104,7 +104,7 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
     let mut rest = body.get(question_len..).unwrap_or_default();
     let mut edns = None;
     if qdcount == 1 {
-        for _ in 0..ancount + nscount {
+        for _ in 0..u32::from(ancount) + u32::from(nscount) {
             rest = skip_record(rest).ok_or(formerr)?.1;
         }
         for _ in 0..arcount {
@@ -228,6 +228,13 @@ mod tests {
         let mut p = packet("a.b.", RecordType::A, None);
         p[2] |= 0x80;
         assert_eq!(parse(&p).err(), Some(Unreadable::Drop));
+    }
+
+    #[test]
+    fn record_counts_at_their_maximum_are_formerr_not_an_overflow() {
+        let mut p = packet("a.b.", RecordType::A, None);
+        p[6..12].fill(0xFF);
+        assert!(matches!(parse(&p), Err(Unreadable::FormErr { .. })));
     }
 
     #[test]
