@@ -50,11 +50,6 @@ impl RRset {
         Tails::new(&self.wire)
     }
 
-    /// Bytes of all tails together.
-    pub fn tails_len(&self) -> usize {
-        self.wire.len()
-    }
-
     /// Number of records.
     pub fn len(&self) -> usize {
         usize::from(self.len)

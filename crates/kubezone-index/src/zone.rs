@@ -36,7 +36,6 @@ pub struct ZoneSnapshot {
     negative_soa: Record,
     /// `negative_soa` pre-encoded; its owner is the origin.
     negative_soa_set: Option<RRset>,
-    glue: Arc<[Record]>,
     glue_sets: Arc<[Glue]>,
     serial: u32,
 }
@@ -107,12 +106,21 @@ impl ZoneSnapshot {
         &self.origin_key
     }
 
-    /// A/AAAA of the nameserver hosts, for the additional section of NS answers.
-    pub fn glue(&self) -> &[Record] {
-        &self.glue
+    /// A/AAAA of the nameserver hosts as records, decoded for tools and tests.
+    pub fn glue(&self) -> Vec<Record> {
+        self.glue_sets
+            .iter()
+            .flat_map(|glue| {
+                NameKey::from_wire(&glue.owner)
+                    .and_then(|(key, _)| key.to_name())
+                    .map(|owner| glue.rrset.records(&owner))
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
-    /// [`ZoneSnapshot::glue`] as RRsets with their owners.
+    /// A/AAAA of the nameserver hosts with their owners, for the additional section of NS
+    /// answers.
     pub fn glue_rrsets(&self) -> &[Glue] {
         &self.glue_sets
     }
@@ -211,7 +219,6 @@ impl ZoneWriter {
                 negative_soa_set: RRset::new(vec![soa.clone()]),
                 negative_soa: soa.clone(),
                 soa,
-                glue: Arc::from(Vec::new()),
                 glue_sets: Arc::from(Vec::new()),
                 serial,
             },
@@ -341,7 +348,6 @@ impl ZoneWriter {
     /// Publishes the nameserver hosts, their glue and their ancestors.
     fn install_nameservers(&mut self, first: bool) {
         let ttl = self.config.ttl;
-        let mut glue = Vec::new();
         let mut glue_sets = Vec::new();
         let hosts: Vec<_> = self.config.nameservers().cloned().collect();
         for ns in hosts {
@@ -350,7 +356,6 @@ impl ZoneWriter {
                 continue;
             };
             let rrsets = address_rrsets(&name, &ns.addrs, ttl);
-            glue.extend(rrsets.iter().flat_map(|r| r.records(&name)));
             glue_sets.extend(rrsets.iter().map(|rrset| Glue {
                 owner: key.clone(),
                 rrset: rrset.clone(),
@@ -367,7 +372,6 @@ impl ZoneWriter {
                 self.adjust_ancestors(&key, true);
             }
         }
-        self.snapshot.glue = Arc::from(glue);
         self.snapshot.glue_sets = Arc::from(glue_sets);
         self.dirty = true;
     }
