@@ -122,8 +122,9 @@ impl NameKey {
     }
 }
 
-/// The owned form of a key, as stored in the index.
-pub type OwnedKey = Box<[u8]>;
+/// The owned form of a key, as stored in the index: shared by the node, the writer's state
+/// and the objects that claim the name.
+pub type OwnedKey = std::sync::Arc<[u8]>;
 
 /// The owned key of `name`.
 pub fn owned_key(name: &Name) -> Option<OwnedKey> {

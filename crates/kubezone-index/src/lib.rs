@@ -3,8 +3,8 @@
 //! One [`IndexWriter`] owns the index. It applies each object's new endpoints as a diff against
 //! what the object claimed before, so an update costs time proportional to the object, and then
 //! publishes a [`Catalog`] snapshot. Readers ([`IndexReader`]) load the current snapshot without
-//! ever waiting on the writer. The name maps are persistent (`imbl`), so a publish shares all
-//! unchanged names with the previous snapshot.
+//! ever waiting on the writer. The name tables are persistent ([`table`]), so a publish shares
+//! all unchanged names with the previous snapshot.
 
 // Everything here handles input from the network or the cluster: nothing may panic on it.
 #![cfg_attr(
@@ -19,6 +19,7 @@ mod conflict;
 mod key;
 mod node;
 mod serial;
+mod table;
 pub mod wire;
 mod zone;
 

@@ -1,12 +1,13 @@
 //! What a reader finds at a name: pre-built RRsets and why they are there.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use hickory_proto::rr::{Name, Record, RecordType};
 use kubezone_model::{Kind, ObjectRef};
 
 use crate::{
     Conflict,
+    key::OwnedKey,
     wire::{FIXED_LEN, Tails, decode, encode_tail},
 };
 
@@ -88,9 +89,30 @@ pub enum NodeRole {
 /// Everything a reader needs about one name.
 #[derive(Debug, PartialEq)]
 pub struct NameNode {
-    rrsets: Vec<RRset>,
+    key: OwnedKey,
+    rrsets: Box<[RRset]>,
     role: NodeRole,
-    provenance: Option<Box<Provenance>>,
+    why: Why,
+}
+
+/// A node's provenance, kept small for the common case of one object and no conflict.
+#[derive(Debug, PartialEq)]
+enum Why {
+    Nothing,
+    One(ObjectRef),
+    Full(Box<Provenance>),
+}
+
+impl Why {
+    fn new(provenance: Option<Provenance>) -> Why {
+        match provenance {
+            None => Why::Nothing,
+            Some(p) => match (&p.winner, &p.sources[..], &p.conflicts[..]) {
+                (Some(winner), [one], []) if one.kind() == *winner => Why::One(one.clone()),
+                _ => Why::Full(Box::new(p)),
+            },
+        }
+    }
 }
 
 /// Why a name has the records it has: for `explain` and conflict reports.
@@ -106,20 +128,26 @@ pub struct Provenance {
 
 impl NameNode {
     pub(crate) fn new(
+        key: OwnedKey,
         rrsets: Vec<RRset>,
         role: NodeRole,
-        provenance: Option<Box<Provenance>>,
+        provenance: Option<Provenance>,
     ) -> NameNode {
         NameNode {
-            rrsets,
+            key,
+            rrsets: rrsets.into_boxed_slice(),
             role,
-            provenance,
+            why: Why::new(provenance),
         }
     }
 
-    /// The node shared by every empty non-terminal.
-    pub(crate) fn empty_non_terminal() -> Arc<NameNode> {
-        Arc::new(NameNode::new(Vec::new(), NodeRole::Ordinary, None))
+    pub(crate) fn empty_non_terminal(key: OwnedKey) -> NameNode {
+        NameNode::new(key, Vec::new(), NodeRole::Ordinary, None)
+    }
+
+    /// The name as lower-case wire bytes.
+    pub fn key(&self) -> &[u8] {
+        &self.key
     }
 
     pub fn rrsets(&self) -> &[RRset] {
@@ -143,7 +171,15 @@ impl NameNode {
         self.rrsets.is_empty()
     }
 
-    pub fn provenance(&self) -> Option<&Provenance> {
-        self.provenance.as_deref()
+    pub fn provenance(&self) -> Option<Cow<'_, Provenance>> {
+        match &self.why {
+            Why::Nothing => None,
+            Why::One(object) => Some(Cow::Owned(Provenance {
+                winner: Some(object.kind()),
+                sources: vec![object.clone()],
+                conflicts: Vec::new(),
+            })),
+            Why::Full(provenance) => Some(Cow::Borrowed(provenance)),
+        }
     }
 }

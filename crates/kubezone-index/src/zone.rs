@@ -1,21 +1,22 @@
 //! One zone: the writer's bookkeeping and the snapshot readers answer from.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-};
+use std::{collections::BTreeMap, sync::Arc};
+
+use hashbrown::HashMap;
 
 use hickory_proto::rr::{
     Name, RData, Record,
     rdata::{NS, SOA},
 };
 use kubezone_model::{Endpoint, Kind, ObjectRef};
+use smallvec::SmallVec;
 
 use crate::{
     Conflict, NameNode, NodeRole, RRset, ZoneConfig,
     build::{Claim, address_rrsets, build},
     key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
     serial::next_serial,
+    table::NameTable,
 };
 
 // SOA timers from spec/dns.md.
@@ -31,7 +32,7 @@ pub struct ZoneSnapshot {
     /// The origin's key, so finding a query's zone compares bytes and builds nothing.
     origin_key: OwnedKey,
     origin_labels: usize,
-    names: imbl::HashMap<OwnedKey, Arc<NameNode>>,
+    names: NameTable,
     soa: Record,
     negative_soa: Record,
     /// `negative_soa` pre-encoded; its owner is the origin.
@@ -167,15 +168,15 @@ impl ZoneSnapshot {
     /// The node at exactly `name`, for `explain`.
     pub fn get(&self, name: &Name) -> Option<&NameNode> {
         let key = NameKey::new(name)?;
-        self.names.get(key.as_bytes()).map(|n| &**n)
+        self.names.get(key.as_bytes())
     }
 }
 
 /// The writer's state for one name.
 #[derive(Default)]
 struct NameState {
-    /// Sorted by (rank, object).
-    claims: Vec<Claim>,
+    /// Sorted by (rank, object). Nearly always one.
+    claims: SmallVec<[Claim; 1]>,
     /// Whether the name serves records of its own.
     has_records: bool,
     /// Descendants that serve records: while non-zero the name is at least an empty
@@ -189,11 +190,10 @@ pub(crate) struct ZoneWriter {
     origin_key: OwnedKey,
     names: HashMap<OwnedKey, NameState>,
     /// The names each object claims in this zone, to undo them on change or delete.
-    objects: HashMap<ObjectRef, Vec<OwnedKey>>,
+    objects: HashMap<ObjectRef, SmallVec<[OwnedKey; 1]>>,
     /// How many names the objects of each Kind claim, for the records metric.
     claimed: BTreeMap<Kind, usize>,
     snapshot: ZoneSnapshot,
-    empty_non_terminal: Arc<NameNode>,
     /// Content changed since the last publish: the serial must move.
     dirty: bool,
 }
@@ -201,7 +201,7 @@ pub(crate) struct ZoneWriter {
 impl ZoneWriter {
     pub(crate) fn new(id: usize, config: ZoneConfig, now_unix: u32) -> ZoneWriter {
         let origin = config.origin.as_name().clone();
-        let origin_key = owned_key(&origin).unwrap_or_else(|| Box::new([0]));
+        let origin_key = owned_key(&origin).unwrap_or_else(|| OwnedKey::from(&[0][..]));
         // The first publish moves the serial to `now_unix`.
         let serial = now_unix.saturating_sub(1);
         let soa = soa_record(&config, serial, config.ttl);
@@ -215,14 +215,13 @@ impl ZoneWriter {
                 origin_key,
                 origin_labels: usize::from(origin.num_labels()),
                 origin,
-                names: imbl::HashMap::new(),
+                names: NameTable::default(),
                 negative_soa_set: RRset::new(vec![soa.clone()]),
                 negative_soa: soa.clone(),
                 soa,
                 glue_sets: Arc::from(Vec::new()),
                 serial,
             },
-            empty_non_terminal: NameNode::empty_non_terminal(),
             dirty: true,
             config,
         };
@@ -237,14 +236,17 @@ impl ZoneWriter {
     /// Replaces everything `object` claims in this zone with `endpoints` (empty: remove it).
     /// Returns conflicts that this change created.
     pub(crate) fn apply(&mut self, object: &ObjectRef, endpoints: Vec<Endpoint>) -> Vec<Conflict> {
-        let old_keys = self.objects.remove(object).unwrap_or_default();
+        let old_keys: Vec<OwnedKey> = self
+            .objects
+            .remove(object)
+            .map(|keys| keys.into_vec())
+            .unwrap_or_default();
         if old_keys.is_empty() && endpoints.is_empty() {
             return Vec::new();
         }
         let claimed_before = old_keys.len();
         let rank = self.config.rank(object.kind());
         let mut conflicts = Vec::new();
-        let mut new_keys: Vec<OwnedKey> = Vec::new();
         let mut claims: Vec<(OwnedKey, Claim)> = Vec::new();
         for endpoint in endpoints {
             let Some(rank) = rank else { break };
@@ -268,7 +270,6 @@ impl ZoneWriter {
                 claim.targets.extend(endpoint.targets);
                 continue;
             }
-            new_keys.push(key.clone());
             claims.push((
                 key,
                 Claim {
@@ -281,13 +282,20 @@ impl ZoneWriter {
         }
 
         for key in &old_keys {
-            if !new_keys.contains(key)
+            if !claims.iter().any(|(k, _)| k == key)
                 && let Some(state) = self.names.get_mut(key)
             {
                 state.claims.retain(|c| c.object != *object);
             }
         }
+        let mut new_keys: SmallVec<[OwnedKey; 1]> = SmallVec::with_capacity(claims.len());
         for (key, claim) in claims {
+            // One allocation per name, shared by the node and every claim on it.
+            let key = match self.names.get_key_value(&key) {
+                Some((known, _)) => known.clone(),
+                None => key,
+            };
+            new_keys.push(key.clone());
             let state = self.names.entry(key).or_default();
             state.claims.retain(|c| c.object != *object);
             let at = state
@@ -363,10 +371,12 @@ impl ZoneWriter {
             if key == self.origin_key {
                 continue;
             }
-            self.snapshot.names.insert(
+            self.snapshot.names.insert(Arc::new(NameNode::new(
                 key.clone(),
-                Arc::new(NameNode::new(rrsets, NodeRole::NameServer, None)),
-            );
+                rrsets,
+                NodeRole::NameServer,
+                None,
+            )));
             if first {
                 self.names.entry(key.clone()).or_default().has_records = true;
                 self.adjust_ancestors(&key, true);
@@ -401,7 +411,7 @@ impl ZoneWriter {
         let built = build(&owner, &state.claims, self.config.ttl, !is_apex);
         let conflicts = built.provenance.conflicts.clone();
         let has_records = !built.rrsets.is_empty();
-        let provenance = (!state.claims.is_empty()).then(|| Box::new(built.provenance));
+        let provenance = (!state.claims.is_empty()).then_some(built.provenance);
         self.dirty = true;
 
         if is_apex {
@@ -415,14 +425,14 @@ impl ZoneWriter {
             state.has_records = has_records;
         }
         if has_records {
-            self.snapshot.names.insert(
+            self.snapshot.names.insert(Arc::new(NameNode::new(
                 key.clone(),
-                Arc::new(NameNode::new(built.rrsets, NodeRole::Ordinary, provenance)),
-            );
+                built.rrsets,
+                NodeRole::Ordinary,
+                provenance,
+            )));
         } else if below > 0 {
-            self.snapshot
-                .names
-                .insert(key.clone(), self.empty_non_terminal.clone());
+            self.set_empty_non_terminal(key);
         } else {
             self.snapshot.names.remove(key.as_ref());
         }
@@ -442,7 +452,7 @@ impl ZoneWriter {
     }
 
     /// The apex: object records (no CNAME), then SOA and NS.
-    fn publish_apex(&mut self, mut rrsets: Vec<RRset>, provenance: Option<Box<crate::Provenance>>) {
+    fn publish_apex(&mut self, mut rrsets: Vec<RRset>, provenance: Option<crate::Provenance>) {
         let origin = self.snapshot.origin.clone();
         let ttl = self.config.ttl;
         rrsets.extend(RRset::new(vec![self.snapshot.soa.clone()]));
@@ -458,10 +468,25 @@ impl ZoneWriter {
             })
             .collect();
         rrsets.extend(RRset::new(ns));
-        self.snapshot.names.insert(
+        self.snapshot.names.insert(Arc::new(NameNode::new(
             self.origin_key.clone(),
-            Arc::new(NameNode::new(rrsets, NodeRole::Apex, provenance)),
-        );
+            rrsets,
+            NodeRole::Apex,
+            provenance,
+        )));
+    }
+
+    /// Serves `key` as an empty non-terminal, unless it already is one.
+    fn set_empty_non_terminal(&mut self, key: &OwnedKey) {
+        let already =
+            self.snapshot.names.get(key).is_some_and(|node| {
+                node.is_empty_non_terminal() && node.role() == NodeRole::Ordinary
+            });
+        if !already {
+            self.snapshot
+                .names
+                .insert(Arc::new(NameNode::empty_non_terminal(key.clone())));
+        }
     }
 
     /// A name started or stopped serving records: every ancestor up to the apex gains or loses
@@ -472,8 +497,13 @@ impl ZoneWriter {
             if *ancestor == *self.origin_key || ancestor.len() < self.origin_key.len() {
                 break;
             }
-            let owned: OwnedKey = ancestor.into();
-            let state = self.names.entry(owned.clone()).or_default();
+            if !self.names.contains_key(ancestor) {
+                self.names.insert(ancestor.into(), NameState::default());
+            }
+            let Some((owned, state)) = self.names.get_key_value_mut(ancestor) else {
+                break;
+            };
+            let owned = owned.clone();
             if gained {
                 state.below += 1;
             } else {
@@ -483,9 +513,7 @@ impl ZoneWriter {
                 (state.below, state.has_records, state.claims.is_empty());
             if !has_records {
                 if below > 0 {
-                    self.snapshot
-                        .names
-                        .insert(owned, self.empty_non_terminal.clone());
+                    self.set_empty_non_terminal(&owned);
                 } else {
                     self.snapshot.names.remove(ancestor);
                     if claims_empty {
