@@ -6,8 +6,10 @@ use hickory_proto::rr::Name;
 ///
 /// Kubernetes lets users write almost anything in a host field or an annotation, so every name
 /// is checked here once, and the rest of kubezone can rely on it.
+///
+/// Boxed, because a hickory `Name` is 80 bytes inline and every `Target` would pay for it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DnsName(Name);
+pub struct DnsName(Box<Name>);
 
 /// Why a string is not a usable DNS name. The display names the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,7 +62,7 @@ impl DnsName {
             name: text.to_string(),
             label: lower.clone(),
         })?;
-        Ok(DnsName(name))
+        Ok(DnsName(Box::new(name)))
     }
 
     /// Parses `text` as a name in `zone`: either relative to it (`www` → `www.<zone>`) or
@@ -90,7 +92,7 @@ impl DnsName {
     }
 
     pub fn into_name(self) -> Name {
-        self.0
+        *self.0
     }
 
     /// Whether the first label is `*`.

@@ -4,23 +4,29 @@ use crate::Kind;
 
 /// Which Kubernetes object a record came from: kind/namespace/name.
 ///
-/// Cheap to clone, because every record of an object carries one.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Cheap to clone, because every record of an object carries one, and small, because the index
+/// keeps one per object: namespace and name share one string.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ObjectRef(Arc<ObjectRefInner>);
 
-#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(PartialEq, Eq, Hash)]
 struct ObjectRefInner {
     kind: Kind,
-    namespace: Option<String>,
-    name: String,
+    /// Where the name starts in `text`: after `<namespace>/`, or at 0 without a namespace.
+    name_at: usize,
+    text: Box<str>,
 }
 
 impl ObjectRef {
     pub fn new(kind: Kind, namespace: Option<&str>, name: &str) -> Self {
+        let (text, name_at) = match namespace.filter(|ns| !ns.is_empty()) {
+            Some(ns) => (format!("{ns}/{name}"), ns.len() + 1),
+            None => (name.to_string(), 0),
+        };
         ObjectRef(Arc::new(ObjectRefInner {
             kind,
-            namespace: namespace.filter(|ns| !ns.is_empty()).map(str::to_string),
-            name: name.to_string(),
+            name_at,
+            text: text.into_boxed_str(),
         }))
     }
 
@@ -29,20 +35,35 @@ impl ObjectRef {
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.0.namespace.as_deref()
+        let at = self.0.name_at.checked_sub(1)?;
+        self.0.text.get(..at)
     }
 
     pub fn name(&self) -> &str {
-        &self.0.name
+        self.0.text.get(self.0.name_at..).unwrap_or_default()
+    }
+}
+
+/// By kind, then namespace (none first), then name.
+impl Ord for ObjectRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.kind(), self.namespace(), self.name()).cmp(&(
+            other.kind(),
+            other.namespace(),
+            other.name(),
+        ))
+    }
+}
+
+impl PartialOrd for ObjectRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.namespace {
-            Some(ns) => write!(f, "{}/{}/{}", self.0.kind, ns, self.0.name),
-            None => write!(f, "{}/{}", self.0.kind, self.0.name),
-        }
+        write!(f, "{}/{}", self.0.kind, self.0.text)
     }
 }
 
@@ -63,5 +84,31 @@ mod tests {
         let n = ObjectRef::new(Kind::Node, None, "node-1");
         assert_eq!(n.to_string(), "Node/node-1");
         assert_eq!(ObjectRef::new(Kind::Node, Some(""), "n").namespace(), None);
+        assert_eq!(r.namespace(), Some("shop"));
+        assert_eq!(r.name(), "web");
+    }
+
+    #[test]
+    fn orders_by_kind_namespace_name_and_tells_namespace_from_name() {
+        let a = ObjectRef::new(Kind::Ingress, Some("a"), "b/c");
+        let b = ObjectRef::new(Kind::Ingress, Some("a/b"), "c");
+        assert_ne!(a, b);
+        assert_eq!(
+            a.to_string(),
+            b.to_string(),
+            "only the display is ambiguous"
+        );
+        let mut refs = vec![
+            ObjectRef::new(Kind::Service, Some("a"), "x"),
+            ObjectRef::new(Kind::Ingress, Some("b"), "a"),
+            ObjectRef::new(Kind::Ingress, Some("a"), "z"),
+            ObjectRef::new(Kind::Ingress, None, "zz"),
+        ];
+        refs.sort();
+        let shown: Vec<String> = refs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["Ingress/zz", "Ingress/a/z", "Ingress/b/a", "Service/a/x"]
+        );
     }
 }

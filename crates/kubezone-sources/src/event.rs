@@ -34,17 +34,25 @@ impl fmt::Display for SourceId {
 pub enum Change {
     /// The object is new or differs from what this source sent before; it replaces any earlier
     /// version with the same [`ObjectRef`].
-    Apply(KubeObject),
+    Apply {
+        object: KubeObject,
+        /// The source's own reference, so the translator and the index share it.
+        object_ref: ObjectRef,
+    },
     /// The object is gone.
     Delete(ObjectRef),
 }
 
 impl Change {
+    pub fn apply(object: KubeObject) -> Change {
+        let object_ref = object.object_ref();
+        Change::Apply { object, object_ref }
+    }
+
     /// The object this change is about.
-    pub fn object_ref(&self) -> ObjectRef {
+    pub fn object_ref(&self) -> &ObjectRef {
         match self {
-            Change::Apply(object) => object.object_ref(),
-            Change::Delete(object_ref) => object_ref.clone(),
+            Change::Apply { object_ref, .. } | Change::Delete(object_ref) => object_ref,
         }
     }
 }

@@ -132,7 +132,10 @@ impl Store {
                 .or_else(|| self.spare.remove(&key))
                 .or_else(|| reloaded(reload, &key.0, &key.1));
             match object {
-                Some(object) => changes.push(Change::Apply(object)),
+                Some(object) => changes.push(Change::Apply {
+                    object,
+                    object_ref: key.1,
+                }),
                 None => {
                     // Better nothing than a stale copy; the next read of the file sends it.
                     if let Some(hash) = self
@@ -285,7 +288,7 @@ mod tests {
         changes
             .iter()
             .map(|c| match c {
-                Change::Apply(o) => format!(
+                Change::Apply { object: o, .. } => format!(
                     "apply {} {}",
                     o.object_ref(),
                     o.metadata()

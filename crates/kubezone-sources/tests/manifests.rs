@@ -136,7 +136,7 @@ impl Running {
     fn record(&mut self, changes: Vec<Change>) {
         for change in changes {
             match change {
-                Change::Apply(object) => {
+                Change::Apply { object, .. } => {
                     let key = object.object_ref().to_string();
                     self.log.push(format!("apply {key} {}", address(&object)));
                     self.served.insert(key, address(&object));

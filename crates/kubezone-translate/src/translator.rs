@@ -33,7 +33,12 @@ impl Translator {
     /// Adds or replaces an object. Returns the complete new record set of the object itself
     /// and, for a Gateway, of every route attached to it.
     pub fn apply(&mut self, object: &KubeObject) -> Translated {
-        let object_ref = object.object_ref();
+        self.apply_as(object, object.object_ref())
+    }
+
+    /// [`Translator::apply`] for a caller that already holds the object's reference, which is
+    /// then the one kept: one allocation per object however many parts remember it.
+    pub fn apply_as(&mut self, object: &KubeObject, object_ref: ObjectRef) -> Translated {
         // An ignored object is as good as deleted: it may have been served before.
         if is_ignored(object.metadata()) {
             return self.delete(&object_ref);

@@ -90,7 +90,9 @@ impl Writer {
                 debug!(%source, changes = changes.len(), "applying changes");
                 for change in changes {
                     let translated = match &change {
-                        Change::Apply(object) => self.translator.apply(object),
+                        Change::Apply { object, object_ref } => {
+                            self.translator.apply_as(object, object_ref.clone())
+                        }
                         Change::Delete(object) => self.translator.delete(object),
                     };
                     self.apply(translated);
@@ -208,7 +210,7 @@ mod tests {
         let (mut writer, reader) = setup(&[SourceId::MANIFESTS, other]);
         writer.handle(SourceEvent::Changes {
             source: SourceId::MANIFESTS,
-            changes: vec![Change::Apply(service())],
+            changes: vec![Change::apply(service())],
         });
         writer.handle(SourceEvent::Synced {
             source: SourceId::MANIFESTS,
@@ -232,7 +234,7 @@ mod tests {
         let svc = service();
         writer.handle(SourceEvent::Changes {
             source: SourceId::KUBERNETES,
-            changes: vec![Change::Apply(svc.clone())],
+            changes: vec![Change::apply(svc.clone())],
         });
         writer.publish_unless_replacing();
         let before = reader.load().zone(0).map(|z| z.len());
@@ -253,7 +255,7 @@ mod tests {
         );
         writer.handle(SourceEvent::Changes {
             source: SourceId::KUBERNETES,
-            changes: vec![Change::Apply(svc)],
+            changes: vec![Change::apply(svc)],
         });
         writer.handle(SourceEvent::ReplaceEnd {
             source: SourceId::KUBERNETES,
@@ -315,7 +317,7 @@ mod tests {
         let svc = service();
         writer.handle(SourceEvent::Changes {
             source: SourceId::MANIFESTS,
-            changes: vec![Change::Apply(svc.clone())],
+            changes: vec![Change::apply(svc.clone())],
         });
         writer.handle(SourceEvent::Changes {
             source: SourceId::MANIFESTS,

@@ -219,9 +219,12 @@ impl KindWatch {
         match self.read(&reference, object) {
             Some(object) => {
                 if let Some(listing) = state.listing.as_mut() {
-                    listing.insert(reference);
+                    listing.insert(reference.clone());
                 }
-                Some(Change::Apply(object))
+                Some(Change::Apply {
+                    object,
+                    object_ref: reference,
+                })
             }
             // Left out of the list, so the end of the list deletes it if it was known.
             None => None,
@@ -232,8 +235,11 @@ impl KindWatch {
         let reference = object_ref(self.kind, &object);
         match self.read(&reference, object) {
             Some(object) => {
-                state.known.insert(reference);
-                Some(Change::Apply(object))
+                state.known.insert(reference.clone());
+                Some(Change::Apply {
+                    object,
+                    object_ref: reference,
+                })
             }
             None => state
                 .known
