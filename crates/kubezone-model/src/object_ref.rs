@@ -98,7 +98,7 @@ mod tests {
             b.to_string(),
             "only the display is ambiguous"
         );
-        let mut refs = vec![
+        let mut refs = [
             ObjectRef::new(Kind::Service, Some("a"), "x"),
             ObjectRef::new(Kind::Ingress, Some("b"), "a"),
             ObjectRef::new(Kind::Ingress, Some("a"), "z"),
