@@ -12,7 +12,8 @@
 # Per size it prints the seconds from spawning kubezone until /readyz answers 200 (every
 # manifest read, translated and indexed), the CPU time kubezone used until then (steadier than
 # the wall clock when the machine is busy: compare it with the wall clock × cores) and VmRSS
-# 2 s later; per object is (RSS(N) - RSS(0)) / N.
+# once it has settled (no lower reading for 15 s, at most 90 s: the allocator gives the pages
+# freed after start-up back within its decay time); per object is (RSS(N) - RSS(0)) / N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD
@@ -75,6 +76,24 @@ PID=""
 cleanup() { [[ -z $PID ]] || kill "$PID" 2>/dev/null || true; }
 trap cleanup EXIT
 
+# VmRSS in KiB once no reading has been lower for 15 s (at most 90 s).
+settled_rss() {
+	local pid=$1 low now since=0 waited=0
+	low=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	while ((since < 15 && waited < 90)); do
+		sleep 1
+		waited=$((waited + 1))
+		now=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+		if ((now < low)); then
+			low=$now
+			since=0
+		else
+			since=$((since + 1))
+		fi
+	done
+	echo "$low"
+}
+
 # One start: prints "seconds_to_ready rss_kib cpu_seconds_to_ready".
 one_start() {
 	local dir=$1 dns http cfg start ready rss
@@ -107,9 +126,7 @@ EOF
 	# CPU seconds (user + system, all threads) spent until ready: steadier than the wall
 	# clock on a busy machine.
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$PID/stat")
-	# Let allocator caches and background tasks settle before reading RSS.
-	sleep 2
-	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
+	rss=$(settled_rss "$PID")
 	kill "$PID"
 	wait "$PID" 2>/dev/null || true
 	PID=""

@@ -107,6 +107,24 @@ fn rss_kib(pid: u32) -> u64 {
         .expect("VmRSS")
 }
 
+/// VmRSS once no reading has been lower for 15 s (at most 90 s): the allocator gives the pages
+/// freed after start-up back within its decay time.
+fn settled_rss_kib(pid: u32) -> u64 {
+    let mut low = rss_kib(pid);
+    let (mut since, mut waited) = (0, 0);
+    while since < 15 && waited < 90 {
+        std::thread::sleep(Duration::from_secs(1));
+        waited += 1;
+        let now = rss_kib(pid);
+        if now < low {
+            (low, since) = (now, 0);
+        } else {
+            since += 1;
+        }
+    }
+    low
+}
+
 /// Creates each object, then gives it its `status` through the status subresource, as a cloud
 /// controller would; 32 requests in flight.
 async fn create_with_status<K>(api: Api<K>, objects: Vec<K>)
@@ -303,9 +321,7 @@ fn bench_ready_time_and_memory() {
                 "{name}"
             );
         }
-        // Let allocator caches settle before reading RSS.
-        std::thread::sleep(Duration::from_secs(2));
-        let rss = rss_kib(s.pid());
+        let rss = settled_rss_kib(s.pid());
         (ready, rss)
     };
     let (_, empty_rss) = start_and_wait("empty", &[]);

@@ -1,5 +1,6 @@
 //! kubezone: authoritative DNS for what Kubernetes exposes.
 
+mod allocator;
 mod check;
 mod config;
 mod explain;
@@ -99,6 +100,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("kubezone: {e}");
         return std::process::ExitCode::from(2);
     }
+    allocator::purge_in_background();
     if let Some(Command::Migrate { corefile }) = &cli.command {
         return migrate(corefile);
     }
