@@ -3,7 +3,7 @@
 //! One [`IndexWriter`] owns the index. It applies each object's new endpoints as a diff against
 //! what the object claimed before, so an update costs time proportional to the object, and then
 //! publishes a [`Catalog`] snapshot. Readers ([`IndexReader`]) load the current snapshot without
-//! ever waiting on the writer. The name tables are persistent ([`table`]), so a publish shares
+//! ever waiting on the writer. The name tables are persistent (`table.rs`), so a publish shares
 //! all unchanged names with the previous snapshot.
 
 // Everything here handles input from the network or the cluster: nothing may panic on it.
