@@ -30,4 +30,4 @@ cargo test --release --locked -p kubezone --test e2e -- --ignored --nocapture --
 	exit 1
 }
 printf '\n%-22s %s\n' "source" "change → answer ($KUBEZONE_BENCH_LOADED objects loaded)"
-sed -n 's/^FIGURE change→answer, manifests folder[^:]*: /manifests folder       /p; s/^FIGURE change→answer, real kube-apiserver[^:]*: /real kube-apiserver    /p' "$out"
+sed -n 's/^.*FIGURE change→answer, manifests folder[^:]*: /manifests folder       /p; s/^.*FIGURE change→answer, real kube-apiserver[^:]*: /real kube-apiserver    /p' "$out"
