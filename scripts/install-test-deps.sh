@@ -24,6 +24,9 @@ DEPS=(
 	"openssl:openssl"
 	"flock:util-linux"
 	"setpriv:util-linux"
+	# jemalloc, kubezone's allocator, is built from C with configure and make.
+	"cc:gcc"
+	"make:make"
 )
 
 # Server binaries live in /usr/sbin, which is not on a normal user's PATH.
