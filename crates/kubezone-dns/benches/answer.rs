@@ -27,9 +27,12 @@ fn index() -> IndexReader {
             addrs: vec!["192.0.2.53".parse().expect("ip")],
         },
         secondary: None,
+        nameservers: Vec::new(),
+        soa: Default::default(),
+        records: Vec::new(),
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
     };
-    let (mut writer, reader) = IndexWriter::new(vec![zone], 1_700_000_000);
+    let (mut writer, reader) = IndexWriter::new(vec![zone]);
     for i in 0..NAMES {
         let object = ObjectRef::new(Kind::Service, Some("default"), &format!("svc-{i}"));
         let target = Target::V4(std::net::Ipv4Addr::new(
@@ -38,7 +41,11 @@ fn index() -> IndexReader {
             (i >> 8) as u8,
             i as u8,
         ));
-        writer.apply(&object, [(0, Endpoint::new(dns(&name(i)), vec![target]))]);
+        writer.apply(
+            &object,
+            [(0, Endpoint::new(dns(&name(i)), vec![target]))],
+            1_700_000_000,
+        );
     }
     writer.set_ready(true);
     writer.publish(1_700_000_000);

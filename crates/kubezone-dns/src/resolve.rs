@@ -111,6 +111,11 @@ fn resolve_zone<'c>(
         Lookup::Found(node) | Lookup::Wildcard(node) => {
             answer_node(catalog, zone, node, qtype, &mut answer)
         }
+        // DS belongs to the parent side of a cut (RFC 4035 §3.1.4.1): this zone has none.
+        Lookup::Referral(cut) if qtype == RecordType::DS && cut.key() == key.as_bytes() => {
+            negative(zone, ResponseCode::NoError, &mut answer);
+        }
+        Lookup::Referral(cut) => referral(zone, cut, &mut answer),
         Lookup::NxDomain { below_nameserver } => {
             if !below_nameserver && fallthrough.applies(zone.id(), key) {
                 return Resolution::Fallthrough;
@@ -151,12 +156,7 @@ fn answer_node<'c>(
                 rrset,
             });
             if rrset.record_type() == RecordType::NS {
-                answer
-                    .additionals
-                    .extend(zone.glue_rrsets().iter().map(|glue| Part {
-                        owner: Owner::Name(&glue.owner),
-                        rrset: &glue.rrset,
-                    }));
+                glue(zone, rrset, &mut answer.additionals);
             }
         }
         None => negative(zone, ResponseCode::NoError, answer),
@@ -185,6 +185,8 @@ fn follow_cname<'c>(
         let owner = Owner::Name(target);
         let node = match zone.lookup(&key) {
             Lookup::Found(node) | Lookup::Wildcard(node) => node,
+            // Delegated away: the resolver follows the chain from here.
+            Lookup::Referral(_) => return,
             Lookup::NxDomain { .. } => {
                 negative(zone, ResponseCode::NXDomain, answer);
                 return;
@@ -207,6 +209,32 @@ fn follow_cname<'c>(
             None => negative(zone, ResponseCode::NoError, answer),
         }
         return;
+    }
+}
+
+/// A referral to the servers of a zone cut (RFC 1034 §4.3.2): not authoritative, the cut's NS
+/// RRset in the authority section and the addresses of its targets in additional.
+fn referral<'c>(zone: &'c ZoneSnapshot, cut: &'c NameNode, answer: &mut Answer<'c>) {
+    answer.authoritative = false;
+    if let Some(ns) = cut.rrset(RecordType::NS) {
+        answer.authorities.push(Part {
+            owner: Owner::Name(cut.key()),
+            rrset: ns,
+        });
+        glue(zone, ns, &mut answer.additionals);
+    }
+}
+
+/// The A and AAAA RRsets of the NS targets that lie in `zone`, glue below a cut included.
+fn glue<'c>(zone: &'c ZoneSnapshot, ns: &'c RRset, additionals: &mut Section<'c>) {
+    for target in ns.ns_keys() {
+        let in_zone = NameKey::from_wire(target).is_some_and(|(key, _)| zone.contains(&key));
+        if in_zone {
+            additionals.extend(zone.addresses(target).map(|rrset| Part {
+                owner: Owner::Name(target),
+                rrset,
+            }));
+        }
     }
 }
 

@@ -27,13 +27,16 @@ fn zone(origin: &str) -> ZoneConfig {
             name: dns(&format!("dns2.kube-system.{origin}")),
             addrs: vec!["192.0.2.54".parse().expect("ip")],
         }),
+        nameservers: Vec::new(),
+        soa: Default::default(),
+        records: Vec::new(),
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
     }
 }
 
 /// example.com and other.org with a handful of names.
 pub(crate) fn fixture() -> IndexReader {
-    let (mut w, r) = IndexWriter::new(vec![zone("example.com"), zone("other.org")], T0);
+    let (mut w, r) = IndexWriter::new(vec![zone("example.com"), zone("other.org")]);
     let put = |w: &mut IndexWriter, zone: usize, name: &str, targets: &[&str]| {
         let targets = targets
             .iter()
@@ -48,6 +51,7 @@ pub(crate) fn fixture() -> IndexReader {
         w.apply(
             &ObjectRef::new(Kind::DnsEndpoint, Some("default"), name),
             [(zone, Endpoint::new(dns(name), targets))],
+            T0,
         );
     };
     put(&mut w, 0, "www.example.com", &["10.0.0.1", "10.0.0.2"]);
@@ -128,11 +132,12 @@ pub(crate) fn answer(outcome: Outcome) -> Seen {
     }
 }
 
-/// The SOA line of `zone` in the fixture, whose serial moved once past T0 when it was filled.
+/// The SOA line of `zone` in the fixture, whose serial is the newest write of its objects
+/// (T0); the SOA's TTL is min(zone TTL, MINIMUM) in negative answers (RFC 2308 §3).
 fn soa_line(zone: &str) -> String {
-    let serial = T0 + 1;
+    let serial = T0;
     format!(
-        "{zone} 60 SOA dns1.kube-system.{zone} hostmaster.dns1.kube-system.{zone} {serial} 7200 1800 86400 60"
+        "{zone} 60 SOA dns1.kube-system.{zone} hostmaster.{zone} {serial} 14400 3600 1209600 300"
     )
 }
 
@@ -346,7 +351,7 @@ fn fallthrough_takes_only_would_be_nxdomain_names() {
 
 #[test]
 fn nothing_is_answered_before_the_first_sync() {
-    let (_w, r) = IndexWriter::new(vec![zone("example.com")], T0);
+    let (_w, r) = IndexWriter::new(vec![zone("example.com")]);
     assert_eq!(
         ask(&r, "www.example.com.", RecordType::A),
         Outcome::NotReady

@@ -175,6 +175,7 @@ mod tests {
                     zone,
                     endpoint: Endpoint::new(name(at), targets),
                 }],
+                written: 0,
             }],
             problems: Vec::new(),
         }

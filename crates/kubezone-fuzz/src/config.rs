@@ -69,10 +69,25 @@ fn check_config(config: &Config) {
                 server.name
             );
         }
-        if let Some(service) = &zone.glue_service {
+        if let Some(service) = &zone.glue_services.nameserver {
             assert!(
                 zone.index.nameserver.addrs.is_empty(),
                 "{context}: glue both configured and read from {service}"
+            );
+        }
+        if let (Some(service), Some(secondary)) =
+            (&zone.glue_services.secondary, &zone.index.secondary)
+        {
+            assert!(
+                secondary.addrs.is_empty(),
+                "{context}: secondary glue both configured and read from {service}"
+            );
+        }
+        for record in &zone.index.records {
+            assert!(
+                zone.index.origin.contains(&record.name),
+                "{context}: static record {} outside the zone",
+                record.name
             );
         }
     }

@@ -37,9 +37,12 @@ fn answerer() -> &'static Answerer {
                         .unwrap_or(std::net::Ipv6Addr::LOCALHOST.into()),
                 ],
             }),
+            nameservers: Vec::new(),
+            soa: Default::default(),
+            records: Vec::new(),
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         };
-        let (mut writer, reader) = IndexWriter::new(vec![zone], 1_700_000_000);
+        let (mut writer, reader) = IndexWriter::new(vec![zone]);
         let long_text = "t".repeat(600);
         let objects: [(&str, Vec<&str>); 7] = [
             (
@@ -63,6 +66,7 @@ fn answerer() -> &'static Answerer {
             writer.apply(
                 &ObjectRef::new(Kind::DnsEndpoint, Some("default"), name),
                 [(0, Endpoint::new(dns(name), targets))],
+                1_700_000_000,
             );
         }
         writer.set_ready(true);

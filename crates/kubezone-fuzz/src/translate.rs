@@ -96,7 +96,7 @@ fn kind_of(document: &Value, seed: usize) -> Kind {
 /// Reads `document` as a watch of `kind` delivers it and as a manifest holding it with that
 /// `kind` and `apiVersion`; the two must agree. Returns what the watch would send.
 fn read_both_ways(kind: Kind, mut document: Value, zones: &[ZoneFilter]) -> Option<KubeObject> {
-    let resource = api_resource(kind);
+    let resource = api_resource(kind)?;
     if let Some(map) = document.as_object_mut() {
         map.insert("apiVersion".into(), resource.api_version.clone().into());
         map.insert("kind".into(), resource.kind.clone().into());

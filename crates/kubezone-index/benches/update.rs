@@ -19,6 +19,9 @@ fn zone() -> ZoneConfig {
             addrs: vec!["192.0.2.53".parse().expect("ip")],
         },
         secondary: None,
+        nameservers: Vec::new(),
+        soa: Default::default(),
+        records: Vec::new(),
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
     }
 }
@@ -40,9 +43,9 @@ fn endpoint(i: u32, last_octet: u8) -> Endpoint {
 }
 
 fn full_zone() -> IndexWriter {
-    let (mut writer, _reader) = IndexWriter::new(vec![zone()], 1_700_000_000);
+    let (mut writer, _reader) = IndexWriter::new(vec![zone()]);
     for i in 0..NAMES {
-        writer.apply(&object(i), [(0, endpoint(i, 1))]);
+        writer.apply(&object(i), [(0, endpoint(i, 1))], 1_700_000_000);
     }
     writer.set_ready(true);
     writer.publish(1_700_000_000);
@@ -58,7 +61,7 @@ fn update(c: &mut Criterion) {
             b.iter(|| {
                 turn = turn.wrapping_add(1);
                 let i = u32::from(turn) * 331 % NAMES;
-                writer.apply(&object(i), [(0, endpoint(i, turn))]);
+                writer.apply(&object(i), [(0, endpoint(i, turn))], 1_700_000_000);
                 writer.publish(1_700_000_001);
             })
         },
@@ -69,8 +72,12 @@ fn update(c: &mut Criterion) {
             b.iter_batched(
                 || (),
                 |()| {
-                    writer.apply(&object(NAMES + 1), [(0, endpoint(NAMES + 1, 1))]);
-                    writer.apply(&object(NAMES + 1), []);
+                    writer.apply(
+                        &object(NAMES + 1),
+                        [(0, endpoint(NAMES + 1, 1))],
+                        1_700_000_000,
+                    );
+                    writer.apply(&object(NAMES + 1), [], 1_700_000_000);
                     writer.publish(1_700_000_002);
                 },
                 BatchSize::SmallInput,

@@ -5,7 +5,7 @@ use std::{net::IpAddr, sync::Arc};
 use arc_swap::ArcSwap;
 use kubezone_model::{Endpoint, ObjectRef};
 
-use crate::{Conflict, ZoneConfig, ZoneSnapshot, key::NameKey, zone::ZoneWriter};
+use crate::{Conflict, SerialFloor, ZoneConfig, ZoneSnapshot, key::NameKey, zone::ZoneWriter};
 
 /// One consistent view of every zone, as published by the writer.
 pub struct Catalog {
@@ -63,12 +63,24 @@ pub struct IndexWriter {
 }
 
 impl IndexWriter {
-    /// Zones in configuration order; `now_unix` seeds the SOA serials.
-    pub fn new(configs: Vec<ZoneConfig>, now_unix: u32) -> (IndexWriter, IndexReader) {
+    /// Zones in configuration order.
+    pub fn new(configs: Vec<ZoneConfig>) -> (IndexWriter, IndexReader) {
+        IndexWriter::with_floors(configs, |_| None)
+    }
+
+    /// Zones in configuration order, each starting from the serial `floor` gives for it (the
+    /// serial a running config served, on reload), so that a serial never goes back.
+    pub fn with_floors(
+        configs: Vec<ZoneConfig>,
+        floor: impl Fn(&ZoneConfig) -> Option<SerialFloor>,
+    ) -> (IndexWriter, IndexReader) {
         let zones: Vec<ZoneWriter> = configs
             .into_iter()
             .enumerate()
-            .map(|(id, config)| ZoneWriter::new(id, config, now_unix))
+            .map(|(id, config)| {
+                let floor = floor(&config);
+                ZoneWriter::new(id, config, floor)
+            })
             .collect();
         let current = Arc::new(ArcSwap::from_pointee(Catalog {
             zones: Vec::new(),
@@ -79,16 +91,19 @@ impl IndexWriter {
             current: current.clone(),
             ready: false,
         };
-        writer.publish(now_unix);
+        writer.publish(0);
         (writer, IndexReader { current })
     }
 
     /// Replaces all records of `object` with `endpoints`, given as (zone id, endpoint). An
     /// empty list removes the object. Cost is proportional to the object, not the zone.
+    /// `written` is when the object was last written (unix seconds; 0 when unknown, as for a
+    /// deletion): the serial of a zone whose records change moves to at least that.
     pub fn apply(
         &mut self,
         object: &ObjectRef,
         endpoints: impl IntoIterator<Item = (usize, Endpoint)>,
+        written: u32,
     ) -> Vec<Conflict> {
         let mut per_zone: Vec<Vec<Endpoint>> = vec![Vec::new(); self.zones.len()];
         for (zone, endpoint) in endpoints {
@@ -99,20 +114,21 @@ impl IndexWriter {
         self.zones
             .iter_mut()
             .zip(per_zone)
-            .flat_map(|(zone, endpoints)| zone.apply(object, endpoints))
+            .flat_map(|(zone, endpoints)| zone.apply(object, endpoints, written))
             .collect()
     }
 
     /// Sets the glue of zone `zone`'s nameserver hosts (from the server's own Service, or the
-    /// config).
+    /// config); `None` leaves a host's glue as it is. `written` is when the Service was written.
     pub fn set_nameservers(
         &mut self,
         zone: usize,
-        nameserver: Vec<IpAddr>,
+        nameserver: Option<Vec<IpAddr>>,
         secondary: Option<Vec<IpAddr>>,
+        written: u32,
     ) {
         if let Some(z) = self.zones.get_mut(zone) {
-            z.set_nameservers(nameserver, secondary);
+            z.set_nameservers(nameserver, secondary, written);
         }
     }
 
@@ -124,6 +140,15 @@ impl IndexWriter {
             .unwrap_or_default()
     }
 
+    /// What each zone's static records could not serve, as (zone, conflict).
+    pub fn static_conflicts(&self) -> Vec<(usize, Conflict)> {
+        self.zones
+            .iter()
+            .enumerate()
+            .flat_map(|(i, z)| z.static_conflicts().iter().map(move |c| (i, c.clone())))
+            .collect()
+    }
+
     pub fn set_ready(&mut self, ready: bool) {
         self.ready = ready;
     }
@@ -132,17 +157,28 @@ impl IndexWriter {
         self.zones.iter().map(ZoneWriter::config)
     }
 
-    /// Makes everything applied so far visible to readers, in one step.
-    pub fn publish(&mut self, now_unix: u32) {
+    /// Makes everything applied so far visible to readers, in one step. Returns the unix second
+    /// at which to publish again when a zone's serial waits for the clock (`serial.rs`).
+    pub fn publish(&mut self, now_unix: u32) -> Option<u32> {
+        let ready = self.ready;
+        let mut retry: Option<u32> = None;
         let mut zones: Vec<ZoneSnapshot> = self
             .zones
             .iter_mut()
-            .map(|z| z.snapshot(now_unix))
+            .map(|z| {
+                let (snapshot, again) = z.snapshot(now_unix, ready);
+                retry = match (retry, again) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                snapshot
+            })
             .collect();
         zones.sort_by_key(|z| std::cmp::Reverse(z.origin_labels()));
         self.current.store(Arc::new(Catalog {
             zones,
             ready: self.ready,
         }));
+        retry
     }
 }

@@ -1,5 +1,6 @@
 use std::fmt;
 
+use hickory_proto::rr::RecordType;
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
 /// Two claims on one name that cannot both be served. Each names the object that lost.
@@ -17,6 +18,20 @@ pub enum Conflict {
     },
     /// The zone's own nameserver host, or a name below it.
     Reserved { object: ObjectRef },
+    /// The config's static records set this type (or a CNAME) at the name.
+    Overridden {
+        object: ObjectRef,
+        rtype: RecordType,
+    },
+    /// Data beside an NS RRset below the apex: the name is a zone cut, where only the NS
+    /// records (and the glue below) are served.
+    AtZoneCut {
+        object: ObjectRef,
+        rtype: RecordType,
+    },
+    /// NS records at the apex: the zone's NS set comes from `apex`, `secondary` and
+    /// `nameservers` in the config.
+    ApexNs { object: ObjectRef },
 }
 
 impl fmt::Display for Conflict {
@@ -43,6 +58,18 @@ impl fmt::Display for Conflict {
             Conflict::Reserved { object } => write!(
                 f,
                 "{object} is not served: the name is the zone's nameserver host or below it"
+            ),
+            Conflict::Overridden { object, rtype } => write!(
+                f,
+                "{rtype} from {object} is not served: the config's static records set it"
+            ),
+            Conflict::AtZoneCut { object, rtype } => write!(
+                f,
+                "{rtype} from {object} is not served: the name is delegated (NS below the apex)"
+            ),
+            Conflict::ApexNs { object } => write!(
+                f,
+                "NS from {object} is not served: the apex NS set comes from the config"
             ),
         }
     }

@@ -24,11 +24,12 @@ pub mod wire;
 mod zone;
 
 pub use catalog::{Catalog, IndexReader, IndexWriter};
-pub use config::{NameServer, ZoneConfig};
+pub use config::{NameServer, SoaConfig, StaticRecord, ZoneConfig};
 pub use conflict::Conflict;
 pub use key::{MAX_KEY_LEN, NameKey};
 pub use node::{NameNode, NodeRole, Provenance, RRset};
-pub use zone::{Glue, Lookup, ZoneSnapshot};
+pub use serial::SerialFloor;
+pub use zone::{Lookup, ZoneSnapshot};
 
 #[cfg(test)]
 mod tests;

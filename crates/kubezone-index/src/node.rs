@@ -8,7 +8,7 @@ use kubezone_model::{Kind, ObjectRef};
 use crate::{
     Conflict,
     key::OwnedKey,
-    wire::{FIXED_LEN, Tails, decode, encode_tail},
+    wire::{FIXED_LEN, Tails, decode, encode_tail, rdata_bytes},
 };
 
 /// Every record of one type at one name, built once when the name changes and kept only in
@@ -22,18 +22,33 @@ pub struct RRset {
 }
 
 impl RRset {
-    /// `records` must be non-empty, of one type, with one owner and one TTL, and of a type
-    /// the index builds (A, AAAA, CNAME, TXT, NS, SOA).
+    /// `records` must be non-empty, of one type, with one owner and one TTL.
     pub(crate) fn new(records: Vec<Record>) -> Option<RRset> {
-        let record_type = records.first()?.record_type();
+        let first = records.first()?;
+        let (rtype, ttl) = (first.record_type(), first.ttl);
+        let rdatas: Vec<Vec<u8>> = records
+            .iter()
+            .map(|r| rdata_bytes(&r.data))
+            .collect::<Option<_>>()?;
+        RRset::from_rdatas(rtype, ttl, rdatas.iter().map(Vec::as_slice))
+    }
+
+    /// An RRset of `rtype` from RDATA in wire form; `None` when there is none.
+    pub(crate) fn from_rdatas<'a>(
+        rtype: RecordType,
+        ttl: u32,
+        rdatas: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<RRset> {
         let mut wire = Vec::new();
-        for record in &records {
-            encode_tail(record, &mut wire)?;
+        let mut len: u16 = 0;
+        for rdata in rdatas {
+            encode_tail(rtype, ttl, rdata, &mut wire)?;
+            len = len.checked_add(1)?;
         }
-        Some(RRset {
+        (len > 0).then(|| RRset {
             wire: wire.into_boxed_slice(),
-            record_type,
-            len: u16::try_from(records.len()).ok()?,
+            record_type: rtype,
+            len,
         })
     }
 
@@ -68,6 +83,20 @@ impl RRset {
         self.wire.get(FIXED_LEN..)
     }
 
+    /// The target names of an NS RRset as lower-case wire bytes (index keys).
+    pub fn ns_keys(&self) -> impl Iterator<Item = &[u8]> {
+        let ns = self.record_type == RecordType::NS;
+        self.tails().rdatas().filter(move |_| ns)
+    }
+
+    /// The TTL of the records (an RRset has one, RFC 2181 §5.2).
+    pub fn ttl(&self) -> u32 {
+        self.wire
+            .get(4..8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_be_bytes)
+    }
+
     /// The CNAME target, if this is a CNAME RRset.
     pub fn cname_target(&self) -> Option<Name> {
         let key = self.cname_key()?;
@@ -84,6 +113,9 @@ pub enum NodeRole {
     Apex,
     /// `<apex>.<zone>` or `<secondary>.<zone>`: answers its glue, and nothing exists below it.
     NameServer,
+    /// A zone cut: an NS RRset below the apex hands this name and everything below it to other
+    /// servers, so queries get a referral.
+    Delegation,
 }
 
 /// Everything a reader needs about one name.
@@ -164,6 +196,21 @@ impl NameNode {
 
     pub fn role(&self) -> NodeRole {
         self.role
+    }
+
+    /// A hash of what this node serves (its key, role and RRsets, the SOA left out since the
+    /// serial lives there), for telling whether a zone's content changed.
+    pub(crate) fn content_hash(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut hasher = DefaultHasher::new();
+        self.key.hash(&mut hasher);
+        (self.role as u8).hash(&mut hasher);
+        for rrset in self.rrsets.iter() {
+            if rrset.record_type != RecordType::SOA {
+                rrset.wire.hash(&mut hasher);
+            }
+        }
+        hasher.finish()
     }
 
     /// An empty non-terminal: exists, has no records.

@@ -12,7 +12,7 @@ use std::{hash::BuildHasher, sync::Arc};
 
 use hashbrown::{DefaultHashBuilder, HashTable, hash_table::Entry};
 
-use crate::NameNode;
+use crate::{NameNode, NodeRole};
 
 /// Bits of the hash that pick an array slot at each level.
 const LEVEL_BITS: u32 = 6;
@@ -31,6 +31,11 @@ pub(crate) struct NameTable {
     root: Arc<Root>,
     hasher: DefaultHashBuilder,
     len: usize,
+    /// The XOR of every node's content hash: equal tables have equal fingerprints, so a
+    /// publish can tell whether the zone changed without comparing names.
+    fingerprint: u64,
+    /// Nodes that are zone cuts; lookups look for one only when there is any.
+    cuts: usize,
 }
 
 impl Default for NameTable {
@@ -39,6 +44,8 @@ impl Default for NameTable {
             root: Arc::new(std::array::from_fn(|_| None)),
             hasher: DefaultHashBuilder::default(),
             len: 0,
+            fingerprint: 0,
+            cuts: 0,
         }
     }
 }
@@ -60,6 +67,26 @@ impl NameTable {
         self.len == 0
     }
 
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// Whether any name is a zone cut.
+    pub(crate) fn has_cuts(&self) -> bool {
+        self.cuts > 0
+    }
+
+    fn count(&mut self, node: &NameNode, added: bool) {
+        self.fingerprint ^= node.content_hash();
+        if node.role() == NodeRole::Delegation {
+            if added {
+                self.cuts += 1;
+            } else {
+                self.cuts = self.cuts.saturating_sub(1);
+            }
+        }
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Option<&NameNode> {
         let hash = self.hasher.hash_one(key);
         let (r, b) = slots(hash);
@@ -77,17 +104,23 @@ impl NameTable {
             return;
         };
         let hasher = &self.hasher;
-        match shard.entry(
+        let added = node.clone();
+        let replaced = match shard.entry(
             hash,
             |n| n.key() == node.key(),
             |n| hasher.hash_one(n.key()),
         ) {
-            Entry::Occupied(mut slot) => *slot.get_mut() = node,
+            Entry::Occupied(mut slot) => Some(std::mem::replace(slot.get_mut(), node)),
             Entry::Vacant(slot) => {
                 slot.insert(node);
                 self.len += 1;
+                None
             }
+        };
+        if let Some(old) = replaced {
+            self.count(&old, false);
         }
+        self.count(&added, true);
     }
 
     pub(crate) fn remove(&mut self, key: &[u8]) {
@@ -100,8 +133,9 @@ impl NameTable {
             return;
         };
         if let Ok(slot) = shard.find_entry(hash, |n| n.key() == key) {
-            slot.remove();
+            let (old, _) = slot.remove();
             self.len -= 1;
+            self.count(&old, false);
         }
     }
 }

@@ -16,20 +16,17 @@ fn dns(s: &str) -> DnsName {
 }
 
 fn zone(origin: &str) -> ZoneConfig {
-    ZoneConfig {
-        origin: dns(origin),
-        ttl: 60,
-        nameserver: NameServer {
+    ZoneConfig::new(
+        dns(origin),
+        NameServer {
             name: dns(&format!("dns1.kube-system.{origin}")),
             addrs: vec!["192.0.2.53".parse().expect("ip")],
         },
-        secondary: None,
-        precedence: Kind::DEFAULT_RESOURCES.to_vec(),
-    }
+    )
 }
 
 fn index(zones: &[&str]) -> (IndexWriter, IndexReader) {
-    IndexWriter::new(zones.iter().map(|z| zone(z)).collect(), T0)
+    IndexWriter::new(zones.iter().map(|z| zone(z)).collect())
 }
 
 fn obj(kind: Kind, name: &str) -> ObjectRef {
@@ -54,6 +51,8 @@ enum Seen {
     Records(Vec<String>),
     EmptyNonTerminal,
     Wildcard(Vec<String>),
+    /// A referral from this cut (its key as a name).
+    Referral(String),
     NxDomain,
     BelowNameServer,
     NoZone,
@@ -76,6 +75,12 @@ fn seen(catalog: &Catalog, name: &str) -> Seen {
         Lookup::Found(node) if node.is_empty_non_terminal() => Seen::EmptyNonTerminal,
         Lookup::Found(node) => Seen::Records(records(node)),
         Lookup::Wildcard(node) => Seen::Wildcard(records(node)),
+        Lookup::Referral(node) => Seen::Referral(
+            NameKey::from_wire(node.key())
+                .and_then(|(k, _)| k.to_name())
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        ),
         Lookup::NxDomain {
             below_nameserver: true,
         } => Seen::BelowNameServer,
@@ -93,6 +98,7 @@ fn an_object_makes_its_names_and_their_ancestors_exist() {
     w.apply(
         &obj(Kind::Service, "svc1"),
         [ep("svc1.ns1.example.com", &["10.0.0.1"])],
+        T0,
     );
     w.publish(T0);
     let c = r.load();
@@ -114,16 +120,17 @@ fn an_object_makes_its_names_and_their_ancestors_exist() {
 fn deleting_the_last_name_below_an_empty_non_terminal_removes_it() {
     let (mut w, r) = index(&["example.com"]);
     let svc = obj(Kind::Service, "svc1");
-    w.apply(&svc, [ep("svc1.ns1.example.com", &["10.0.0.1"])]);
+    w.apply(&svc, [ep("svc1.ns1.example.com", &["10.0.0.1"])], T0);
     w.apply(
         &obj(Kind::Service, "svc2"),
         [ep("svc2.ns1.example.com", &["10.0.0.2"])],
+        T0,
     );
-    w.apply(&svc, []);
+    w.apply(&svc, [], T0);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "svc1.ns1.example.com."), Seen::NxDomain);
     assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::EmptyNonTerminal);
-    w.apply(&obj(Kind::Service, "svc2"), []);
+    w.apply(&obj(Kind::Service, "svc2"), [], T0);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::NxDomain);
     assert_eq!(
@@ -137,8 +144,8 @@ fn deleting_the_last_name_below_an_empty_non_terminal_removes_it() {
 fn an_update_moves_an_object_from_old_names_to_new() {
     let (mut w, r) = index(&["example.com"]);
     let ing = obj(Kind::Ingress, "web");
-    w.apply(&ing, [ep("a.example.com", &["10.0.0.1"])]);
-    w.apply(&ing, [ep("b.example.com", &["10.0.0.2"])]);
+    w.apply(&ing, [ep("a.example.com", &["10.0.0.1"])], T0);
+    w.apply(&ing, [ep("b.example.com", &["10.0.0.2"])], T0);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "a.example.com."), Seen::NxDomain);
     assert_eq!(
@@ -154,8 +161,9 @@ fn precedence_picks_the_first_kind_and_falls_back_when_it_goes() {
     w.apply(
         &obj(Kind::Service, "s"),
         [ep("www.example.com", &["10.0.0.9"])],
+        T0,
     );
-    let conflicts = w.apply(&route, [ep("www.example.com", &["10.0.0.1"])]);
+    let conflicts = w.apply(&route, [ep("www.example.com", &["10.0.0.1"])], T0);
     assert!(matches!(
         &conflicts[..],
         [Conflict::Shadowed { winner: Kind::HttpRoute, loser }] if loser.kind() == Kind::Service
@@ -165,7 +173,7 @@ fn precedence_picks_the_first_kind_and_falls_back_when_it_goes() {
         seen(&r.load(), "www.example.com."),
         Seen::Records(vec![a("10.0.0.1")])
     );
-    w.apply(&route, []);
+    w.apply(&route, [], T0);
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "www.example.com."),
@@ -179,14 +187,17 @@ fn wildcards_cover_names_below_the_closest_encloser_only() {
     w.apply(
         &obj(Kind::Ingress, "wild"),
         [ep("*.w.example.com", &["10.0.0.1"])],
+        T0,
     );
     w.apply(
         &obj(Kind::Ingress, "s"),
         [ep("s.w.example.com", &["10.0.0.2"])],
+        T0,
     );
     w.apply(
         &obj(Kind::Ingress, "deep"),
         [ep("x.e.w.example.com", &["10.0.0.3"])],
+        T0,
     );
     w.publish(T0);
     let c = r.load();
@@ -216,16 +227,15 @@ fn the_apex_has_soa_and_ns_and_the_nameserver_host_its_glue() {
         name: dns("dns2.kube-system.example.com"),
         addrs: vec!["2001:db8::53".parse().expect("ip")],
     });
-    let (mut w, r) = IndexWriter::new(vec![cfg], T0);
+    let (mut w, r) = IndexWriter::new(vec![cfg]);
     w.publish(T0);
     let c = r.load();
     let Seen::Records(apex) = seen(&c, "example.com.") else {
         panic!("apex must exist");
     };
     assert!(
-        apex.iter().any(|r| r.starts_with(
-            "SOA dns1.kube-system.example.com. hostmaster.dns1.kube-system.example.com."
-        )),
+        apex.iter()
+            .any(|r| r.starts_with("SOA dns1.kube-system.example.com. hostmaster.example.com.")),
         "{apex:?}"
     );
     assert!(apex.contains(&"NS dns1.kube-system.example.com.".to_string()));
@@ -248,7 +258,12 @@ fn the_apex_has_soa_and_ns_and_the_nameserver_host_its_glue() {
     };
     assert_eq!(
         (soa.refresh, soa.retry, soa.expire, soa.minimum),
-        (7200, 1800, 86400, 60)
+        (14_400, 3_600, 1_209_600, 300)
+    );
+    assert_eq!(
+        zone.negative_soa().ttl,
+        60,
+        "min(SOA TTL, MINIMUM), RFC 2308 §3"
     );
 }
 
@@ -262,6 +277,7 @@ fn objects_cannot_claim_the_nameserver_host() {
             ep("dns1.kube-system.example.com", &["10.6.6.6"]),
             ep("ok.example.com", &["10.0.0.1"]),
         ],
+        T0,
     );
     assert_eq!(conflicts, vec![Conflict::Reserved { object: bad }]);
     w.publish(T0);
@@ -281,10 +297,12 @@ fn apex_records_from_objects_sit_beside_soa_and_ns_but_a_cname_does_not() {
     w.apply(
         &obj(Kind::Ingress, "root"),
         [ep("example.com", &["10.0.0.1"])],
+        T0,
     );
     let conflicts = w.apply(
         &obj(Kind::Ingress, "rootcname"),
         [ep("example.com", &["lb.example.net"])],
+        T0,
     );
     assert!(matches!(&conflicts[..], [Conflict::CnameBesideData { .. }]));
     w.publish(T0);
@@ -308,6 +326,7 @@ fn the_longest_zone_wins() {
     w.apply(
         &obj(Kind::Ingress, "x"),
         [ep_in(1, "x.apps.example.com", &["10.0.0.1"])],
+        T0,
     );
     w.publish(T0);
     let c = r.load();
@@ -331,36 +350,131 @@ fn the_longest_zone_wins() {
 }
 
 #[test]
-fn the_serial_moves_only_when_content_changes_and_never_back() {
+fn the_first_serial_is_the_newest_write_and_moves_only_with_content() {
     let (mut w, r) = index(&["example.com", "other.org"]);
     let serial = |r: &IndexReader, id| r.load().zone(id).map(|z| z.serial());
-    let s0 = serial(&r, 0).expect("zone");
-    w.publish(T0 + 10);
-    assert_eq!(serial(&r, 0), Some(s0), "no change, no new serial");
+    let web = obj(Kind::Ingress, "a");
+    w.apply(&web, [ep("a.example.com", &["10.0.0.1"])], T0 - 300);
+    w.apply(
+        &obj(Kind::Ingress, "b"),
+        [ep("b.example.com", &["10.0.0.9"])],
+        T0 - 600,
+    );
+    w.set_ready(true);
+    w.publish(T0 + 1000);
+    assert_eq!(
+        serial(&r, 0),
+        Some(T0 - 300),
+        "the newest write, not the clock"
+    );
+    assert_eq!(serial(&r, 1), Some(1), "an empty zone starts at 1");
+
+    w.apply(&web, [ep("a.example.com", &["10.0.0.1"])], T0 - 10);
+    w.publish(T0 + 1000);
+    assert_eq!(
+        serial(&r, 0),
+        Some(T0 - 300),
+        "a write that changes no record"
+    );
+
+    w.apply(&web, [ep("a.example.com", &["10.0.0.2"])], T0 - 5);
+    w.publish(T0 + 1000);
+    assert_eq!(serial(&r, 0), Some(T0 - 5));
+    assert_eq!(serial(&r, 1), Some(1), "other zones keep their serial");
+
+    // A deletion has no write time: one more, once the clock allows it.
+    w.apply(&obj(Kind::Ingress, "b"), [], 0);
+    assert_eq!(w.publish(T0 - 5), Some(T0 - 4), "waits for the next second");
+    assert_eq!(
+        seen(&r.load(), "b.example.com."),
+        Seen::NxDomain,
+        "served at once"
+    );
+    assert_eq!(serial(&r, 0), Some(T0 - 5));
+    assert_eq!(w.publish(T0 - 4), None);
+    assert_eq!(serial(&r, 0), Some(T0 - 4));
+}
+
+#[test]
+fn replicas_that_see_the_same_objects_agree_in_any_order() {
+    let objects = [
+        (
+            obj(Kind::Ingress, "a"),
+            "a.example.com",
+            "10.0.0.1",
+            T0 - 30,
+        ),
+        (
+            obj(Kind::Service, "b"),
+            "b.example.com",
+            "10.0.0.2",
+            T0 - 20,
+        ),
+        (
+            obj(Kind::DnsEndpoint, "c"),
+            "c.example.com",
+            "10.0.0.3",
+            T0 - 90,
+        ),
+    ];
+    let mut seen_serials = Vec::new();
+    for (order, now) in [([0, 1, 2], T0), ([2, 1, 0], T0 + 2), ([1, 2, 0], T0 + 3600)] {
+        let (mut w, r) = index(&["example.com"]);
+        for i in order {
+            let (o, name, ip, written) = &objects[i];
+            w.apply(o, [ep(name, &[ip])], *written);
+            w.publish(now);
+        }
+        w.set_ready(true);
+        w.publish(now);
+        seen_serials.push((
+            r.load().zone(0).map(|z| z.serial()),
+            r.load().zone(0).map(|z| z.fingerprint()),
+        ));
+    }
+    assert!(
+        seen_serials.windows(2).all(|w| w[0] == w[1]),
+        "{seen_serials:?}"
+    );
+    assert_eq!(seen_serials[0].0, Some(T0 - 20));
+}
+
+#[test]
+fn a_reload_starts_from_the_running_serial() {
+    let (mut w, r) = index(&["example.com"]);
     w.apply(
         &obj(Kind::Ingress, "a"),
         [ep("a.example.com", &["10.0.0.1"])],
+        T0,
     );
-    w.publish(T0);
-    let s1 = serial(&r, 0).expect("zone");
-    assert!(s1 > s0);
-    assert_eq!(serial(&r, 1), Some(s0), "other zones keep their serial");
-    w.apply(
-        &obj(Kind::Ingress, "a"),
-        [ep("a.example.com", &["10.0.0.2"])],
-    );
-    w.publish(T0 - 1000);
+    w.set_ready(true);
+    w.publish(T0 + 50);
+    let old = r
+        .load()
+        .zone(0)
+        .map(|z| (z.serial(), z.fingerprint()))
+        .expect("zone");
+    let floor = crate::SerialFloor {
+        serial: old.0 + 7,
+        fingerprint: old.1,
+    };
+    let reload = |targets: &[&str]| {
+        let (mut w, r) = IndexWriter::with_floors(vec![zone("example.com")], |_| Some(floor));
+        w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", targets)], T0);
+        w.set_ready(true);
+        w.publish(T0 + 60);
+        r.load().zone(0).map(|z| z.serial())
+    };
     assert_eq!(
-        serial(&r, 0),
-        Some(s1 + 1),
-        "a clock that goes back does not"
+        reload(&["10.0.0.1"]),
+        Some(T0 + 7),
+        "same content, same serial"
     );
-    w.apply(
-        &obj(Kind::Ingress, "a"),
-        [ep("a.example.com", &["10.0.0.3"])],
+    assert_eq!(
+        reload(&["10.0.0.9"]),
+        Some(T0 + 8),
+        "new content, the next one"
     );
-    w.publish(T0 + 5000);
-    assert_eq!(serial(&r, 0), Some(T0 + 5000));
 }
 
 #[test]
@@ -369,12 +483,14 @@ fn readers_keep_their_snapshot_while_the_writer_moves_on() {
     w.apply(
         &obj(Kind::Ingress, "a"),
         [ep("a.example.com", &["10.0.0.1"])],
+        T0,
     );
     w.publish(T0);
     let before = r.load_full();
     w.apply(
         &obj(Kind::Ingress, "a"),
         [ep("a.example.com", &["10.0.0.2"])],
+        T0,
     );
     assert_eq!(
         seen(&r.load(), "a.example.com."),
@@ -396,10 +512,11 @@ fn readers_keep_their_snapshot_while_the_writer_moves_on() {
 fn kinds_a_zone_does_not_serve_are_ignored() {
     let mut cfg = zone("example.com");
     cfg.precedence = vec![Kind::Ingress];
-    let (mut w, r) = IndexWriter::new(vec![cfg], T0);
+    let (mut w, r) = IndexWriter::new(vec![cfg]);
     w.apply(
         &obj(Kind::Service, "s"),
         [ep("s.example.com", &["10.0.0.1"])],
+        T0,
     );
     w.publish(T0);
     assert_eq!(seen(&r.load(), "s.example.com."), Seen::NxDomain);
@@ -409,7 +526,7 @@ fn kinds_a_zone_does_not_serve_are_ignored() {
 fn glue_follows_the_nameserver_addresses() {
     let (mut w, r) = index(&["example.com"]);
     let addrs: Vec<IpAddr> = vec!["198.51.100.7".parse().expect("ip")];
-    w.set_nameservers(0, addrs, None);
+    w.set_nameservers(0, Some(addrs), None, T0);
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "dns1.kube-system.example.com."),
@@ -434,10 +551,12 @@ fn provenance_names_the_objects_behind_a_name() {
     w.apply(
         &obj(Kind::Ingress, "a"),
         [ep("www.example.com", &["10.0.0.1"])],
+        T0,
     );
     w.apply(
         &obj(Kind::Ingress, "b"),
         [ep("www.example.com", &["10.0.0.2"])],
+        T0,
     );
     w.publish(T0);
     let c = r.load();
@@ -461,19 +580,151 @@ fn names_are_counted_per_kind_as_objects_come_and_go() {
             ep("a.example.com", &["10.0.0.1"]),
             ep("b.example.com", &["10.0.0.2"]),
         ],
+        T0,
     );
     w.apply(
         &obj(Kind::Service, "db"),
         [ep("a.example.com", &["10.0.0.3"])],
+        T0,
     );
     assert_eq!(
         w.names_by_kind(0),
         [(Kind::Ingress, 2), (Kind::Service, 1)],
         "a shadowed claim still counts for its Kind"
     );
-    w.apply(&web, [ep("c.example.com", &["10.0.0.1"])]);
+    w.apply(&web, [ep("c.example.com", &["10.0.0.1"])], T0);
     assert_eq!(w.names_by_kind(0), [(Kind::Ingress, 1), (Kind::Service, 1)]);
-    w.apply(&web, []);
+    w.apply(&web, [], T0);
     assert_eq!(w.names_by_kind(0), [(Kind::Ingress, 0), (Kind::Service, 1)]);
     assert_eq!(w.names_by_kind(7), []);
+}
+
+fn static_record(name: &str, rtype: &str, data: &str, i: usize) -> crate::StaticRecord {
+    crate::StaticRecord {
+        name: dns(name),
+        ttl: None,
+        data: kubezone_model::RecordData::parse_typed(rtype, data, None).expect("record"),
+        source: format!("zones[0].records[{i}]"),
+    }
+}
+
+#[test]
+fn ns_below_the_apex_delegates_everything_at_and_below_it() {
+    let mut cfg = zone("example.com");
+    cfg.records = vec![
+        static_record("lab.example.com", "NS", "ns1.lab.example.com.", 0),
+        static_record("lab.example.com", "NS", "ns.other.example.net.", 1),
+        static_record("ns1.lab.example.com", "A", "192.0.2.80", 2),
+        static_record("*.example.com", "A", "192.0.2.99", 3),
+        static_record("example.com", "MX", "10 mail.example.com.", 4),
+    ];
+    let (mut w, r) = IndexWriter::new(vec![cfg]);
+    w.apply(
+        &obj(Kind::Ingress, "shadowed"),
+        [ep("www.lab.example.com", &["10.0.0.1"])],
+        T0,
+    );
+    w.set_ready(true);
+    w.publish(T0);
+    let c = r.load();
+    for name in [
+        "lab.example.com.",
+        "www.lab.example.com.",
+        "ns1.lab.example.com.",
+        "a.b.lab.example.com.",
+    ] {
+        assert_eq!(
+            seen(&c, name),
+            Seen::Referral("lab.example.com.".into()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        seen(&c, "other.example.com."),
+        Seen::Wildcard(vec![a("192.0.2.99")])
+    );
+    let zone = c.zone(0).expect("zone");
+    let glue: Vec<String> = zone
+        .addresses(
+            NameKey::new(&Name::from_ascii("ns1.lab.example.com.").expect("n"))
+                .expect("k")
+                .as_bytes(),
+        )
+        .flat_map(|r| r.records(&Name::root()))
+        .map(|r| r.data.to_string())
+        .collect();
+    assert_eq!(
+        glue,
+        ["192.0.2.80"],
+        "glue below the cut stays reachable for referrals"
+    );
+    let Seen::Records(apex) = seen(&c, "example.com.") else {
+        panic!("apex");
+    };
+    assert!(
+        apex.contains(&"MX 10 mail.example.com.".to_string()),
+        "{apex:?}"
+    );
+    assert!(
+        w.static_conflicts().is_empty(),
+        "{:?}",
+        w.static_conflicts()
+    );
+
+    // Removing the cut serves what was below it again.
+    let (mut w, r) = IndexWriter::new(vec![zone_without_cut()]);
+    w.apply(
+        &obj(Kind::Ingress, "shadowed"),
+        [ep("www.lab.example.com", &["10.0.0.1"])],
+        T0,
+    );
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "www.lab.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+}
+
+fn zone_without_cut() -> ZoneConfig {
+    zone("example.com")
+}
+
+#[test]
+fn a_dns_endpoint_ns_record_makes_a_cut_that_comes_and_goes() {
+    let (mut w, r) = index(&["example.com"]);
+    let delegation = obj(Kind::DnsEndpoint, "acme");
+    let ns = Target::Record(
+        kubezone_model::RecordData::parse_typed("NS", "ns.acme.example.net.", None).expect("ns"),
+    );
+    w.apply(
+        &obj(Kind::Ingress, "web"),
+        [ep("_acme-challenge.www.example.com", &["10.0.0.1"])],
+        T0,
+    );
+    w.apply(
+        &delegation,
+        [(
+            0,
+            Endpoint::new(dns("_acme-challenge.www.example.com"), vec![ns]),
+        )],
+        T0,
+    );
+    w.publish(T0);
+    // The Ingress ranks before DNSEndpoint: the A record wins and no cut is made.
+    assert_eq!(
+        seen(&r.load(), "_acme-challenge.www.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+    w.apply(&obj(Kind::Ingress, "web"), [], 0);
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "x._acme-challenge.www.example.com."),
+        Seen::Referral("_acme-challenge.www.example.com.".into())
+    );
+    w.apply(&delegation, [], 0);
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "x._acme-challenge.www.example.com."),
+        Seen::NxDomain
+    );
 }

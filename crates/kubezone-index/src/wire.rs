@@ -6,58 +6,41 @@
 //! wherever in a message they are copied to.
 
 use hickory_proto::{
-    rr::{DNSClass, Name, RData, Record},
-    serialize::binary::{BinDecodable, BinDecoder},
+    rr::{DNSClass, Name, RData, Record, RecordType},
+    serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder},
 };
 
 /// TYPE, CLASS, TTL and RDLENGTH.
 pub const FIXED_LEN: usize = 10;
 
-/// Appends the owner-less wire form of `record`; `None` for RDATA kubezone never builds.
-pub(crate) fn encode_tail(record: &Record, out: &mut Vec<u8>) -> Option<()> {
-    let start = out.len();
-    out.extend_from_slice(&u16::from(record.record_type()).to_be_bytes());
+/// Appends the owner-less wire form of one record; `None` if the RDATA is longer than 65535.
+pub(crate) fn encode_tail(
+    rtype: RecordType,
+    ttl: u32,
+    rdata: &[u8],
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let rdlen = u16::try_from(rdata.len()).ok()?;
+    out.extend_from_slice(&u16::from(rtype).to_be_bytes());
     out.extend_from_slice(&u16::from(DNSClass::IN).to_be_bytes());
-    out.extend_from_slice(&record.ttl.to_be_bytes());
-    out.extend_from_slice(&[0, 0]);
-    let rdata_start = out.len();
-    match &record.data {
-        RData::A(a) => out.extend_from_slice(&a.0.octets()),
-        RData::AAAA(a) => out.extend_from_slice(&a.0.octets()),
-        RData::CNAME(c) => encode_name(&c.0, out),
-        RData::NS(n) => encode_name(&n.0, out),
-        RData::TXT(t) => {
-            for s in t.txt_data.iter() {
-                out.push(u8::try_from(s.len()).ok()?);
-                out.extend_from_slice(s);
-            }
-        }
-        RData::SOA(s) => {
-            encode_name(&s.mname, out);
-            encode_name(&s.rname, out);
-            for v in [
-                s.serial,
-                s.refresh as u32,
-                s.retry as u32,
-                s.expire as u32,
-                s.minimum,
-            ] {
-                out.extend_from_slice(&v.to_be_bytes());
-            }
-        }
-        _ => {
-            out.truncate(start);
-            return None;
-        }
-    }
-    let rdlen = u16::try_from(out.len() - rdata_start).ok()?;
-    out.get_mut(rdata_start - 2..rdata_start)?
-        .copy_from_slice(&rdlen.to_be_bytes());
+    out.extend_from_slice(&ttl.to_be_bytes());
+    out.extend_from_slice(&rdlen.to_be_bytes());
+    out.extend_from_slice(rdata);
     Some(())
 }
 
+/// The RDATA of `rdata`: names uncompressed, and lower case for the standard types (RFC 4034
+/// §6.2), so the bytes stay valid wherever they are copied and serve as index keys.
+pub(crate) fn rdata_bytes(rdata: &RData) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut encoder = BinEncoder::new(&mut bytes);
+    encoder.set_canonical_form(true);
+    rdata.emit(&mut encoder).ok()?;
+    Some(bytes)
+}
+
 /// A name's uncompressed wire form, lower case, so it can serve as a compression target.
-fn encode_name(name: &Name, out: &mut Vec<u8>) {
+pub(crate) fn encode_name(name: &Name, out: &mut Vec<u8>) {
     for label in name.iter() {
         // Labels are at most 63 bytes; hickory's Name guarantees it.
         out.push(label.len() as u8);
@@ -74,6 +57,13 @@ pub struct Tails<'a> {
 impl<'a> Tails<'a> {
     pub(crate) fn new(wire: &'a [u8]) -> Tails<'a> {
         Tails { rest: wire }
+    }
+}
+
+impl<'a> Tails<'a> {
+    /// The RDATA of each record.
+    pub fn rdatas(self) -> impl Iterator<Item = &'a [u8]> {
+        self.filter_map(|tail| tail.get(FIXED_LEN..))
     }
 }
 
@@ -110,7 +100,7 @@ pub(crate) fn decode<'a>(owner: &Name, tails: impl Iterator<Item = &'a [u8]>) ->
 mod tests {
     use std::str::FromStr;
 
-    use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, SOA, TXT};
+    use hickory_proto::rr::rdata::{A, AAAA, CAA, CNAME, MX, NS, SOA, SRV, TXT};
 
     use super::*;
 
@@ -124,6 +114,9 @@ mod tests {
             RData::CNAME(CNAME(target.clone())),
             RData::NS(NS(target.clone())),
             RData::TXT(TXT::new(vec!["a".repeat(255), "b".into()])),
+            RData::MX(MX::new(10, target.clone())),
+            RData::SRV(SRV::new(10, 5, 5060, target.clone())),
+            RData::CAA(CAA::new_issue(false, Some(target.clone()), Vec::new())),
             RData::SOA(SOA::new(
                 target.clone(),
                 owner.clone(),
@@ -137,7 +130,8 @@ mod tests {
         for data in datas {
             let record = Record::from_rdata(owner.clone(), 300, data);
             let mut wire = Vec::new();
-            encode_tail(&record, &mut wire).expect("encodes");
+            let rdata = rdata_bytes(&record.data).expect("encodes");
+            encode_tail(record.record_type(), 300, &rdata, &mut wire).expect("encodes");
             let tails: Vec<&[u8]> = Tails::new(&wire).collect();
             assert_eq!(tails.len(), 1);
             assert_eq!(decode(&owner, tails.into_iter()), vec![record]);
@@ -146,11 +140,9 @@ mod tests {
 
     #[test]
     fn tails_stop_at_a_cut() {
-        let owner = Name::from_str("a.example.").expect("name");
         let mut wire = Vec::new();
         for last in 1..=3 {
-            let record = Record::from_rdata(owner.clone(), 60, RData::A(A::new(10, 0, 0, last)));
-            encode_tail(&record, &mut wire).expect("encodes");
+            encode_tail(RecordType::A, 60, &[10, 0, 0, last], &mut wire).expect("encodes");
         }
         assert_eq!(Tails::new(&wire).count(), 3);
         assert_eq!(Tails::new(&wire[..wire.len() - 1]).count(), 2);

@@ -5,24 +5,19 @@ use std::{collections::BTreeMap, sync::Arc};
 use hashbrown::HashMap;
 
 use hickory_proto::rr::{
-    Name, RData, Record,
+    Name, RData, Record, RecordType,
     rdata::{NS, SOA},
 };
-use kubezone_model::{Endpoint, Kind, ObjectRef};
+use kubezone_model::{Endpoint, Kind, ObjectRef, Target};
 use smallvec::SmallVec;
 
 use crate::{
     Conflict, NameNode, NodeRole, RRset, ZoneConfig,
     build::{Claim, address_rrsets, build},
     key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
-    serial::next_serial,
+    serial::{Serial, SerialFloor},
     table::NameTable,
 };
-
-// SOA timers from spec/dns.md.
-const SOA_REFRESH: i32 = 7200;
-const SOA_RETRY: i32 = 1800;
-const SOA_EXPIRE: i32 = 86400;
 
 /// What a reader sees of one zone. Cloning is cheap: the name map is persistent.
 #[derive(Clone)]
@@ -37,16 +32,12 @@ pub struct ZoneSnapshot {
     negative_soa: Record,
     /// `negative_soa` pre-encoded; its owner is the origin.
     negative_soa_set: Option<RRset>,
-    glue_sets: Arc<[Glue]>,
     serial: u32,
-}
-
-/// The A or AAAA RRset of one nameserver host, for the additional section.
-#[derive(Clone, Debug)]
-pub struct Glue {
-    /// The host's key.
-    pub owner: OwnedKey,
-    pub rrset: RRset,
+    /// What the zone serves, as a hash: equal content, equal fingerprint (the serial aside).
+    fingerprint: u64,
+    /// The fingerprint of the content the serial was set for (it lags `fingerprint` while a
+    /// change waits for the next second).
+    serial_fingerprint: u64,
 }
 
 /// Where a query name lands in a zone.
@@ -56,6 +47,8 @@ pub enum Lookup<'a> {
     Found(&'a NameNode),
     /// The name does not exist; a wildcard covers it (RFC 4592). Answers take the query name.
     Wildcard(&'a NameNode),
+    /// The name is at or below a zone cut (this node, which holds the NS RRset): a referral.
+    Referral(&'a NameNode),
     /// The name does not exist.
     NxDomain {
         /// Below one of the zone's nameserver hosts: never falls through.
@@ -78,13 +71,23 @@ impl ZoneSnapshot {
     }
 
     /// Whether `key` is the origin or below it.
-    pub(crate) fn contains(&self, key: &NameKey) -> bool {
+    pub fn contains(&self, key: &NameKey) -> bool {
         key.labels() >= self.origin_labels
             && key.ancestor(key.labels() - self.origin_labels) == &*self.origin_key
     }
 
     pub fn serial(&self) -> u32 {
         self.serial
+    }
+
+    /// The zone's content as a hash, for telling two versions apart without comparing them.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The fingerprint of the content the serial stands for: what a reload compares with.
+    pub fn serial_fingerprint(&self) -> u64 {
+        self.serial_fingerprint
     }
 
     /// The SOA as answered at the apex.
@@ -107,23 +110,33 @@ impl ZoneSnapshot {
         &self.origin_key
     }
 
-    /// A/AAAA of the nameserver hosts as records, decoded for tools and tests.
+    /// The apex's NS targets' addresses, decoded for tools and tests.
     pub fn glue(&self) -> Vec<Record> {
-        self.glue_sets
-            .iter()
-            .flat_map(|glue| {
-                NameKey::from_wire(&glue.owner)
-                    .and_then(|(key, _)| key.to_name())
-                    .map(|owner| glue.rrset.records(&owner))
-                    .unwrap_or_default()
+        let Some(apex) = self.names.get(&self.origin_key) else {
+            return Vec::new();
+        };
+        apex.rrset(RecordType::NS)
+            .into_iter()
+            .flat_map(RRset::ns_keys)
+            .flat_map(|key| {
+                let owner = NameKey::from_wire(key).and_then(|(k, _)| k.to_name());
+                self.addresses(key).flat_map(move |rrset| {
+                    owner
+                        .iter()
+                        .flat_map(|o| rrset.records(o))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect()
     }
 
-    /// A/AAAA of the nameserver hosts with their owners, for the additional section of NS
-    /// answers.
-    pub fn glue_rrsets(&self) -> &[Glue] {
-        &self.glue_sets
+    /// The A and AAAA RRsets at exactly `key`, for glue and additional data: read past zone
+    /// cuts, since the glue of a delegation lives below it.
+    pub fn addresses<'s>(&'s self, key: &[u8]) -> impl Iterator<Item = &'s RRset> + 's {
+        let node = self.names.get(key);
+        [RecordType::A, RecordType::AAAA]
+            .into_iter()
+            .filter_map(move |t| node.and_then(|n| n.rrset(t)))
     }
 
     /// Number of names, counting empty non-terminals.
@@ -138,10 +151,20 @@ impl ZoneSnapshot {
     /// Finds `key`, which must be in this zone: exact match, else the closest encloser and its
     /// wildcard.
     pub fn lookup(&self, key: &NameKey) -> Lookup<'_> {
+        let below_origin = key.labels().saturating_sub(self.origin_labels);
+        if self.names.has_cuts() {
+            // The cut nearest the apex decides (RFC 1034 §4.3.2): walk down from it.
+            for skip in (0..below_origin).rev() {
+                if let Some(node) = self.names.get(key.ancestor(skip))
+                    && node.role() == NodeRole::Delegation
+                {
+                    return Lookup::Referral(node);
+                }
+            }
+        }
         if let Some(node) = self.names.get(key.as_bytes()) {
             return Lookup::Found(node);
         }
-        let below_origin = key.labels().saturating_sub(self.origin_labels);
         for skip in 1..=below_origin {
             let encloser = key.ancestor(skip);
             let Some(node) = self.names.get(encloser) else {
@@ -189,22 +212,36 @@ pub(crate) struct ZoneWriter {
     config: ZoneConfig,
     origin_key: OwnedKey,
     names: HashMap<OwnedKey, NameState>,
-    /// The names each object claims in this zone, to undo them on change or delete.
-    objects: HashMap<ObjectRef, SmallVec<[OwnedKey; 1]>>,
+    /// What each object claims in this zone, to undo it on change or delete.
+    objects: HashMap<ObjectRef, Claimed>,
     /// How many names the objects of each Kind claim, for the records metric.
     claimed: BTreeMap<Kind, usize>,
     snapshot: ZoneSnapshot,
-    /// Content changed since the last publish: the serial must move.
-    dirty: bool,
+    serial: Serial,
+    /// The SOA settings as a hash, part of the zone's fingerprint.
+    soa_hash: u64,
+    /// What the static records could not serve, for the log at start.
+    static_conflicts: Vec<Conflict>,
+}
+
+/// The names one object claims, and when it was last written (unix seconds; 0 unknown).
+struct Claimed {
+    written: u32,
+    keys: SmallVec<[OwnedKey; 1]>,
 }
 
 impl ZoneWriter {
-    pub(crate) fn new(id: usize, config: ZoneConfig, now_unix: u32) -> ZoneWriter {
+    pub(crate) fn new(id: usize, config: ZoneConfig, floor: Option<SerialFloor>) -> ZoneWriter {
         let origin = config.origin.as_name().clone();
         let origin_key = owned_key(&origin).unwrap_or_else(|| OwnedKey::from(&[0][..]));
-        // The first publish moves the serial to `now_unix`.
-        let serial = now_unix.saturating_sub(1);
-        let soa = soa_record(&config, serial, config.ttl);
+        let soa = soa_record(&config, 0);
+        let soa_hash = {
+            use std::hash::{DefaultHasher, Hash, Hasher};
+            let mut hasher = DefaultHasher::new();
+            format!("{:?}", soa.data).hash(&mut hasher);
+            soa.ttl.hash(&mut hasher);
+            hasher.finish()
+        };
         let mut zone = ZoneWriter {
             origin_key: origin_key.clone(),
             names: HashMap::new(),
@@ -219,14 +256,37 @@ impl ZoneWriter {
                 negative_soa_set: RRset::new(vec![soa.clone()]),
                 negative_soa: soa.clone(),
                 soa,
-                glue_sets: Arc::from(Vec::new()),
-                serial,
+                serial: 0,
+                fingerprint: 0,
+                serial_fingerprint: 0,
             },
-            dirty: true,
+            serial: Serial::new(floor),
+            soa_hash,
+            static_conflicts: Vec::new(),
             config,
         };
         zone.install_nameservers(true);
+        zone.apply_static_records();
+        let origin_key = zone.origin_key.clone();
+        zone.rebuild(&origin_key);
         zone
+    }
+
+    /// The config's static records, one claim per line, written at time 0: they never move
+    /// the serial of a fresh start on their own.
+    fn apply_static_records(&mut self) {
+        for record in self.config.records.clone() {
+            let object = ObjectRef::new(Kind::Config, None, &record.source);
+            let endpoint =
+                Endpoint::new(record.name, vec![Target::Record(record.data)]).with_ttl(record.ttl);
+            let conflicts = self.apply(&object, vec![endpoint], 0);
+            self.static_conflicts.extend(conflicts);
+        }
+    }
+
+    /// Conflicts among the config's static records.
+    pub(crate) fn static_conflicts(&self) -> &[Conflict] {
+        &self.static_conflicts
     }
 
     pub(crate) fn config(&self) -> &ZoneConfig {
@@ -235,11 +295,32 @@ impl ZoneWriter {
 
     /// Replaces everything `object` claims in this zone with `endpoints` (empty: remove it).
     /// Returns conflicts that this change created.
-    pub(crate) fn apply(&mut self, object: &ObjectRef, endpoints: Vec<Endpoint>) -> Vec<Conflict> {
+    /// `written` is when the object was last written (unix seconds, 0 when unknown): a change
+    /// of the zone's records moves the serial to at least that.
+    pub(crate) fn apply(
+        &mut self,
+        object: &ObjectRef,
+        endpoints: Vec<Endpoint>,
+        written: u32,
+    ) -> Vec<Conflict> {
+        let before = self.snapshot.names.fingerprint();
+        let conflicts = self.replace_claims(object, endpoints, written);
+        if self.snapshot.names.fingerprint() != before {
+            self.serial.changed(written);
+        }
+        conflicts
+    }
+
+    fn replace_claims(
+        &mut self,
+        object: &ObjectRef,
+        endpoints: Vec<Endpoint>,
+        written: u32,
+    ) -> Vec<Conflict> {
         let old_keys: Vec<OwnedKey> = self
             .objects
             .remove(object)
-            .map(|keys| keys.into_vec())
+            .map(|claimed| claimed.keys.into_vec())
             .unwrap_or_default();
         if old_keys.is_empty() && endpoints.is_empty() {
             return Vec::new();
@@ -255,7 +336,7 @@ impl ZoneWriter {
             }
             if self
                 .config
-                .nameservers()
+                .hosts()
                 .any(|ns| ns.name.contains(&endpoint.name))
             {
                 conflicts.push(Conflict::Reserved {
@@ -313,7 +394,13 @@ impl ZoneWriter {
         let claimed = self.claimed.entry(object.kind()).or_default();
         *claimed = (*claimed + new_keys.len()).saturating_sub(claimed_before);
         if !new_keys.is_empty() {
-            self.objects.insert(object.clone(), new_keys);
+            self.objects.insert(
+                object.clone(),
+                Claimed {
+                    written,
+                    keys: new_keys,
+                },
+            );
         }
         conflicts
     }
@@ -326,48 +413,60 @@ impl ZoneWriter {
     /// Replaces the glue addresses of the nameserver hosts.
     pub(crate) fn set_nameservers(
         &mut self,
-        nameserver: Vec<std::net::IpAddr>,
+        nameserver: Option<Vec<std::net::IpAddr>>,
         secondary: Option<Vec<std::net::IpAddr>>,
+        written: u32,
     ) {
-        self.config.nameserver.addrs = nameserver;
+        let before = self.snapshot.names.fingerprint();
+        if let Some(addrs) = nameserver {
+            self.config.nameserver.addrs = addrs;
+        }
         if let (Some(ns), Some(addrs)) = (self.config.secondary.as_mut(), secondary) {
             ns.addrs = addrs;
         }
         self.install_nameservers(false);
+        if self.snapshot.names.fingerprint() != before {
+            self.serial.changed(written);
+        }
     }
 
-    /// The snapshot to publish; moves the serial if anything changed since the last one.
-    pub(crate) fn snapshot(&mut self, now_unix: u32) -> ZoneSnapshot {
-        if self.dirty {
-            self.dirty = false;
-            let serial = next_serial(self.snapshot.serial, now_unix);
-            self.snapshot.serial = serial;
-            self.snapshot.soa = soa_record(&self.config, serial, self.config.ttl);
-            // RFC 2308 §3: negative answers carry min(SOA TTL, SOA minimum); the zone's `ttl`
-            // is both, so the negative SOA is the SOA itself.
-            self.snapshot.negative_soa = self.snapshot.soa.clone();
-            self.snapshot.negative_soa_set = RRset::new(vec![self.snapshot.soa.clone()]);
-            let origin_key = self.origin_key.clone();
-            self.rebuild(&origin_key);
+    /// The snapshot to publish, with the serial moved if the zone changed since it was last set
+    /// (`serial.rs`). Also returns the unix second at which to publish again, when a change
+    /// waits for the clock to allow the next serial.
+    pub(crate) fn snapshot(&mut self, now_unix: u32, ready: bool) -> (ZoneSnapshot, Option<u32>) {
+        let fingerprint = self.snapshot.names.fingerprint() ^ self.soa_hash;
+        let newest = || self.objects.values().map(|c| c.written).max().unwrap_or(0);
+        let (serial, retry) = self.serial.next(fingerprint, ready, now_unix, newest);
+        if let Some(serial) = serial {
+            self.set_serial(serial);
         }
-        self.snapshot.clone()
+        self.snapshot.fingerprint = fingerprint;
+        self.snapshot.serial_fingerprint = self.serial.fingerprint();
+        (self.snapshot.clone(), retry)
+    }
+
+    fn set_serial(&mut self, serial: u32) {
+        self.snapshot.serial = serial;
+        self.snapshot.soa = soa_record(&self.config, serial);
+        // RFC 2308 §3: negative answers carry the SOA with min(SOA TTL, SOA MINIMUM).
+        let mut negative = self.snapshot.soa.clone();
+        negative.ttl = negative.ttl.min(self.config.soa.negative_ttl);
+        self.snapshot.negative_soa_set = RRset::new(vec![negative.clone()]);
+        self.snapshot.negative_soa = negative;
+        let origin_key = self.origin_key.clone();
+        self.rebuild(&origin_key);
     }
 
     /// Publishes the nameserver hosts, their glue and their ancestors.
     fn install_nameservers(&mut self, first: bool) {
         let ttl = self.config.ttl;
-        let mut glue_sets = Vec::new();
-        let hosts: Vec<_> = self.config.nameservers().cloned().collect();
+        let hosts: Vec<_> = self.config.hosts().cloned().collect();
         for ns in hosts {
             let name = ns.name.as_name().clone();
             let Some(key) = owned_key(&name) else {
                 continue;
             };
-            let rrsets = address_rrsets(&name, &ns.addrs, ttl);
-            glue_sets.extend(rrsets.iter().map(|rrset| Glue {
-                owner: key.clone(),
-                rrset: rrset.clone(),
-            }));
+            let rrsets = address_rrsets(&ns.addrs, ttl);
             if key == self.origin_key {
                 continue;
             }
@@ -382,8 +481,6 @@ impl ZoneWriter {
                 self.adjust_ancestors(&key, true);
             }
         }
-        self.snapshot.glue_sets = Arc::from(glue_sets);
-        self.dirty = true;
     }
 
     /// Recomputes the node at `key` from its claims and keeps ancestors' existence right.
@@ -401,18 +498,15 @@ impl ZoneWriter {
                 return Vec::new();
             }
         }
-        let owner = match Name::from_labels(label_iter(key)) {
-            Ok(mut n) => {
-                n.set_fqdn(true);
-                n
-            }
-            Err(_) => return Vec::new(),
-        };
-        let built = build(&owner, &state.claims, self.config.ttl, !is_apex);
+        let built = build(&state.claims, self.config.ttl, is_apex);
         let conflicts = built.provenance.conflicts.clone();
         let has_records = !built.rrsets.is_empty();
+        let role = if built.cut {
+            NodeRole::Delegation
+        } else {
+            NodeRole::Ordinary
+        };
         let provenance = (!state.claims.is_empty()).then_some(built.provenance);
-        self.dirty = true;
 
         if is_apex {
             self.publish_apex(built.rrsets, provenance);
@@ -428,7 +522,7 @@ impl ZoneWriter {
             self.snapshot.names.insert(Arc::new(NameNode::new(
                 key.clone(),
                 built.rrsets,
-                NodeRole::Ordinary,
+                role,
                 provenance,
             )));
         } else if below > 0 {
@@ -447,7 +541,7 @@ impl ZoneWriter {
 
     fn is_nameserver_key(&self, key: &[u8]) -> bool {
         self.config
-            .nameservers()
+            .hosts()
             .any(|ns| owned_key(ns.name.as_name()).is_some_and(|k| *k == *key))
     }
 
@@ -458,13 +552,10 @@ impl ZoneWriter {
         rrsets.extend(RRset::new(vec![self.snapshot.soa.clone()]));
         let ns: Vec<Record> = self
             .config
-            .nameservers()
-            .map(|ns| {
-                Record::from_rdata(
-                    origin.clone(),
-                    ttl,
-                    RData::NS(NS(ns.name.as_name().clone())),
-                )
+            .ns_names()
+            .into_iter()
+            .map(|name| {
+                Record::from_rdata(origin.clone(), ttl, RData::NS(NS(name.as_name().clone())))
             })
             .collect();
         rrsets.extend(RRset::new(ns));
@@ -526,37 +617,28 @@ impl ZoneWriter {
     }
 }
 
-/// The labels of a wire-format key, root excluded.
-fn label_iter(key: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = key;
-    std::iter::from_fn(move || {
-        let (&len, tail) = rest.split_first()?;
-        let len = usize::from(len);
-        if len == 0 || tail.len() < len {
-            return None;
-        }
-        let (label, tail) = tail.split_at(len);
-        rest = tail;
-        Some(label)
-    })
-}
-
-fn soa_record(config: &ZoneConfig, serial: u32, ttl: u32) -> Record {
+fn soa_record(config: &ZoneConfig, serial: u32) -> Record {
     let mname = config.nameserver.name.as_name().clone();
-    let rname = mname
-        .prepend_label("hostmaster")
-        .unwrap_or_else(|_| mname.clone());
+    let rname = match &config.soa.rname {
+        Some(rname) => rname.as_name().clone(),
+        None => config
+            .origin
+            .as_name()
+            .prepend_label("hostmaster")
+            .unwrap_or_else(|_| mname.clone()),
+    };
+    let timer = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
     Record::from_rdata(
         config.origin.as_name().clone(),
-        ttl,
+        config.ttl,
         RData::SOA(SOA::new(
             mname,
             rname,
             serial,
-            SOA_REFRESH,
-            SOA_RETRY,
-            SOA_EXPIRE,
-            config.ttl,
+            timer(config.soa.refresh),
+            timer(config.soa.retry),
+            timer(config.soa.expire),
+            config.soa.negative_ttl,
         )),
     )
 }

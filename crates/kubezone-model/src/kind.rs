@@ -20,6 +20,8 @@ pub enum Kind {
     DnsEndpoint,
     Node,
     Gateway,
+    /// Static records from the config file: not a Kubernetes Kind, and never in `resources`.
+    Config,
 }
 
 impl Kind {
@@ -56,12 +58,13 @@ impl Kind {
             Kind::DnsEndpoint => "DNSEndpoint",
             Kind::Node => "Node",
             Kind::Gateway => "Gateway",
+            Kind::Config => "Config",
         }
     }
 
     /// Whether objects of this Kind live in a namespace.
     pub fn is_namespaced(self) -> bool {
-        !matches!(self, Kind::Node)
+        !matches!(self, Kind::Node | Kind::Config)
     }
 
     /// Whether this Kind gives names of its own (a Gateway only lends its addresses to routes).

@@ -14,12 +14,14 @@ mod endpoint;
 mod kind;
 mod name;
 mod object_ref;
+mod record;
 mod target;
 
 pub use endpoint::Endpoint;
 pub use kind::{Kind, UnknownKind};
 pub use name::{DnsName, NameError};
 pub use object_ref::ObjectRef;
+pub use record::{RecordData, RecordDataError};
 pub use target::{Target, TargetError};
 
-pub use hickory_proto::rr::Name;
+pub use hickory_proto::rr::{Name, RecordType};

@@ -3,7 +3,7 @@ use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
 };
 
-use crate::{DnsName, NameError};
+use crate::{DnsName, NameError, RecordData};
 
 /// What a name points at. The record type follows from the variant.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,6 +16,8 @@ pub enum Target {
     Host(DnsName),
     /// A TXT record.
     Text(String),
+    /// A record of another type (MX, SRV, NS, PTR, CAA, ...), or a TXT with several strings.
+    Record(RecordData),
 }
 
 /// A target value that cannot become a record. The display names the value.
@@ -73,6 +75,7 @@ impl fmt::Display for Target {
             Target::V6(a) => write!(f, "AAAA {a}"),
             Target::Host(h) => write!(f, "CNAME {h}"),
             Target::Text(t) => write!(f, "TXT {t:?}"),
+            Target::Record(r) => write!(f, "{r}"),
         }
     }
 }

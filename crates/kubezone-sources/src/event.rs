@@ -38,15 +38,24 @@ pub enum Change {
         object: KubeObject,
         /// The source's own reference, so the translator and the index share it.
         object_ref: ObjectRef,
+        /// When the object was last written, in unix seconds (0 unknown): the newest time in
+        /// its `managedFields` or its creation, or its file's modification time. The zones'
+        /// SOA serials are derived from it.
+        written: u32,
     },
     /// The object is gone.
     Delete(ObjectRef),
 }
 
 impl Change {
+    /// An object with no known write time.
     pub fn apply(object: KubeObject) -> Change {
         let object_ref = object.object_ref();
-        Change::Apply { object, object_ref }
+        Change::Apply {
+            object,
+            object_ref,
+            written: 0,
+        }
     }
 
     /// The object this change is about.
@@ -76,11 +85,13 @@ pub enum SourceEvent {
     ReplaceEnd {
         source: SourceId,
     },
-    /// The addresses of a Service that serves as the zones' nameserver (their glue).
+    /// The addresses of a Service that serves as the zones' nameserver (their glue), and when
+    /// it was last written (unix seconds; 0 unknown or deleted).
     Glue {
         source: SourceId,
         service: ServiceName,
         addrs: Vec<IpAddr>,
+        written: u32,
     },
 }
 

@@ -261,7 +261,8 @@ impl Folder {
                 if self.files.get(&path).is_some_and(|f| f.broken) {
                     info!(path = %path.display(), objects = objects.len(), "manifest file is valid again");
                 }
-                self.store.replace_file(&path, objects);
+                let written = identity.as_ref().map_or(0, Identity::written);
+                self.store.replace_file(&path, objects, written);
                 self.files.insert(
                     path,
                     FileState {

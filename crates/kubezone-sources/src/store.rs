@@ -37,6 +37,9 @@ pub(crate) struct Store {
     /// Copies of objects defined in several files that are not served: kept whole, since one
     /// is served as soon as the file served before drops the object.
     spare: HashMap<(Arc<Path>, ObjectRef), KubeObject>,
+    /// When each file was last modified (unix seconds): the write time of its objects, which
+    /// the SOA serial follows.
+    written: HashMap<Arc<Path>, u32>,
 }
 
 /// The files defining one object; one, nearly always.
@@ -62,12 +65,18 @@ impl Claims {
 }
 
 impl Store {
-    /// Replaces everything `path` defines with `objects`.
-    pub fn replace_file(&mut self, path: &Path, objects: Vec<Parsed>) {
+    /// Replaces everything `path` defines with `objects`, read from a file last modified at
+    /// `written` (unix seconds).
+    pub fn replace_file(&mut self, path: &Path, objects: Vec<Parsed>, written: u32) {
         let path: Arc<Path> = match self.files.get_key_value(path) {
             Some((key, _)) => key.clone(),
             None => Arc::from(path),
         };
+        if objects.is_empty() {
+            self.written.remove(&path);
+        } else {
+            self.written.insert(path.clone(), written);
+        }
         let mut new: HashMap<ObjectRef, u64> = HashMap::with_capacity(objects.len());
         for Parsed { object, hash } in objects {
             let object_ref = object.object_ref();
@@ -99,7 +108,7 @@ impl Store {
 
     /// Forgets everything `path` defined.
     pub fn remove_file(&mut self, path: &Path) {
-        self.replace_file(path, Vec::new());
+        self.replace_file(path, Vec::new(), 0);
     }
 
     /// How many objects are served.
@@ -135,6 +144,7 @@ impl Store {
                 Some(object) => changes.push(Change::Apply {
                     object,
                     object_ref: key.1,
+                    written: self.written.get(&key.0).copied().unwrap_or(0),
                 }),
                 None => {
                     // Better nothing than a stale copy; the next read of the file sends it.
@@ -281,7 +291,7 @@ mod tests {
 
     fn set(store: &mut Store, path: &str, text: &str) {
         let objects = parse_objects(Path::new(path), text).expect("valid");
-        store.replace_file(Path::new(path), objects);
+        store.replace_file(Path::new(path), objects, 0);
     }
 
     fn summary(changes: &[Change]) -> Vec<String> {

@@ -138,6 +138,14 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
+    /// The modification time in unix seconds (0 when the file system has none).
+    pub fn written(&self) -> u32 {
+        self.modified
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| u32::try_from(d.as_secs()).ok())
+            .unwrap_or(0)
+    }
+
     pub fn of(path: &Path) -> io::Result<Identity> {
         let metadata = fs::metadata(path)?;
         Ok(Identity {

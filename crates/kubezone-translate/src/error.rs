@@ -30,8 +30,16 @@ pub enum TranslateError {
         value: String,
         expected: &'static str,
     },
-    #[error("{field} = {value:?}: unsupported record type; expected A, AAAA, CNAME or TXT")]
+    #[error(
+        "{field} = {value:?}: unsupported record type; expected A, AAAA, CNAME, TXT, MX, SRV, NS, PTR, NAPTR or CAA"
+    )]
     UnsupportedRecordType { field: String, value: String },
+    #[error("{field} = {value:?}: {reason}")]
+    InvalidRecordData {
+        field: String,
+        value: String,
+        reason: String,
+    },
     #[error("{field} = {value:?}: unsupported address type; expected IPAddress or Hostname")]
     UnsupportedAddressType { field: String, value: String },
     #[error("{field} = {value:?}: invalid TTL: {reason}")]
@@ -58,6 +66,7 @@ impl TranslateError {
             | TranslateError::InvalidTarget { field, .. }
             | TranslateError::TargetMismatch { field, .. }
             | TranslateError::UnsupportedRecordType { field, .. }
+            | TranslateError::InvalidRecordData { field, .. }
             | TranslateError::UnsupportedAddressType { field, .. }
             | TranslateError::InvalidTtl { field, .. } => field,
         }
@@ -70,6 +79,7 @@ impl TranslateError {
             | TranslateError::InvalidTarget { value, .. }
             | TranslateError::TargetMismatch { value, .. }
             | TranslateError::UnsupportedRecordType { value, .. }
+            | TranslateError::InvalidRecordData { value, .. }
             | TranslateError::UnsupportedAddressType { value, .. }
             | TranslateError::InvalidTtl { value, .. } => value,
         }

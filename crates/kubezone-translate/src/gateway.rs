@@ -22,6 +22,8 @@ struct GatewayState {
     addresses: Vec<Target>,
     /// (listener name, hostname), only for listeners that have a hostname.
     listeners: Vec<(String, DnsName)>,
+    /// When the Gateway was last written (unix seconds; 0 unknown).
+    written: u32,
 }
 
 #[derive(Debug, Default)]
@@ -38,9 +40,12 @@ impl GatewayJoin {
         zones: &[ZoneFilter],
         gateway: &Gateway,
         object: ObjectRef,
+        written: u32,
     ) -> Translated {
         let mut b = Builder::new(zones, object.clone());
-        let state = read_gateway(gateway, &mut b);
+        b.written(written);
+        let mut state = read_gateway(gateway, &mut b);
+        state.written = written;
         let mut out = Translated::from(b.finish());
         self.gateways.insert(object.clone(), state);
         self.emit_attached(zones, &object, &mut out);
@@ -63,11 +68,14 @@ impl GatewayJoin {
         zones: &[ZoneFilter],
         route: &KubeObject,
         object: ObjectRef,
+        written: u32,
     ) -> Translated {
         let mut b = Builder::new(zones, object.clone());
+        b.written(written);
         let Some(mut state) = route::read(route, &mut b) else {
             return b.finish().into();
         };
+        state.written = written;
         self.detach(&object);
         // Thousands of routes name the same Gateway: they share one reference to it.
         for parent in &mut state.parents {
@@ -131,6 +139,7 @@ impl GatewayJoin {
     }
 
     fn add_route_records(&self, b: &mut Builder<'_>, route: &RouteState) {
+        b.written(route.written);
         for parent in &route.parents {
             let Some(gateway) = self.gateways.get(&parent.gateway) else {
                 continue;
@@ -138,6 +147,7 @@ impl GatewayJoin {
             if gateway.addresses.is_empty() {
                 continue;
             }
+            b.written(gateway.written);
             let names: Vec<&DnsName> = if route.hostnames.is_empty() {
                 gateway
                     .listeners
@@ -196,5 +206,6 @@ fn read_gateway(gateway: &Gateway, b: &mut Builder<'_>) -> GatewayState {
         class: gateway.spec.gateway_class_name.clone(),
         addresses,
         listeners,
+        written: 0,
     }
 }

@@ -36,6 +36,10 @@ pub struct ObjectRecords {
     pub object: ObjectRef,
     /// Sorted by zone, then name; targets sorted and unique. Empty: the object contributes nothing.
     pub endpoints: Vec<ZonedEndpoint>,
+    /// When the objects these records come from were last written (unix seconds; 0 unknown):
+    /// the object's own write, or for a route the newest of it and its Gateways. The SOA
+    /// serial moves to at least this when the records change.
+    pub written: u32,
 }
 
 impl ObjectRecords {
@@ -43,6 +47,7 @@ impl ObjectRecords {
         ObjectRecords {
             object,
             endpoints: Vec::new(),
+            written: 0,
         }
     }
 }
@@ -67,6 +72,7 @@ pub(crate) struct Builder<'a> {
     object: ObjectRef,
     entries: BTreeMap<(usize, DnsName), Entry>,
     problems: Vec<Problem>,
+    written: u32,
 }
 
 impl<'a> Builder<'a> {
@@ -76,7 +82,13 @@ impl<'a> Builder<'a> {
             object,
             entries: BTreeMap::new(),
             problems: Vec::new(),
+            written: 0,
         }
+    }
+
+    /// Sets when the records' objects were last written (the newest of the times given).
+    pub(crate) fn written(&mut self, written: u32) {
+        self.written = self.written.max(written);
     }
 
     pub(crate) fn zones(&self) -> &'a [ZoneFilter] {
@@ -146,6 +158,7 @@ impl<'a> Builder<'a> {
             ObjectRecords {
                 object: self.object,
                 endpoints,
+                written: self.written,
             },
             self.problems,
         )

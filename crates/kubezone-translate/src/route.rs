@@ -21,6 +21,8 @@ pub(crate) struct RouteState {
     pub(crate) hostnames: Vec<DnsName>,
     pub(crate) parents: Vec<ParentRef>,
     pub(crate) ttl: Option<u32>,
+    /// When the route was last written (unix seconds; 0 unknown).
+    pub(crate) written: u32,
 }
 
 /// A parentRef as written, borrowed from whichever route type it came from.
@@ -102,5 +104,6 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         hostnames: valid,
         parents,
         ttl,
+        written: 0,
     })
 }

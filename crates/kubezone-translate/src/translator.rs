@@ -33,27 +33,44 @@ impl Translator {
     /// Adds or replaces an object. Returns the complete new record set of the object itself
     /// and, for a Gateway, of every route attached to it.
     pub fn apply(&mut self, object: &KubeObject) -> Translated {
-        self.apply_as(object, object.object_ref())
+        self.apply_as(object, object.object_ref(), 0)
     }
 
     /// [`Translator::apply`] for a caller that already holds the object's reference, which is
-    /// then the one kept: one allocation per object however many parts remember it.
-    pub fn apply_as(&mut self, object: &KubeObject, object_ref: ObjectRef) -> Translated {
+    /// then the one kept: one allocation per object however many parts remember it. `written`
+    /// is when the object was last written (unix seconds; 0 unknown), carried into the
+    /// records' [`ObjectRecords::written`].
+    pub fn apply_as(
+        &mut self,
+        object: &KubeObject,
+        object_ref: ObjectRef,
+        written: u32,
+    ) -> Translated {
         // An ignored object is as good as deleted: it may have been served before.
         if is_ignored(object.metadata()) {
-            return self.delete(&object_ref);
+            let mut out = self.delete(&object_ref);
+            for update in &mut out.updates {
+                update.written = update.written.max(written);
+            }
+            return out;
         }
         let zones = &self.zones;
-        match object {
+        let mut out: Translated = match object {
             KubeObject::Ingress(o) => ingress::translate(zones, o, object_ref).into(),
             KubeObject::Service(o) => service::translate(zones, o, object_ref).into(),
             KubeObject::DnsEndpoint(o) => dns_endpoint::translate(zones, o, object_ref).into(),
             KubeObject::Node(o) => node::translate(zones, o, object_ref).into(),
-            KubeObject::Gateway(o) => self.join.apply_gateway(zones, o, object_ref),
-            KubeObject::HttpRoute(_) | KubeObject::GrpcRoute(_) | KubeObject::TlsRoute(_) => {
-                self.join.apply_route(zones, object, object_ref)
+            KubeObject::Gateway(o) => {
+                return self.join.apply_gateway(zones, o, object_ref, written);
             }
+            KubeObject::HttpRoute(_) | KubeObject::GrpcRoute(_) | KubeObject::TlsRoute(_) => {
+                return self.join.apply_route(zones, object, object_ref, written);
+            }
+        };
+        for update in &mut out.updates {
+            update.written = written;
         }
+        out
     }
 
     /// Removes an object: its record set becomes empty, and a Gateway's routes are re-emitted

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use hickory_proto::rr::Name;
 use kubezone_index::{Catalog, Lookup, NameKey, NodeRole};
+use kubezone_model::Kind;
 
 /// A plain-text explanation of `name` in `catalog`.
 pub fn explain(catalog: &Catalog, name: &str) -> String {
@@ -44,6 +45,32 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
     let (node, wildcard) = match zone.lookup(&key) {
         Lookup::Found(node) => (node, false),
         Lookup::Wildcard(node) => (node, true),
+        Lookup::Referral(cut) => {
+            let cut_name = NameKey::from_wire(cut.key())
+                .and_then(|(k, _)| k.to_name())
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "answer: a referral (not authoritative): {cut_name} is delegated to"
+            );
+            for rrset in cut.rrsets() {
+                for record in rrset.records(&Name::root()) {
+                    let _ = writeln!(
+                        out,
+                        "  {cut_name} {} {} {}",
+                        record.ttl,
+                        record.record_type(),
+                        record.data
+                    );
+                }
+            }
+            if cut.key() != key.as_bytes() {
+                let _ = writeln!(out, "records below a delegation are not served here");
+            }
+            write_provenance(&mut out, cut);
+            return out;
+        }
         Lookup::NxDomain { below_nameserver } => {
             let why = if below_nameserver {
                 "it is below the zone's nameserver host, where nothing exists"
@@ -63,6 +90,9 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
         }
         NodeRole::NameServer => {
             let _ = writeln!(out, "role: the zone's nameserver host (glue)");
+        }
+        NodeRole::Delegation => {
+            let _ = writeln!(out, "role: a zone cut (delegated)");
         }
         NodeRole::Ordinary => {}
     }
@@ -86,13 +116,23 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
             );
         }
     }
+    write_provenance(&mut out, node);
+    out
+}
+
+/// The objects (and static records) behind a node, the Kind that won and any conflicts.
+fn write_provenance(out: &mut String, node: &kubezone_index::NameNode) {
     if let Some(provenance) = node.provenance() {
-        if let Some(winner) = provenance.winner {
+        if let Some(winner) = provenance.winner.filter(|k| *k != Kind::Config) {
             let _ = writeln!(out, "precedence: {winner} won");
         }
         let _ = writeln!(out, "from:");
         for object in &provenance.sources {
-            let _ = writeln!(out, "  {object}");
+            if object.kind() == Kind::Config {
+                let _ = writeln!(out, "  the config's static record {}", object.name());
+            } else {
+                let _ = writeln!(out, "  {object}");
+            }
         }
         if !provenance.conflicts.is_empty() {
             let _ = writeln!(out, "conflicts:");
@@ -101,5 +141,4 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
             }
         }
     }
-    out
 }

@@ -147,7 +147,7 @@ fn explain(path: &std::path::Path, flags: &KubernetesFlags, name: &str) -> anyho
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let pipeline = pipeline::Pipeline::start(&config, None).await?;
+        let pipeline = pipeline::Pipeline::start(&config, None, None).await?;
         tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
             .await
             .map_err(|_| {

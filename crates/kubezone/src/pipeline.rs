@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder};
 use kubezone_guard::Observer;
-use kubezone_index::{IndexReader, IndexWriter};
+use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
 use kubezone_sources::{ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect};
@@ -14,9 +14,9 @@ use tokio::{sync::mpsc, task::AbortHandle};
 use tracing::error;
 
 use crate::{
-    config::Config,
+    config::{Config, GlueServices},
     health::Readiness,
-    writer::{Writer, now_unix},
+    writer::Writer,
 };
 
 /// How long an upstream has to answer a fallthrough query.
@@ -33,14 +33,29 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the index writer and every configured source.
+    /// Starts the index writer and every configured source. `running` is the index a reload
+    /// replaces: each zone's serial starts from the one it served, so it never goes back.
     ///
     /// Fails only when the cluster cannot be reached at all (no usable kubeconfig): an error the
     /// user must fix, rather than a server that answers SERVFAIL forever.
-    pub async fn start(config: &Config, metrics: Option<&Metrics>) -> anyhow::Result<Pipeline> {
-        let (index, reader) = IndexWriter::new(
+    pub async fn start(
+        config: &Config,
+        metrics: Option<&Metrics>,
+        running: Option<&IndexReader>,
+    ) -> anyhow::Result<Pipeline> {
+        let running = running.map(IndexReader::load_full);
+        let (index, reader) = IndexWriter::with_floors(
             config.zones.iter().map(|z| z.index.clone()).collect(),
-            now_unix(),
+            |zone| {
+                let old = running
+                    .as_ref()?
+                    .zones()
+                    .find(|z| z.origin() == zone.origin.as_name())?;
+                Some(SerialFloor {
+                    serial: old.serial(),
+                    fingerprint: old.serial_fingerprint(),
+                })
+            },
         );
         let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
         let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
@@ -57,7 +72,11 @@ impl Pipeline {
             });
             tasks.push(task.abort_handle());
         }
-        let mut glue = vec![None; config.zones.len()];
+        let glue: Vec<GlueServices> = config
+            .zones
+            .iter()
+            .map(|z| z.glue_services.clone())
+            .collect();
         let mut cluster_status = None;
         if let Some(cluster) = &config.kubernetes {
             sources.push(SourceId::KUBERNETES);
@@ -66,18 +85,12 @@ impl Pipeline {
                 .iter()
                 .flat_map(|z| z.filter.resources.iter().copied())
                 .collect();
-            glue = config
-                .zones
-                .iter()
-                .map(|z| z.glue_service.clone())
-                .collect();
             let client = connect(cluster).await?;
-            let mut source = ClusterSource::new(
-                client,
-                cluster.namespaces.clone(),
-                kinds,
-                glue.iter().flatten().cloned().collect(),
-            );
+            let mut services: Vec<_> = glue.iter().flat_map(GlueServices::iter).cloned().collect();
+            services.sort();
+            services.dedup();
+            let mut source =
+                ClusterSource::new(client, cluster.namespaces.clone(), kinds, services);
             if let Some(metrics) = metrics {
                 source = source.with_metrics(metrics.clone());
             }

@@ -35,7 +35,7 @@ pub async fn serve(
         .as_ref()
         .filter(|h| h.metrics)
         .map(|_| Metrics::new(env!("CARGO_PKG_VERSION")));
-    let mut pipeline = Pipeline::start(&config, metrics.as_ref()).await?;
+    let mut pipeline = Pipeline::start(&config, metrics.as_ref(), None).await?;
     let handler = DnsHandler::from(pipeline.answerer(&config, metrics.as_ref()));
     let health = Health::new(pipeline.readiness());
     let _http = match &config.http {
@@ -98,7 +98,11 @@ pub async fn serve(
             if let Ok(next) = &next {
                 warn_restart_only(&running, next);
             }
-            pending = Some(Box::pin(prepare(next, metrics.clone())));
+            pending = Some(Box::pin(prepare(
+                next,
+                metrics.clone(),
+                pipeline.reader.clone(),
+            )));
         }
         health.stopping();
         info!(
@@ -117,9 +121,10 @@ pub async fn serve(
 async fn prepare(
     config: Result<Config, String>,
     metrics: Option<Metrics>,
+    running: kubezone_index::IndexReader,
 ) -> Result<(Pipeline, Config), String> {
     let config = config?;
-    let pipeline = Pipeline::start(&config, metrics.as_ref())
+    let pipeline = Pipeline::start(&config, metrics.as_ref(), Some(&running))
         .await
         .map_err(|e| format!("{e:#}"))?;
     tokio::time::timeout(RELOAD_PATIENCE, pipeline.ready())

@@ -6,16 +6,18 @@
 
 use std::{
     collections::BTreeSet,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use kubezone_index::{Conflict, IndexWriter};
 use kubezone_metrics::Metrics;
 use kubezone_model::{Kind, ObjectRef};
-use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
-use kubezone_translate::{Translated, Translator};
+use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId, service_addresses};
+use kubezone_translate::{KubeObject, Translated, Translator};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
+
+use crate::config::GlueServices;
 
 pub struct Writer {
     translator: Translator,
@@ -24,10 +26,12 @@ pub struct Writer {
     unsynced: BTreeSet<SourceId>,
     /// Replacements under way; publishing waits for all of them.
     replacing: usize,
-    /// Per zone, the Service whose addresses are its nameserver glue.
-    glue: Vec<Option<ServiceName>>,
+    /// Per zone, the Services whose addresses are its nameserver hosts' glue.
+    glue: Vec<GlueServices>,
     /// Where skipped objects, conflicts and records per zone are counted, with the zone names.
     metrics: Option<(Metrics, Vec<String>)>,
+    /// The unix second at which to publish again: a zone's serial waits for the clock.
+    retry: Option<u32>,
 }
 
 impl Writer {
@@ -35,12 +39,21 @@ impl Writer {
         translator: Translator,
         mut index: IndexWriter,
         sources: &[SourceId],
-        glue: Vec<Option<ServiceName>>,
+        glue: Vec<GlueServices>,
     ) -> Writer {
+        for (zone, conflict) in index.static_conflicts() {
+            let origin = index
+                .zone_configs()
+                .nth(zone)
+                .map(|z| z.origin.to_string())
+                .unwrap_or_default();
+            warn!(zone = %origin, "static record not served: {conflict}");
+        }
         let unsynced: BTreeSet<SourceId> = sources.iter().copied().collect();
+        let mut retry = None;
         if unsynced.is_empty() {
             index.set_ready(true);
-            index.publish(now_unix());
+            retry = index.publish(now_unix());
         }
         Writer {
             translator,
@@ -49,6 +62,7 @@ impl Writer {
             replacing: 0,
             glue,
             metrics: None,
+            retry,
         }
     }
 
@@ -59,7 +73,22 @@ impl Writer {
 
     /// Applies events until every sender is gone.
     pub async fn run(mut self, mut events: mpsc::Receiver<SourceEvent>) {
-        while let Some(event) = events.recv().await {
+        loop {
+            let event = match self.retry {
+                None => events.recv().await,
+                Some(at) => {
+                    tokio::select! {
+                        event = events.recv() => event,
+                        () = tokio::time::sleep(until_unix(at)) => {
+                            self.publish_unless_replacing();
+                            continue;
+                        }
+                    }
+                }
+            };
+            let Some(event) = event else {
+                break;
+            };
             self.handle(event);
             while let Ok(event) = events.try_recv() {
                 self.handle(event);
@@ -72,7 +101,7 @@ impl Writer {
     /// Publishes what was applied, unless a replacement is under way.
     pub fn publish_unless_replacing(&mut self) {
         if self.replacing == 0 {
-            self.index.publish(now_unix());
+            self.retry = self.index.publish(now_unix());
             if let Some((metrics, zones)) = &self.metrics {
                 for (i, zone) in zones.iter().enumerate() {
                     for (kind, names) in self.index.names_by_kind(i) {
@@ -90,10 +119,25 @@ impl Writer {
                 debug!(%source, changes = changes.len(), "applying changes");
                 for change in changes {
                     let translated = match &change {
-                        Change::Apply { object, object_ref } => {
-                            self.translator.apply_as(object, object_ref.clone())
+                        Change::Apply {
+                            object,
+                            object_ref,
+                            written,
+                        } => {
+                            if let KubeObject::Service(service) = object
+                                && let Some(glue) = self.glue_of(object_ref)
+                            {
+                                self.set_glue(&glue, service_addresses(service), *written);
+                            }
+                            self.translator
+                                .apply_as(object, object_ref.clone(), *written)
                         }
-                        Change::Delete(object) => self.translator.delete(object),
+                        Change::Delete(object) => {
+                            if let Some(glue) = self.glue_of(object) {
+                                self.set_glue(&glue, Vec::new(), 0);
+                            }
+                            self.translator.delete(object)
+                        }
                     };
                     self.apply(translated);
                 }
@@ -108,14 +152,12 @@ impl Writer {
             }
             SourceEvent::ReplaceBegin { .. } => self.replacing += 1,
             SourceEvent::ReplaceEnd { .. } => self.replacing = self.replacing.saturating_sub(1),
-            SourceEvent::Glue { service, addrs, .. } => {
-                info!(%service, ?addrs, "nameserver glue");
-                for (zone, glue) in self.glue.iter().enumerate() {
-                    if glue.as_ref() == Some(&service) {
-                        self.index.set_nameservers(zone, addrs.clone(), None);
-                    }
-                }
-            }
+            SourceEvent::Glue {
+                service,
+                addrs,
+                written,
+                ..
+            } => self.set_glue(&service, addrs, written),
         }
     }
 
@@ -128,7 +170,7 @@ impl Writer {
         }
         for update in translated.updates {
             let endpoints = update.endpoints.into_iter().map(|z| (z.zone, z.endpoint));
-            for conflict in self.index.apply(&update.object, endpoints) {
+            for conflict in self.index.apply(&update.object, endpoints, update.written) {
                 if let Some((metrics, _)) = &self.metrics {
                     metrics.conflict(update.object.kind());
                 }
@@ -146,11 +188,32 @@ impl Writer {
 
 impl Writer {
     fn is_glue(&self, object: &ObjectRef) -> bool {
-        object.kind() == Kind::Service
-            && self.glue.iter().flatten().any(|service| {
-                object.namespace() == Some(service.namespace.as_str())
-                    && object.name() == service.name
-            })
+        self.glue_of(object).is_some()
+    }
+
+    /// The Service `object` is, when some zone names it as a nameserver host (from any
+    /// source): its addresses are that host's glue.
+    fn glue_of(&self, object: &ObjectRef) -> Option<ServiceName> {
+        if object.kind() != Kind::Service {
+            return None;
+        }
+        self.glue
+            .iter()
+            .flat_map(GlueServices::iter)
+            .find(|s| object.namespace() == Some(s.namespace.as_str()) && object.name() == s.name)
+            .cloned()
+    }
+
+    fn set_glue(&mut self, service: &ServiceName, addrs: Vec<std::net::IpAddr>, written: u32) {
+        info!(%service, ?addrs, "nameserver glue");
+        for (zone, glue) in self.glue.iter().enumerate() {
+            let nameserver = (glue.nameserver.as_ref() == Some(service)).then(|| addrs.clone());
+            let secondary = (glue.secondary.as_ref() == Some(service)).then(|| addrs.clone());
+            if nameserver.is_some() || secondary.is_some() {
+                self.index
+                    .set_nameservers(zone, nameserver, secondary, written);
+            }
+        }
     }
 }
 
@@ -161,33 +224,37 @@ pub fn now_unix() -> u32 {
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
+/// How long until the unix second `at` begins.
+fn until_unix(at: u32) -> Duration {
+    let at = UNIX_EPOCH + Duration::from_secs(u64::from(at));
+    at.duration_since(SystemTime::now()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use kubezone_index::{IndexWriter, NameServer, ZoneConfig};
-    use kubezone_model::{DnsName, Kind};
+    use kubezone_model::DnsName;
     use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
     use kubezone_translate::{KubeObject, Translator, ZoneFilter};
 
     use super::Writer;
+    use crate::config::GlueServices;
 
     fn setup(sources: &[SourceId]) -> (Writer, kubezone_index::IndexReader) {
         let origin = DnsName::parse("example.com").expect("zone");
-        let zone = ZoneConfig {
-            origin: origin.clone(),
-            ttl: 60,
-            nameserver: NameServer {
+        let zone = ZoneConfig::new(
+            origin.clone(),
+            NameServer {
                 name: DnsName::parse("dns1.kube-system.example.com").expect("ns"),
                 addrs: Vec::new(),
             },
-            secondary: None,
-            precedence: Kind::DEFAULT_RESOURCES.to_vec(),
-        };
-        let (index, reader) = IndexWriter::new(vec![zone], 1);
+        );
+        let (index, reader) = IndexWriter::new(vec![zone]);
         let writer = Writer::new(
             Translator::new(vec![ZoneFilter::new(origin)]),
             index,
             sources,
-            vec![None],
+            vec![GlueServices::default()],
         );
         (writer, reader)
     }
@@ -267,10 +334,13 @@ mod tests {
     #[test]
     fn glue_follows_the_apex_service() {
         let (mut writer, reader) = setup(&[]);
-        writer.glue = vec![Some(ServiceName {
-            namespace: "kube-system".into(),
-            name: "dns1".into(),
-        })];
+        writer.glue = vec![GlueServices {
+            nameserver: Some(ServiceName {
+                namespace: "kube-system".into(),
+                name: "dns1".into(),
+            }),
+            secondary: None,
+        }];
         let glue_of = |reader: &kubezone_index::IndexReader| {
             reader.load().zone(0).map(|z| {
                 z.glue()
@@ -295,6 +365,7 @@ mod tests {
                     name: service.into(),
                 },
                 addrs: addrs.iter().map(|a| a.parse().expect("ip")).collect(),
+                written: 0,
             });
             writer.publish_unless_replacing();
             assert_eq!(
@@ -325,5 +396,71 @@ mod tests {
         });
         writer.publish_unless_replacing();
         assert_eq!(reader.load().zone(0).map(|z| z.len()), Some(3));
+    }
+
+    fn glue_service_object(ip: &str) -> KubeObject {
+        KubeObject::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "dns1", "namespace": "kube-system"},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {"ingress": [{"ip": ip}]}}
+        }))
+        .expect("valid")
+        .expect("a Kind we read")
+    }
+
+    #[test]
+    fn glue_comes_from_the_apex_service_in_any_source() {
+        let (mut writer, reader) = setup(&[]);
+        writer.glue = vec![GlueServices {
+            nameserver: Some(ServiceName {
+                namespace: "kube-system".into(),
+                name: "dns1".into(),
+            }),
+            secondary: None,
+        }];
+        let glue_of = |reader: &kubezone_index::IndexReader| {
+            reader.load().zone(0).map(|z| {
+                z.glue()
+                    .iter()
+                    .map(|r| r.data.to_string())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let service = glue_service_object("192.0.2.53");
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::MANIFESTS,
+            changes: vec![Change::apply(service.clone())],
+        });
+        writer.publish_unless_replacing();
+        assert_eq!(glue_of(&reader), Some(vec!["192.0.2.53".to_string()]));
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::MANIFESTS,
+            changes: vec![Change::Delete(service.object_ref())],
+        });
+        writer.publish_unless_replacing();
+        assert_eq!(glue_of(&reader), Some(Vec::new()));
+    }
+
+    #[test]
+    fn the_serial_is_the_newest_write_of_the_objects() {
+        let (mut writer, reader) = setup(&[SourceId::MANIFESTS]);
+        let svc = service();
+        writer.handle(SourceEvent::Changes {
+            source: SourceId::MANIFESTS,
+            changes: vec![Change::Apply {
+                object_ref: svc.object_ref(),
+                object: svc,
+                written: 1_700_000_123,
+            }],
+        });
+        writer.handle(SourceEvent::Synced {
+            source: SourceId::MANIFESTS,
+        });
+        writer.publish_unless_replacing();
+        assert_eq!(
+            reader.load().zone(0).map(|z| z.serial()),
+            Some(1_700_000_123)
+        );
     }
 }

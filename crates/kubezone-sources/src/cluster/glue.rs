@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::{
     SOURCE,
+    slim::written,
     status::{ClusterStatus, WatchState},
     watch::backoff,
 };
@@ -41,23 +42,25 @@ impl GlueWatch {
             watcher::Config::default().fields(&format!("metadata.name={}", self.service.name));
         let stream = watcher::watcher(self.api.clone(), config).backoff(backoff());
         pin_mut!(stream);
-        let mut listed: Option<Vec<IpAddr>> = None;
+        let mut listed: Option<(Vec<IpAddr>, u32)> = None;
         while let Some(item) = stream.next().await {
-            let addrs = match item {
+            let (addrs, written) = match item {
                 Ok(Event::Init) => {
-                    listed = Some(Vec::new());
+                    listed = Some((Vec::new(), 0));
                     continue;
                 }
                 Ok(Event::InitApply(service)) => {
-                    listed = Some(service_addresses(&service));
+                    listed = Some((service_addresses(&service), written(&service.metadata)));
                     continue;
                 }
                 Ok(Event::InitDone) => {
                     self.status.set(self.id, WatchState::Synced);
                     listed.take().unwrap_or_default()
                 }
-                Ok(Event::Apply(service)) => service_addresses(&service),
-                Ok(Event::Delete(_)) => Vec::new(),
+                Ok(Event::Apply(service)) => {
+                    (service_addresses(&service), written(&service.metadata))
+                }
+                Ok(Event::Delete(_)) => (Vec::new(), 0),
                 Err(e) => {
                     let state = match &e {
                         watcher::Error::InitialListFailed(kube::Error::Api(s))
@@ -84,6 +87,7 @@ impl GlueWatch {
                 source: SOURCE,
                 service: self.service.clone(),
                 addrs,
+                written,
             };
             if events.send(event).await.is_err() {
                 return;

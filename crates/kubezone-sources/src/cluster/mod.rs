@@ -90,8 +90,9 @@ impl ClusterSource {
         let mut watches = tokio::task::JoinSet::new();
         for &kind in &self.kinds {
             for namespace in self.scopes(kind) {
-                let watch = self.kind_watch(&client, kind, namespace);
-                watches.spawn(watch.run(events.clone()));
+                if let Some(watch) = self.kind_watch(&client, kind, namespace) {
+                    watches.spawn(watch.run(events.clone()));
+                }
             }
         }
         for service in &self.glue {
@@ -129,8 +130,13 @@ impl ClusterSource {
         }
     }
 
-    fn kind_watch(&self, client: &Client, kind: Kind, namespace: Option<String>) -> KindWatch {
-        let resource = api_resource(kind);
+    fn kind_watch(
+        &self,
+        client: &Client,
+        kind: Kind,
+        namespace: Option<String>,
+    ) -> Option<KindWatch> {
+        let resource = api_resource(kind)?;
         let api = match &namespace {
             Some(ns) => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &resource),
             None => Api::<DynamicObject>::all_with(client.clone(), &resource),
@@ -138,7 +144,7 @@ impl ClusterSource {
         let id = self
             .status
             .register(KindWatch::label(kind, namespace.as_deref()));
-        KindWatch {
+        Some(KindWatch {
             counters: self.metrics.as_ref().map(|m| m.watch_counters(kind)),
             kind,
             resource,
@@ -146,6 +152,6 @@ impl ClusterSource {
             namespace,
             status: self.status.clone(),
             id,
-        }
+        })
     }
 }

@@ -3,8 +3,9 @@
 use kube::api::{ApiResource, GroupVersionKind};
 use kubezone_model::Kind;
 
-/// The API resource kubezone lists and watches for `kind`.
-pub fn api_resource(kind: Kind) -> ApiResource {
+/// The API resource kubezone lists and watches for `kind`; `None` for `Config`, the static
+/// records of the config file, which no API server serves.
+pub fn api_resource(kind: Kind) -> Option<ApiResource> {
     let (group, version, plural) = match kind {
         Kind::Service => ("", "v1", "services"),
         Kind::Node => ("", "v1", "nodes"),
@@ -14,11 +15,12 @@ pub fn api_resource(kind: Kind) -> ApiResource {
         Kind::GrpcRoute => ("gateway.networking.k8s.io", "v1", "grpcroutes"),
         Kind::TlsRoute => ("gateway.networking.k8s.io", "v1", "tlsroutes"),
         Kind::DnsEndpoint => ("externaldns.k8s.io", "v1alpha1", "dnsendpoints"),
+        Kind::Config => return None,
     };
-    ApiResource::from_gvk_with_plural(
+    Some(ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk(group, version, kind.as_str()),
         plural,
-    )
+    ))
 }
 
 /// `plural.group`, the way RBAC rules and CRDs name a resource (`services` for the core group).
@@ -33,7 +35,10 @@ pub fn resource_name(resource: &ApiResource) -> String {
 /// The Kinds the cluster source watches for zones that serve `resources`: routes take their
 /// addresses from Gateways, so serving any route means watching Gateways too.
 pub fn watched_kinds(resources: impl IntoIterator<Item = Kind>) -> Vec<Kind> {
-    let mut kinds: Vec<Kind> = resources.into_iter().collect();
+    let mut kinds: Vec<Kind> = resources
+        .into_iter()
+        .filter(|k| api_resource(*k).is_some())
+        .collect();
     if kinds.iter().any(|k| k.is_route()) {
         kinds.push(Kind::Gateway);
     }
@@ -59,7 +64,8 @@ mod tests {
     fn every_kind_is_named_as_rbac_names_it() {
         let names: Vec<String> = Kind::ALL
             .iter()
-            .map(|k| resource_name(&api_resource(*k)))
+            .filter_map(|k| api_resource(*k))
+            .map(|r| resource_name(&r))
             .collect();
         assert_eq!(
             names,
@@ -108,7 +114,7 @@ mod tests {
         granted.sort();
         let mut needed: Vec<(String, String)> = Kind::ALL
             .iter()
-            .map(|k| api_resource(*k))
+            .filter_map(|k| api_resource(*k))
             .map(|r| (r.group, r.plural))
             .collect();
         needed.sort();

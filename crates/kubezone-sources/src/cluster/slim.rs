@@ -22,6 +22,22 @@ pub enum Read {
     Invalid(String),
 }
 
+/// When the object was last written, in unix seconds: the newest `managedFields[].time`, or its
+/// creation (0 when it carries neither). Read before `read` drops `managedFields`.
+pub fn written(metadata: &kube::api::ObjectMeta) -> u32 {
+    let managed = metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|entry| entry.time.as_ref());
+    managed
+        .chain(metadata.creation_timestamp.as_ref())
+        .map(|time| time.0.as_second())
+        .max()
+        .and_then(|seconds| u32::try_from(seconds).ok())
+        .unwrap_or(0)
+}
+
 /// kind/namespace/name of a watched object.
 pub fn object_ref(kind: Kind, object: &DynamicObject) -> ObjectRef {
     let namespace = kind
@@ -97,9 +113,11 @@ mod tests {
             "spec": {"type": "LoadBalancer"},
             "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}}
         }));
-        let Read::Object(KubeObject::Service(service)) =
-            read(Kind::Service, &api_resource(Kind::Service), object)
-        else {
+        let Read::Object(KubeObject::Service(service)) = read(
+            Kind::Service,
+            &api_resource(Kind::Service).expect("served"),
+            object,
+        ) else {
             panic!("a Service");
         };
         assert_eq!(service.metadata.managed_fields, None);
@@ -120,7 +138,11 @@ mod tests {
             }));
             assert!(
                 matches!(
-                    read(Kind::Service, &api_resource(Kind::Service), object),
+                    read(
+                        Kind::Service,
+                        &api_resource(Kind::Service).expect("served"),
+                        object
+                    ),
                     Read::Ignored
                 ),
                 "{service_type:?}"
@@ -131,7 +153,11 @@ mod tests {
             "spec": {"type": "ExternalName", "externalName": "db.example.net"}
         }));
         assert!(matches!(
-            read(Kind::Service, &api_resource(Kind::Service), external),
+            read(
+                Kind::Service,
+                &api_resource(Kind::Service).expect("served"),
+                external
+            ),
             Read::Object(_)
         ));
     }
@@ -142,7 +168,11 @@ mod tests {
             "metadata": {"name": "broken", "namespace": "shop"},
             "spec": {"rules": "not a list"}
         }));
-        match read(Kind::Ingress, &api_resource(Kind::Ingress), object) {
+        match read(
+            Kind::Ingress,
+            &api_resource(Kind::Ingress).expect("served"),
+            object,
+        ) {
             Read::Invalid(message) => assert!(message.contains("broken"), "{message}"),
             other => panic!("expected invalid, got {other:?}"),
         }

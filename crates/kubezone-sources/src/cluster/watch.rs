@@ -23,7 +23,7 @@ use tracing::{debug, info, warn};
 use super::{
     SOURCE,
     resource::resource_name,
-    slim::{Read, object_ref, read},
+    slim::{Read, object_ref, read, written},
     status::{ClusterStatus, WatchState},
 };
 use crate::{Change, SourceEvent};
@@ -216,6 +216,7 @@ impl KindWatch {
 
     fn listed(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
         let reference = object_ref(self.kind, &object);
+        let written = written(&object.metadata);
         match self.read(&reference, object) {
             Some(object) => {
                 if let Some(listing) = state.listing.as_mut() {
@@ -224,6 +225,7 @@ impl KindWatch {
                 Some(Change::Apply {
                     object,
                     object_ref: reference,
+                    written,
                 })
             }
             // Left out of the list, so the end of the list deletes it if it was known.
@@ -233,12 +235,14 @@ impl KindWatch {
 
     fn applied(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
         let reference = object_ref(self.kind, &object);
+        let written = written(&object.metadata);
         match self.read(&reference, object) {
             Some(object) => {
                 state.known.insert(reference.clone());
                 Some(Change::Apply {
                     object,
                     object_ref: reference,
+                    written,
                 })
             }
             None => state

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use kubezone_model::{DnsName, ObjectRef, Target, TargetError};
+use kubezone_model::{DnsName, ObjectRef, RecordData, Target, TargetError};
 
 use crate::{
     DnsEndpoint, ObjectRecords, Problem, TranslateError, ZoneFilter, output::Builder, targets,
@@ -51,16 +51,31 @@ enum RecordType {
     Aaaa,
     Cname,
     Txt,
+    /// MX, SRV, NS, PTR, NAPTR or CAA: targets in presentation form, as external-dns writes
+    /// them (`10 mail.example.com` for MX). NS below the apex delegates the name.
+    Other(kubezone_model::RecordType),
 }
+
+/// The types external-dns's DNSEndpoint carries besides A, AAAA, CNAME and TXT.
+const OTHER_TYPES: [&str; 6] = ["MX", "SRV", "NS", "PTR", "NAPTR", "CAA"];
 
 impl RecordType {
     /// external-dns writes them upper-case; hand-written manifests are forgiven the case.
     fn parse(field: String, value: &str) -> Result<Self, TranslateError> {
-        match value.trim().to_ascii_uppercase().as_str() {
+        let upper = value.trim().to_ascii_uppercase();
+        match upper.as_str() {
             "A" => Ok(RecordType::A),
             "AAAA" => Ok(RecordType::Aaaa),
             "CNAME" => Ok(RecordType::Cname),
             "TXT" => Ok(RecordType::Txt),
+            other if OTHER_TYPES.contains(&other) => {
+                other.parse().map(RecordType::Other).map_err(|_| {
+                    TranslateError::UnsupportedRecordType {
+                        field,
+                        value: value.to_string(),
+                    }
+                })
+            }
             _ => Err(TranslateError::UnsupportedRecordType {
                 field,
                 value: value.to_string(),
@@ -99,6 +114,13 @@ impl RecordType {
             )),
             (RecordType::Cname, _) => targets::host(field, value),
             (RecordType::Txt, _) => Ok(Target::Text(value.to_string())),
+            (RecordType::Other(rtype), _) => RecordData::parse(rtype, value, None)
+                .map(Target::Record)
+                .map_err(|e| TranslateError::InvalidRecordData {
+                    field,
+                    value: value.to_string(),
+                    reason: e.to_string(),
+                }),
         }
     }
 }

@@ -71,9 +71,41 @@ fn two_ttls_for_one_name_keep_the_shorter() {
 }
 
 #[test]
+fn external_dns_record_types_beyond_addresses_are_served() {
+    let mut t = translator(&["example.com"]);
+    let out = t.apply(&dns_endpoint(
+        r#"  - {dnsName: example.com, recordType: MX, targets: ["10 mail.example.com", "20 backup.example.net"]}
+  - {dnsName: _sip._tcp.example.com, recordType: SRV, targets: ["10 5 5060 sip.example.com"]}
+  - {dnsName: lab.example.com, recordType: NS, targets: [ns1.lab.example.net]}
+  - {dnsName: 10.2.0.192.example.com, recordType: PTR, targets: [www.example.com]}
+  - {dnsName: example.com, recordType: CAA, targets: ["0 issue \"letsencrypt.org\""]}
+  - {dnsName: sip.example.com, recordType: NAPTR, targets: ["100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com."]}
+  - {dnsName: bad.example.com, recordType: MX, targets: ["ten mail.example.com"]}"#,
+    ));
+    assert_eq!(
+        lines(&out, OBJECT),
+        [
+            "0 example.com. MX 10 mail.example.com.",
+            "0 example.com. MX 20 backup.example.net.",
+            "0 example.com. CAA 0 issue \"letsencrypt.org\"",
+            "0 10.2.0.192.example.com. PTR www.example.com.",
+            "0 _sip._tcp.example.com. SRV 10 5 5060 sip.example.com.",
+            "0 lab.example.com. NS ns1.lab.example.net.",
+            "0 sip.example.com. NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com.",
+        ]
+    );
+    assert_one_problem(
+        &out,
+        OBJECT,
+        "spec.endpoints[6].targets[0]",
+        "ten mail.example.com",
+    );
+}
+
+#[test]
 fn unsupported_record_types_are_problems() {
     let mut t = translator(&["example.com"]);
-    for record_type in ["MX", "SRV", "NS", ""] {
+    for record_type in ["SOA", "DNSKEY", "BOGUS", ""] {
         let out = t.apply(&dns_endpoint(&format!(
             r#"  - {{dnsName: mail.example.com, recordType: "{record_type}", targets: ["10 mx.example.com"]}}
   - {{dnsName: ok.example.com, recordType: A, targets: [192.0.2.1]}}"#

@@ -1,6 +1,8 @@
 //! The configuration file: YAML, strict (an unknown key is an error that names it), with
 //! relative paths resolved against the file's folder.
 
+mod zone_data;
+
 use std::{
     collections::HashSet,
     net::{IpAddr, SocketAddr},
@@ -138,6 +140,12 @@ struct RawZone {
     node_address_type: NodeAddressType,
     #[serde(default)]
     fallthrough: RawFallthrough,
+    #[serde(default)]
+    soa: zone_data::RawSoa,
+    #[serde(default)]
+    nameservers: Vec<String>,
+    #[serde(default)]
+    records: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -225,9 +233,22 @@ pub struct Zone {
     pub index: ZoneConfig,
     pub filter: ZoneFilter,
     pub fallthrough: Fallthrough,
-    /// The server's own Service (`apex` read as `name.namespace`), whose addresses are the
-    /// nameserver glue when the config gives none and a cluster is watched.
-    pub glue_service: Option<ServiceName>,
+    /// The Services whose addresses are the nameserver hosts' glue when the config gives none.
+    pub glue_services: GlueServices,
+}
+
+/// The Services named by `apex` and `secondary` (read as `name.namespace`), whatever source
+/// brings them: the cluster or the manifests folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlueServices {
+    pub nameserver: Option<ServiceName>,
+    pub secondary: Option<ServiceName>,
+}
+
+impl GlueServices {
+    pub fn iter(&self) -> impl Iterator<Item = &ServiceName> {
+        self.nameserver.iter().chain(&self.secondary)
+    }
 }
 
 impl Config {
@@ -291,7 +312,7 @@ impl Config {
         let mut zones = Vec::new();
         for (i, z) in raw.zones.into_iter().enumerate() {
             let zone =
-                build_zone(z).map_err(|(key, msg)| invalid(format!("zones[{i}].{key}"), msg))?;
+                build_zone(z, i).map_err(|(key, msg)| invalid(format!("zones[{i}].{key}"), msg))?;
             if !seen.insert(zone.index.origin.clone()) {
                 return Err(invalid(
                     format!("zones[{i}].zone"),
@@ -489,7 +510,7 @@ fn parse_upstream(text: &str) -> Option<SocketAddr> {
     })
 }
 
-fn build_zone(z: RawZone) -> Result<Zone, (String, String)> {
+fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
     let origin = DnsName::parse(&z.zone).map_err(|e| ("zone".to_string(), e.to_string()))?;
     if origin.is_wildcard() {
         return Err(("zone".into(), format!("{:?} is a wildcard", z.zone)));
@@ -504,12 +525,21 @@ fn build_zone(z: RawZone) -> Result<Zone, (String, String)> {
         DnsName::parse(&format!("{relative}.{origin}"))
             .map_err(|e| (key.to_string(), e.to_string()))
     };
-    let glue_service = match z.apex.split('.').collect::<Vec<_>>()[..] {
-        [name, namespace] if z.glue.is_empty() => Some(ServiceName {
+    // A host written `name.namespace` is a Service, whose addresses are its glue unless the
+    // config gives them.
+    let service_of = |host: &str, glue: &[IpAddr]| match host.split('.').collect::<Vec<_>>()[..] {
+        [name, namespace] if glue.is_empty() => Some(ServiceName {
             namespace: namespace.into(),
             name: name.into(),
         }),
         _ => None,
+    };
+    let glue_services = GlueServices {
+        nameserver: service_of(&z.apex, &z.glue),
+        secondary: z
+            .secondary
+            .as_deref()
+            .and_then(|s| service_of(s, &z.secondary_glue)),
     };
     let nameserver = NameServer {
         name: host("apex", &z.apex)?,
@@ -577,17 +607,28 @@ fn build_zone(z: RawZone) -> Result<Zone, (String, String)> {
     filter.gateway_classes = z.gateway_classes;
     filter.service_selectors = service_selectors;
     filter.node_address = z.node_address_type;
+    let soa = zone_data::soa(z.soa, &origin)?;
+    let nameservers = zone_data::nameservers(&z.nameservers, &origin)?;
+    let reserved = zone_data::Reserved {
+        hosts: std::iter::once(&nameserver.name)
+            .chain(secondary.as_ref().map(|s| &s.name))
+            .collect(),
+    };
+    let records = zone_data::records(&z.records, &origin, index, &reserved)?;
     Ok(Zone {
         index: ZoneConfig {
             origin,
             ttl: z.ttl,
             nameserver,
             secondary,
+            nameservers,
+            soa,
+            records,
             precedence: resources,
         },
         filter,
         fallthrough,
-        glue_service,
+        glue_services,
     })
 }
 
@@ -772,9 +813,19 @@ manifests: [examples]
         let glue: Vec<Option<String>> = config
             .zones
             .iter()
-            .map(|z| z.glue_service.as_ref().map(ToString::to_string))
+            .map(|z| z.glue_services.nameserver.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(glue, [Some("dns/ns".to_string()), None, None]);
+        let config = parse(
+            "zones: [{zone: a.example, secondary: dns2.kube-system}, {zone: b.example, secondary: ns2, secondaryGlue: [192.0.2.2]}]",
+        )
+        .expect("valid");
+        let secondary: Vec<Option<String>> = config
+            .zones
+            .iter()
+            .map(|z| z.glue_services.secondary.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(secondary, [Some("kube-system/dns2".to_string()), None]);
     }
 
     #[test]
