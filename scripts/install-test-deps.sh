@@ -27,6 +27,10 @@ DEPS=(
 	# jemalloc, kubezone's allocator, is built from C with configure and make.
 	"cc:gcc"
 	"make:make"
+	# The zone checks (tests/e2e/zonecheck.rs): standard checkers, run in a network namespace.
+	"zonemaster-cli:zonemaster-cli"
+	"dnsviz:dnsviz"
+	"ip:iproute2"
 )
 
 # Server binaries live in /usr/sbin, which is not on a normal user's PATH.

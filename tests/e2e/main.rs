@@ -20,3 +20,4 @@ mod operations;
 mod protocol;
 mod soak;
 mod tcp_abuse;
+mod zonecheck;
