@@ -1,6 +1,6 @@
 //! Counters of the query guards (ACL and response rate limiting), resolved up front.
 
-use kubezone_guard::{Observer, RateVerdict, Verdict};
+use kubezone_guard::{Account, Observer, RateVerdict, Verdict};
 use prometheus::IntCounter;
 
 /// What the ACL rejected and the rate limiter dropped or slipped. Shared by every `Guard` a
@@ -33,7 +33,7 @@ impl Observer for GuardCounters {
         }
     }
 
-    fn rate_limited(&self, verdict: RateVerdict) {
+    fn rate_limited(&self, verdict: RateVerdict, _: Account) {
         match verdict {
             RateVerdict::Drop => self.rrl_dropped.inc(),
             RateVerdict::Slip => self.rrl_slipped.inc(),

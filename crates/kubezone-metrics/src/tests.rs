@@ -87,7 +87,9 @@ fn every_name_starts_with_kubezone() {
 
 #[test]
 fn guard_verdicts_count_as_rrl_and_acl_metrics() {
-    use kubezone_guard::{Observer, RateVerdict, Verdict};
+    use kubezone_guard::{Account, Observer, RateVerdict, ResponseKind, Verdict};
+
+    let answers = Account::Response(ResponseKind::Answer);
 
     let metrics = Metrics::new("0");
     let text = metrics.render();
@@ -106,7 +108,7 @@ fn guard_verdicts_count_as_rrl_and_acl_metrics() {
         RateVerdict::Slip,
         RateVerdict::Send,
     ] {
-        counters.rate_limited(verdict);
+        counters.rate_limited(verdict, answers);
     }
     for verdict in [
         Verdict::Refuse,
@@ -117,7 +119,9 @@ fn guard_verdicts_count_as_rrl_and_acl_metrics() {
         counters.acl_rejected(verdict);
     }
     // A reload's new guard gets new handles on the same counters.
-    metrics.guard_counters().rate_limited(RateVerdict::Slip);
+    metrics
+        .guard_counters()
+        .rate_limited(RateVerdict::Slip, answers);
     let text = metrics.render();
     assert_eq!(
         line(&text, "kubezone_rrl_dropped_total "),

@@ -432,6 +432,7 @@ fn build_rate_limit(raw: RawRateLimit) -> Result<RateLimitConfig, (String, Strin
         )?,
         exempt: cidrs("exempt", &raw.exempt)?,
         max_table_size: fit("maxTableSize", raw.max_table_size, defaults.max_table_size)?,
+        ..defaults
     };
     config.validate().map_err(|e| match e {
         GuardError::OutOfRange {
@@ -832,6 +833,7 @@ acl:
                 ipv6_prefix_length: 56,
                 exempt: vec![net("10.0.0.0/8")],
                 max_table_size: 65_536,
+                ..RateLimitConfig::default()
             })
         );
         assert_eq!(
@@ -850,7 +852,10 @@ acl:
         );
         let now = std::time::Instant::now();
         let sent = (0..30)
-            .filter(|_| guard.check_rate(client, now) == kubezone_guard::RateVerdict::Send)
+            .filter(|_| {
+                guard.check_rate(client, kubezone_guard::ResponseKey::ERROR, now)
+                    == kubezone_guard::RateVerdict::Send
+            })
             .count();
         assert_eq!(sent, 20);
     }
