@@ -510,7 +510,8 @@ fn chart_config(values: &str) -> String {
 fn the_chart_renders_guard_values_that_kubezone_accepts() {
     let config = chart_config(
         "domain: example.com\nservice: {externalTrafficPolicy: Local}\n\
-         rateLimit: {enabled: true, responsesPerSecond: 50, exempt: [10.0.0.0/8]}\n\
+         rateLimit: {enabled: true, responsesPerSecond: 50, nxdomainsPerSecond: 5, \
+                     allPerSecond: 400, exempt: [10.0.0.0/8]}\n\
          acl: {enabled: true, allow: [10.0.0.0/8, \"2001:db8::/32\"], action: drop}\n\
          tcp: {maxConnections: 200}\n",
     );
@@ -518,7 +519,8 @@ fn the_chart_renders_guard_values_that_kubezone_accepts() {
     assert_eq!(
         parsed["rateLimit"],
         serde_json::json!({
-            "responsesPerSecond": 50, "window": 15, "slip": 2, "ipv4PrefixLength": 24,
+            "responsesPerSecond": 50, "nxdomainsPerSecond": 5, "allPerSecond": 400,
+            "window": 15, "slip": 2, "ipv4PrefixLength": 24,
             "ipv6PrefixLength": 56, "exempt": ["10.0.0.0/8"], "maxTableSize": 65536
         })
     );
