@@ -5,8 +5,8 @@
 //!
 //! Both are `Send + Sync` and checked through `&self` from any number of worker threads. A check
 //! takes no allocation: the ACL compares precomputed masks, the rate limiter locks one small
-//! bucket of a table allocated once, whose size bounds its memory however many source addresses
-//! it sees.
+//! bucket of a table allocated once (two with `allPerSecond`, one at a time), whose size bounds
+//! its memory however many source addresses and names it sees.
 //!
 //! [`GuardConfig`] is the checked configuration; [`GuardConfig::build`] makes the [`Guard`] the
 //! transport holds. A reload builds a new one (rate-limit accounts start afresh).
