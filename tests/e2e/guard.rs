@@ -1,12 +1,16 @@
-//! Query guards over real sockets: response rate limiting (UDP only) and the client ACL (UDP
-//! and TCP), from clients bound to different loopback /24s, counted in `/metrics`; the chart's
-//! values rendering the keys.
+//! Query guards over real sockets: response rate limiting (UDP only, with accounts per client
+//! prefix and kind of response as BIND keys them) and the client ACL (UDP and TCP), from
+//! clients bound to different loopback /24s, counted in `/metrics`; the chart's values
+//! rendering the keys.
 
 use std::{
     net::{IpAddr, SocketAddr, UdpSocket},
     path::Path,
     process::{Command, Stdio},
-    sync::{Arc, Barrier},
+    sync::{
+        Arc, Barrier,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -26,6 +30,8 @@ const NAME: &str = "web.shop.example.com.";
 /// Two clients in different /24s; the harness's own probes come from 127.0.0.1.
 const SLOW: &str = "127.0.0.1";
 const FAST: &str = "127.0.1.1";
+const ANSWERS_DROPPED: &str = r#"kubezone_rrl_dropped_total{kind="answer"}"#;
+const ANSWERS_SLIPPED: &str = r#"kubezone_rrl_slipped_total{kind="answer"}"#;
 
 fn ip(text: &str) -> IpAddr {
     text.parse().expect("address")
@@ -126,8 +132,8 @@ fn rate_limiting_silences_a_fast_prefix_and_spares_a_slow_one() {
     let s = start("rateLimit: {responsesPerSecond: 10, window: 2, slip: 2}\n");
     // The readiness probes came from the slow client's /24; let its account expire.
     std::thread::sleep(Duration::from_millis(2500));
-    let dropped_before = metric(&s, "kubezone_rrl_dropped_total");
-    let slipped_before = metric(&s, "kubezone_rrl_slipped_total");
+    let dropped_before = metric(&s, ANSWERS_DROPPED);
+    let slipped_before = metric(&s, ANSWERS_SLIPPED);
 
     // 3 seconds: the fast client sends 100 queries a second, the slow one 2.
     const FAST_QUERIES: u16 = 300;
@@ -197,14 +203,176 @@ fn rate_limiting_silences_a_fast_prefix_and_spares_a_slow_one() {
         slipped.abs_diff(silent) <= 1,
         "{slipped} slipped, {silent} dropped"
     );
-    assert_eq!(
-        metric(&s, "kubezone_rrl_slipped_total") - slipped_before,
-        slipped as f64
+    assert_eq!(metric(&s, ANSWERS_SLIPPED) - slipped_before, slipped as f64);
+    assert_eq!(metric(&s, ANSWERS_DROPPED) - dropped_before, silent as f64);
+}
+
+/// Sends `questions` over UDP from `local`, one every 10 ms (100 a second), with their index
+/// as ID; the reply to each, or `None` where nothing came back.
+fn ask_at_100_per_second(
+    local: &str,
+    server: SocketAddr,
+    questions: &[(String, RecordType)],
+) -> Vec<Option<Message>> {
+    let socket = udp_from(local);
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let receiver = socket.try_clone().expect("clone socket");
+    let sent = Arc::new(AtomicBool::new(false));
+    let replies = {
+        let sent = sent.clone();
+        std::thread::spawn(move || {
+            let mut replies = Vec::new();
+            let mut buf = vec![0; 65535];
+            // Until a read times out after the last query went out.
+            loop {
+                match receiver.recv_from(&mut buf) {
+                    Ok((len, _)) => {
+                        replies.push(Message::from_vec(&buf[..len]).expect("decode the reply"))
+                    }
+                    Err(_) if sent.load(Ordering::Acquire) => break replies,
+                    Err(_) => {}
+                }
+            }
+        })
+    };
+    let begin = Instant::now();
+    for (id, (name, qtype)) in questions.iter().enumerate() {
+        let mut message = query(name, *qtype);
+        message.metadata.id = u16::try_from(id).expect("fewer than 65536 questions");
+        socket
+            .send_to(&message.to_vec().expect("encode"), server)
+            .expect("send");
+        let next = begin + Duration::from_millis(10 * (id as u64 + 1));
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    sent.store(true, Ordering::Release);
+    let mut by_id: Vec<Option<Message>> = questions.iter().map(|_| None).collect();
+    for reply in replies.join().expect("receiver") {
+        if let Some(slot) = by_id.get_mut(usize::from(reply.metadata.id)) {
+            *slot = Some(reply);
+        }
+    }
+    by_id
+}
+
+/// The address of `web{i}.shop.example.com.`.
+fn web_ip(i: usize) -> String {
+    format!("10.1.{}.{}", i / 100, i % 100 + 1)
+}
+
+#[test]
+fn rate_limiting_counts_many_names_apart_and_one_name_together() {
+    const NAMES: usize = 200;
+    let services: Vec<String> = (0..NAMES)
+        .map(|i| objects::service(&format!("web{i}"), "shop", &web_ip(i)))
+        .collect();
+    let services = services.join("---\n");
+    let s = Server::start_with(Setup {
+        zones: ZONE,
+        extra: "http: {listen: \"127.0.0.1:0\"}\n\
+                rateLimit: {responsesPerSecond: 10, window: 2, slip: 2}\n",
+        manifests: &[("web.yaml", &services)],
+    });
+
+    // 200 different names at 100 a second, ten times the limit: each is its own account.
+    let many: Vec<_> = (0..NAMES)
+        .map(|i| (format!("web{i}.shop.example.com."), RecordType::A))
+        .collect();
+    let replies = ask_at_100_per_second(FAST, s.addr, &many);
+    for (i, reply) in replies.iter().enumerate() {
+        let reply = reply
+            .as_ref()
+            .unwrap_or_else(|| panic!("web{i} got no reply\n{}", s.log()));
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::NoError,
+            "web{i}"
+        );
+        assert!(!reply.metadata.truncation, "web{i} was slipped: {reply:?}");
+        assert_eq!(addresses(reply), [web_ip(i)], "web{i}");
+    }
+    assert_eq!(metric(&s, ANSWERS_DROPPED), 0.0);
+    assert_eq!(metric(&s, ANSWERS_SLIPPED), 0.0);
+
+    // The same client asking one of them 200 times at that rate is limited.
+    let one: Vec<_> = (0..NAMES)
+        .map(|_| ("web7.shop.example.com.".to_string(), RecordType::A))
+        .collect();
+    let replies = ask_at_100_per_second(FAST, s.addr, &one);
+    let answered = replies
+        .iter()
+        .flatten()
+        .filter(|r| !r.metadata.truncation && addresses(r) == [web_ip(7)])
+        .count();
+    let slipped = replies.iter().flatten().filter(|r| is_slip(r)).count();
+    let silent = replies.iter().filter(|r| r.is_none()).count();
+    // One second's credit, then 10 a second over about two seconds.
+    assert!(
+        answered <= 40,
+        "one name answered {answered} times\n{}",
+        s.log()
     );
+    assert!(slipped > 50, "one name got {slipped} slipped replies");
+    assert!(silent > 50, "one name got {silent} queries dropped");
+    assert_eq!(answered + slipped + silent, NAMES);
+    assert_eq!(metric(&s, ANSWERS_DROPPED), silent as f64);
+    assert_eq!(metric(&s, ANSWERS_SLIPPED), slipped as f64);
+}
+
+#[test]
+fn random_nxdomain_names_under_one_zone_are_limited_together() {
+    let s =
+        start("rateLimit: {responsesPerSecond: 50, nxdomainsPerSecond: 5, window: 2, slip: 2}\n");
+    // 180 names that do not exist, each asked once with varying types, and every tenth
+    // query the one name that exists: 10 a second, under its limit of 50.
+    let questions: Vec<_> = (0..200)
+        .map(|i| match i % 10 {
+            0 => (NAME.to_string(), RecordType::A),
+            _ => (
+                format!("r{i}-{}.example.com.", i * 7919 % 1000),
+                [RecordType::A, RecordType::AAAA, RecordType::TXT][i % 3],
+            ),
+        })
+        .collect();
+    let replies = ask_at_100_per_second(FAST, s.addr, &questions);
+    let (mut nxdomain, mut slipped, mut silent) = (0, 0, 0);
+    for (i, ((name, _), reply)) in questions.iter().zip(&replies).enumerate() {
+        if name == NAME {
+            let reply = reply
+                .as_ref()
+                .unwrap_or_else(|| panic!("query {i} for {NAME} got no reply\n{}", s.log()));
+            assert!(is_answer(reply), "query {i} for {NAME}: {reply:?}");
+            continue;
+        }
+        match reply {
+            None => silent += 1,
+            Some(r) if is_slip(r) => {
+                assert_eq!(r.metadata.response_code, ResponseCode::NXDomain, "{r:?}");
+                slipped += 1;
+            }
+            Some(r) => {
+                assert_eq!(r.metadata.response_code, ResponseCode::NXDomain, "{r:?}");
+                nxdomain += 1;
+            }
+        }
+    }
+    // 180 different names, counted as one stream at nxdomainsPerSecond: 5 at once, then 5 a
+    // second over about two seconds.
+    assert!(nxdomain >= 5, "only {nxdomain} NXDOMAIN answers");
+    assert!(nxdomain <= 20, "{nxdomain} NXDOMAIN answers\n{}", s.log());
+    assert!(slipped > 50, "{slipped} slipped");
+    assert!(silent > 50, "{silent} dropped");
     assert_eq!(
-        metric(&s, "kubezone_rrl_dropped_total") - dropped_before,
+        metric(&s, r#"kubezone_rrl_dropped_total{kind="nxdomain"}"#),
         silent as f64
     );
+    assert_eq!(
+        metric(&s, r#"kubezone_rrl_slipped_total{kind="nxdomain"}"#),
+        slipped as f64
+    );
+    assert_eq!(metric(&s, ANSWERS_DROPPED), 0.0);
 }
 
 #[test]
@@ -224,7 +392,7 @@ fn rate_limiting_leaves_tcp_and_exempt_clients_alone() {
             "TCP query {i}: {reply:?}"
         );
     }
-    assert_eq!(metric(&s, "kubezone_rrl_dropped_total"), 0.0);
+    assert_eq!(s.metric_sum("kubezone_rrl_dropped_total"), 0.0);
 }
 
 #[test]
@@ -342,7 +510,8 @@ fn chart_config(values: &str) -> String {
 fn the_chart_renders_guard_values_that_kubezone_accepts() {
     let config = chart_config(
         "domain: example.com\nservice: {externalTrafficPolicy: Local}\n\
-         rateLimit: {enabled: true, responsesPerSecond: 50, exempt: [10.0.0.0/8]}\n\
+         rateLimit: {enabled: true, responsesPerSecond: 50, nxdomainsPerSecond: 5, \
+                     allPerSecond: 400, exempt: [10.0.0.0/8]}\n\
          acl: {enabled: true, allow: [10.0.0.0/8, \"2001:db8::/32\"], action: drop}\n\
          tcp: {maxConnections: 200}\n",
     );
@@ -350,7 +519,8 @@ fn the_chart_renders_guard_values_that_kubezone_accepts() {
     assert_eq!(
         parsed["rateLimit"],
         serde_json::json!({
-            "responsesPerSecond": 50, "window": 15, "slip": 2, "ipv4PrefixLength": 24,
+            "responsesPerSecond": 50, "nxdomainsPerSecond": 5, "allPerSecond": 400,
+            "window": 15, "slip": 2, "ipv4PrefixLength": 24,
             "ipv6PrefixLength": 56, "exempt": ["10.0.0.0/8"], "maxTableSize": 65536
         })
     );

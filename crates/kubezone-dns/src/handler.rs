@@ -9,7 +9,7 @@ use hickory_proto::{
     op::{Edns, Message, ResponseCode},
     rr::{DNSClass, RecordType},
 };
-use kubezone_guard::{Guard, RateVerdict, Verdict};
+use kubezone_guard::{Guard, RateLimiter, RateVerdict, ResponseKey, Verdict};
 use kubezone_index::IndexReader;
 use kubezone_metrics::QueryCounters;
 use tracing::{info, warn};
@@ -18,7 +18,7 @@ use crate::{
     FallthroughPolicy, Forwarder, Resolution,
     message::{Flags, Reply},
     query::{Header, Query, Unreadable, parse},
-    resolve_in_zone,
+    rated, resolve_in_zone,
 };
 
 /// The UDP payload kubezone uses at most: DNS Flag Day 2020's recommendation.
@@ -143,11 +143,13 @@ impl From<Answerer> for DnsHandler {
     }
 }
 
-/// What one query was, for counters and the query log.
+/// What one query was, for counters and the query log, and what the UDP rate limit counts its
+/// reply under.
 struct Seen {
     zone: Option<usize>,
     qtype: RecordType,
     rcode: ResponseCode,
+    rated: ResponseKey,
 }
 
 impl Answerer {
@@ -159,29 +161,58 @@ impl Answerer {
         src: SocketAddr,
         out: &mut Vec<u8>,
     ) -> Handled {
+        self.respond_rated(packet, transport, src, out).0
+    }
+
+    /// Answers a UDP query as [`Answerer::respond`] does, also saying what the rate limit
+    /// counts the reply under, for [`Answerer::rate_limit`].
+    pub fn respond_udp(
+        &self,
+        packet: &[u8],
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> (Handled, ResponseKey) {
+        self.respond_rated(packet, Transport::Udp, src, out)
+    }
+
+    fn respond_rated(
+        &self,
+        packet: &[u8],
+        transport: Transport,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> (Handled, ResponseKey) {
         let start = Instant::now();
         let (handled, seen) = match self.guard.as_deref().map(|g| g.check_acl(src.ip())) {
             None | Some(Verdict::Allow) => self.answer(packet, transport, out),
-            Some(Verdict::Drop) => return Handled::Drop,
+            Some(Verdict::Drop) => return (Handled::Drop, ResponseKey::ERROR),
             Some(Verdict::Refuse) => refuse_client(packet, out),
         };
+        let rated = seen.rated;
         if handled != Handled::Forward {
             self.account(seen, start, transport, src, packet);
         }
-        handled
+        (handled, rated)
     }
 
-    /// Applies the response rate limit to a UDP reply in `out` about to go to `client`: send
+    /// Applies the response rate limit to a UDP reply in `out` about to go to `client`, counted
+    /// under `response` (from [`Answerer::respond_udp`] or [`Answerer::forward_udp`]): send
     /// it, drop it, or slip an empty truncated reply in its place so a real client retries
     /// over TCP.
-    pub fn rate_limit(&self, packet: &[u8], client: SocketAddr, out: &mut Vec<u8>) -> Handled {
+    pub fn rate_limit(
+        &self,
+        packet: &[u8],
+        client: SocketAddr,
+        response: ResponseKey,
+        out: &mut Vec<u8>,
+    ) -> Handled {
         let Some(guard) = self.guard.as_deref() else {
             return Handled::Reply;
         };
         if guard.rate_limit.is_none() {
             return Handled::Reply;
         }
-        match guard.check_rate(client.ip(), Instant::now()) {
+        match guard.check_rate(client.ip(), response, Instant::now()) {
             RateVerdict::Send => Handled::Reply,
             RateVerdict::Drop => Handled::Drop,
             RateVerdict::Slip => match parse(packet) {
@@ -201,11 +232,20 @@ impl Answerer {
         }
     }
 
+    /// The rate limiter, for a query that came over UDP (TCP is never limited).
+    fn limiter(&self, transport: Transport) -> Option<&RateLimiter> {
+        match transport {
+            Transport::Udp => self.guard.as_deref()?.rate_limit.as_ref(),
+            Transport::Tcp => None,
+        }
+    }
+
     fn answer(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) -> (Handled, Seen) {
         let mut seen = Seen {
             zone: None,
             qtype: RecordType::NULL,
             rcode: ResponseCode::FormErr,
+            rated: ResponseKey::ERROR,
         };
         let query = match parse(packet) {
             Ok(query) => query,
@@ -285,6 +325,9 @@ impl Answerer {
             }
         };
         seen.rcode = answer.rcode;
+        if let Some(limiter) = self.limiter(transport) {
+            seen.rated = rated::answer_key(limiter, &answer, query.qtype);
+        }
         let mut reply = Reply::new(out, query.header, query.question, usize::from(limit), opt);
         let _ = reply.section(1, &answer.answers)
             && reply.section(2, &answer.authorities)
@@ -305,9 +348,30 @@ impl Answerer {
         src: SocketAddr,
         out: &mut Vec<u8>,
     ) -> Handled {
+        self.forward_rated(packet, transport, src, out).await.0
+    }
+
+    /// Forwards a UDP query as [`Answerer::forward`] does, also saying what the rate limit
+    /// counts the reply under, for [`Answerer::rate_limit`].
+    pub async fn forward_udp(
+        &self,
+        packet: &[u8],
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> (Handled, ResponseKey) {
+        self.forward_rated(packet, Transport::Udp, src, out).await
+    }
+
+    async fn forward_rated(
+        &self,
+        packet: &[u8],
+        transport: Transport,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> (Handled, ResponseKey) {
         let start = Instant::now();
         let Ok(query) = parse(packet) else {
-            return Handled::Drop;
+            return (Handled::Drop, ResponseKey::ERROR);
         };
         let limit = limit(&query, transport);
         let opt = query
@@ -320,10 +384,16 @@ impl Answerer {
             counters.forwarded();
         }
         let Some(forwarder) = &self.forwarder else {
-            return Handled::Drop;
+            return (Handled::Drop, ResponseKey::ERROR);
         };
+        let mut rated = ResponseKey::ERROR;
         let rcode = match forwarder.forward(packet, transport == Transport::Tcp).await {
-            Ok(reply) => encode_upstream(reply, &query, usize::from(limit), opt, out),
+            Ok(reply) => {
+                if let Some(limiter) = self.limiter(transport) {
+                    rated = rated::upstream_key(limiter, &reply, &query.key, query.qtype);
+                }
+                encode_upstream(reply, &query, usize::from(limit), opt, out)
+            }
             Err(error) => {
                 if let Some(counters) = &self.counters {
                     counters.forward_failed();
@@ -340,9 +410,10 @@ impl Answerer {
             zone,
             qtype: query.qtype,
             rcode,
+            rated,
         };
         self.account(seen, start, transport, src, packet);
-        Handled::Reply
+        (Handled::Reply, rated)
     }
 
     fn account(
@@ -386,6 +457,7 @@ fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
         zone: None,
         qtype: RecordType::NULL,
         rcode: ResponseCode::Refused,
+        rated: ResponseKey::ERROR,
     };
     match parse(packet) {
         Ok(query) => {

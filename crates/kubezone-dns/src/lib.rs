@@ -16,6 +16,7 @@ mod forward;
 mod handler;
 mod message;
 mod query;
+mod rated;
 mod resolve;
 mod server;
 mod tcp;
@@ -27,6 +28,8 @@ pub use handler::{Answerer, DnsHandler, Handled, MAX_UDP_PAYLOAD, Transport};
 pub use resolve::{Answer, Owner, Part, Resolution, Section, resolve, resolve_in_zone};
 pub use server::{DnsServer, ServeError, TcpSettings};
 
+#[cfg(test)]
+mod rated_tests;
 #[cfg(test)]
 mod reply_tests;
 #[cfg(test)]

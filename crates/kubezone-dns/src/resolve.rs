@@ -53,6 +53,10 @@ pub struct Answer<'c> {
     pub answers: Section<'c>,
     pub authorities: Section<'c>,
     pub additionals: Section<'c>,
+    /// The name the answer came from, in lower-case wire format: the query name's node, or the
+    /// wildcard that covers it; the zone's origin for NXDOMAIN. Rate limiting counts responses
+    /// by it, as BIND does.
+    pub matched: &'c [u8],
 }
 
 /// The outcome of resolving one question.
@@ -109,6 +113,7 @@ fn resolve_zone<'c>(
     };
     match zone.lookup(key) {
         Lookup::Found(node) | Lookup::Wildcard(node) => {
+            answer.matched = node.key();
             answer_node(catalog, zone, node, qtype, &mut answer)
         }
         // DS belongs to the parent side of a cut (RFC 4035 §3.1.4.1): this zone has none.
@@ -120,6 +125,7 @@ fn resolve_zone<'c>(
             if !below_nameserver && fallthrough.applies(zone.id(), key) {
                 return Resolution::Fallthrough;
             }
+            answer.matched = zone.origin_key();
             negative(zone, ResponseCode::NXDomain, &mut answer);
         }
     }

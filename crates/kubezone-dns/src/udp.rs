@@ -16,7 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::runtime::Handle;
 use tracing::debug;
 
-use crate::{DnsHandler, Handled, Transport};
+use crate::{DnsHandler, Handled};
 
 /// How often an idle worker looks at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
@@ -90,14 +90,14 @@ impl Worker {
                 continue;
             };
             let answerer = self.handler.load();
-            match answerer.respond(query, Transport::Udp, src, &mut out) {
-                Handled::Reply => {
-                    if answerer.rate_limit(query, src, &mut out) == Handled::Reply {
+            match answerer.respond_udp(query, src, &mut out) {
+                (Handled::Reply, response) => {
+                    if answerer.rate_limit(query, src, response, &mut out) == Handled::Reply {
                         self.send(&out, src);
                     }
                 }
-                Handled::Drop => {}
-                Handled::Forward => self.forward(query.to_vec(), src),
+                (Handled::Drop, _) => {}
+                (Handled::Forward, _) => self.forward(query.to_vec(), src),
             }
         }
     }
@@ -114,11 +114,9 @@ impl Worker {
         let socket = self.socket.clone();
         self.runtime.spawn(async move {
             let mut out = Vec::new();
-            if answerer
-                .forward(&query, Transport::Udp, src, &mut out)
-                .await
-                == Handled::Reply
-                && answerer.rate_limit(&query, src, &mut out) == Handled::Reply
+            let (handled, response) = answerer.forward_udp(&query, src, &mut out).await;
+            if handled == Handled::Reply
+                && answerer.rate_limit(&query, src, response, &mut out) == Handled::Reply
                 && let Err(error) = socket.send_to(&out, src)
             {
                 debug!(%error, dst = %src, "UDP send failed");

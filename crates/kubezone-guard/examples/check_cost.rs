@@ -8,7 +8,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kubezone_guard::{Acl, AclAction, AclConfig, RateLimitConfig, RateLimiter, parse_cidr};
+use kubezone_guard::{
+    Acl, AclAction, AclConfig, RateLimitConfig, RateLimiter, ResponseKind, parse_cidr,
+};
 
 const CALLS: u32 = 10_000_000;
 
@@ -32,14 +34,20 @@ fn main() {
         responses_per_second: 1_000_000,
         ..RateLimitConfig::default()
     }));
+    // www.example.com. in wire format, as the answer path hands it over.
+    let name = b"\x03www\x07example\x03com\x00";
+    let answer = limiter.key(ResponseKind::Answer, name, 1);
     let baseline = per_call(CALLS, |i| {
         black_box((v4(((i % 1000) << 8) | 1), at(i)));
     });
+    let key = per_call(CALLS, |i| {
+        black_box(limiter.key(ResponseKind::Answer, black_box(name), i as u16));
+    });
     let tracked = per_call(CALLS, |i| {
-        black_box(limiter.check(v4(((i % 1000) << 8) | 1), at(i)));
+        black_box(limiter.check(v4(((i % 1000) << 8) | 1), answer, at(i)));
     });
     let sprayed = per_call(CALLS, |i| {
-        black_box(limiter.check(v4(i << 8), at(i)));
+        black_box(limiter.check(v4(i << 8), answer, at(i)));
     });
     let threads = 2;
     let start = Instant::now();
@@ -49,7 +57,7 @@ fn main() {
             std::thread::spawn(move || {
                 for i in 0..CALLS / threads {
                     let prefix = (i % 1000) + t * 1000;
-                    black_box(limiter.check(v4((prefix << 8) | 1), at(i)));
+                    black_box(limiter.check(v4((prefix << 8) | 1), answer, at(i)));
                 }
             })
         })
@@ -70,6 +78,7 @@ fn main() {
     });
     println!("ns per call ({CALLS} calls each; loop and argument baseline {baseline:.1} ns)");
     println!("  acl check (3 networks)                 {acl_cost:.1}");
+    println!("  response key (hash of a name)          {key:.1}");
     println!("  rate limit, prefix already tracked     {tracked:.1}");
     println!("  rate limit, new prefix every call      {sprayed:.1}");
     println!("  rate limit, {threads} threads, wall per call   {parallel:.1}");

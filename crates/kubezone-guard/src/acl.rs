@@ -106,7 +106,7 @@ mod tests {
                 seen.push(verdict);
             }
         }
-        fn rate_limited(&self, _: RateVerdict) {}
+        fn rate_limited(&self, _: RateVerdict, _: crate::Account) {}
     }
 
     fn acl(allow: &[&str], action: AclAction) -> AclConfig {

@@ -1,11 +1,12 @@
 //! Guards the transport applies before answering: an access list of client networks ([`Acl`],
 //! UDP and TCP) and response rate limiting in the style of BIND 9's `rate-limit`
-//! ([`RateLimiter`], UDP only: a TCP client has proven its address).
+//! ([`RateLimiter`], UDP only: a TCP client has proven its address), with accounts per client
+//! prefix and kind of response ([`ResponseKey`]).
 //!
 //! Both are `Send + Sync` and checked through `&self` from any number of worker threads. A check
 //! takes no allocation: the ACL compares precomputed masks, the rate limiter locks one small
-//! bucket of a table allocated once, whose size bounds its memory however many source addresses
-//! it sees.
+//! bucket of a table allocated once (two with `allPerSecond`, one at a time), whose size bounds
+//! its memory however many source addresses and names it sees.
 //!
 //! [`GuardConfig`] is the checked configuration; [`GuardConfig::build`] makes the [`Guard`] the
 //! transport holds. A reload builds a new one (rate-limit accounts start afresh).
@@ -26,7 +27,7 @@ pub use ipnet::IpNet;
 
 pub use acl::{Acl, AclAction, AclConfig, Verdict};
 pub use cidr::{CidrSet, parse_cidr};
-pub use rrl::{RateLimitConfig, RateLimiter, RateVerdict};
+pub use rrl::{Account, RateLimitConfig, RateLimiter, RateVerdict, ResponseKey, ResponseKind};
 
 /// Why a guard setting cannot be used; each names the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,8 +52,9 @@ pub enum GuardError {
 pub trait Observer: Send + Sync {
     /// The ACL rejected a query with `verdict` ([`Verdict::Refuse`] or [`Verdict::Drop`]).
     fn acl_rejected(&self, verdict: Verdict);
-    /// The rate limiter decided `verdict` ([`RateVerdict::Slip`] or [`RateVerdict::Drop`]).
-    fn rate_limited(&self, verdict: RateVerdict);
+    /// The rate limiter decided `verdict` ([`RateVerdict::Slip`] or [`RateVerdict::Drop`])
+    /// because `account` was in debt: the response's kind's, or the prefix's `allPerSecond`.
+    fn rate_limited(&self, verdict: RateVerdict, account: Account);
 }
 
 /// The checked `acl` and `rateLimit` settings; both off by default.
@@ -96,12 +98,17 @@ impl Guard {
         }
     }
 
-    /// The rate limiter's verdict for a UDP response to `client`; [`RateVerdict::Send`] when
-    /// rate limiting is off.
+    /// The rate limiter's verdict for a UDP response keyed `response` to `client`;
+    /// [`RateVerdict::Send`] when rate limiting is off.
     #[inline]
-    pub fn check_rate(&self, client: std::net::IpAddr, now: std::time::Instant) -> RateVerdict {
+    pub fn check_rate(
+        &self,
+        client: std::net::IpAddr,
+        response: ResponseKey,
+        now: std::time::Instant,
+    ) -> RateVerdict {
         match &self.rate_limit {
-            Some(limiter) => limiter.check(client, now),
+            Some(limiter) => limiter.check(client, response, now),
             None => RateVerdict::Send,
         }
     }
@@ -126,7 +133,10 @@ mod tests {
         assert_eq!(guard.check_acl(client), Verdict::Allow);
         let now = std::time::Instant::now();
         for _ in 0..10_000 {
-            assert_eq!(guard.check_rate(client, now), RateVerdict::Send);
+            assert_eq!(
+                guard.check_rate(client, ResponseKey::ERROR, now),
+                RateVerdict::Send
+            );
         }
     }
 }

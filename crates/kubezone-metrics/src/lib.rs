@@ -32,8 +32,8 @@ pub struct Metrics {
     conflicts: IntCounterVec,
     forwards: IntCounter,
     forward_failures: IntCounter,
-    pub(crate) rrl_dropped: IntCounter,
-    pub(crate) rrl_slipped: IntCounter,
+    pub(crate) rrl_dropped: IntCounterVec,
+    pub(crate) rrl_slipped: IntCounterVec,
     pub(crate) acl_rejected: IntCounterVec,
 }
 
@@ -101,14 +101,14 @@ impl Metrics {
                 "Forwarded queries no upstream answered (answered SERVFAIL).",
             )
             .unwrap_or_else(unreachable_metric),
-            rrl_dropped: IntCounter::new(
-                "rrl_dropped_total",
-                "UDP responses not sent because their client's prefix was over rateLimit.responsesPerSecond.",
+            rrl_dropped: IntCounterVec::new(
+                Opts::new("rrl_dropped_total", "UDP responses not sent because their account was over its rateLimit rate, by the account's kind (answer, nodata, nxdomain, referral, error; all: allPerSecond)."),
+                &["kind"],
             )
             .unwrap_or_else(unreachable_metric),
-            rrl_slipped: IntCounter::new(
-                "rrl_slipped_total",
-                "Rate-limited UDP responses sent instead as an empty truncated reply (TC=1), so the client retries over TCP.",
+            rrl_slipped: IntCounterVec::new(
+                Opts::new("rrl_slipped_total", "Rate-limited UDP responses sent instead as an empty truncated reply (TC=1), so the client retries over TCP, by the kind of response."),
+                &["kind"],
             )
             .unwrap_or_else(unreachable_metric),
             acl_rejected: IntCounterVec::new(
@@ -118,10 +118,11 @@ impl Metrics {
             .unwrap_or_else(unreachable_metric),
             registry,
         };
-        // Both actions exist from the start, so a dashboard sees 0 rather than no series.
+        // Every label exists from the start, so a dashboard sees 0 rather than no series.
         for action in ["refuse", "drop"] {
             metrics.acl_rejected.with_label_values(&[action]);
         }
+        GuardCounters::new(&metrics);
         let build = IntGaugeVec::new(
             Opts::new(
                 "build_info",

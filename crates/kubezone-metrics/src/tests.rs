@@ -87,26 +87,38 @@ fn every_name_starts_with_kubezone() {
 
 #[test]
 fn guard_verdicts_count_as_rrl_and_acl_metrics() {
-    use kubezone_guard::{Observer, RateVerdict, Verdict};
+    use kubezone_guard::{Account, Observer, RateVerdict, ResponseKind, Verdict};
 
     let metrics = Metrics::new("0");
     let text = metrics.render();
+    // Every kind exists from the start; the allPerSecond cap only drops.
+    for kind in ["answer", "referral", "nodata", "nxdomain", "error", "all"] {
+        let dropped = format!(r#"kubezone_rrl_dropped_total{{kind="{kind}"}}"#);
+        assert_eq!(line(&text, &dropped), Some(format!("{dropped} 0").as_str()));
+    }
+    for kind in ["answer", "referral", "nodata", "nxdomain", "error"] {
+        let slipped = format!(r#"kubezone_rrl_slipped_total{{kind="{kind}"}}"#);
+        assert_eq!(line(&text, &slipped), Some(format!("{slipped} 0").as_str()));
+    }
     assert_eq!(
-        line(&text, "kubezone_rrl_dropped_total "),
-        Some("kubezone_rrl_dropped_total 0")
+        line(&text, r#"kubezone_rrl_slipped_total{kind="all"}"#),
+        None
     );
     assert_eq!(
         line(&text, r#"kubezone_acl_rejected_total{action="drop"}"#),
         Some(r#"kubezone_acl_rejected_total{action="drop"} 0"#)
     );
     let counters = metrics.guard_counters();
-    for verdict in [
-        RateVerdict::Drop,
-        RateVerdict::Drop,
-        RateVerdict::Slip,
-        RateVerdict::Send,
+    let nxdomain = Account::Response(ResponseKind::NxDomain);
+    let answer = Account::Response(ResponseKind::Answer);
+    for (verdict, account) in [
+        (RateVerdict::Drop, nxdomain),
+        (RateVerdict::Drop, nxdomain),
+        (RateVerdict::Slip, nxdomain),
+        (RateVerdict::Drop, Account::All),
+        (RateVerdict::Send, answer),
     ] {
-        counters.rate_limited(verdict);
+        counters.rate_limited(verdict, account);
     }
     for verdict in [
         Verdict::Refuse,
@@ -117,22 +129,23 @@ fn guard_verdicts_count_as_rrl_and_acl_metrics() {
         counters.acl_rejected(verdict);
     }
     // A reload's new guard gets new handles on the same counters.
-    metrics.guard_counters().rate_limited(RateVerdict::Slip);
+    metrics
+        .guard_counters()
+        .rate_limited(RateVerdict::Slip, answer);
     let text = metrics.render();
-    assert_eq!(
-        line(&text, "kubezone_rrl_dropped_total "),
-        Some("kubezone_rrl_dropped_total 2")
-    );
-    assert_eq!(
-        line(&text, "kubezone_rrl_slipped_total "),
-        Some("kubezone_rrl_slipped_total 2")
-    );
-    assert_eq!(
-        line(&text, r#"kubezone_acl_rejected_total{action="refuse"}"#),
-        Some(r#"kubezone_acl_rejected_total{action="refuse"} 2"#)
-    );
-    assert_eq!(
-        line(&text, r#"kubezone_acl_rejected_total{action="drop"}"#),
-        Some(r#"kubezone_acl_rejected_total{action="drop"} 1"#)
-    );
+    for (series, value) in [
+        (r#"kubezone_rrl_dropped_total{kind="nxdomain"}"#, 2),
+        (r#"kubezone_rrl_dropped_total{kind="all"}"#, 1),
+        (r#"kubezone_rrl_dropped_total{kind="answer"}"#, 0),
+        (r#"kubezone_rrl_slipped_total{kind="nxdomain"}"#, 1),
+        (r#"kubezone_rrl_slipped_total{kind="answer"}"#, 1),
+        (r#"kubezone_rrl_slipped_total{kind="error"}"#, 0),
+        (r#"kubezone_acl_rejected_total{action="refuse"}"#, 2),
+        (r#"kubezone_acl_rejected_total{action="drop"}"#, 1),
+    ] {
+        assert_eq!(
+            line(&text, series),
+            Some(format!("{series} {value}").as_str())
+        );
+    }
 }

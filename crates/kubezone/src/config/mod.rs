@@ -74,6 +74,11 @@ struct RawConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawRateLimit {
     responses_per_second: Option<u64>,
+    nxdomains_per_second: Option<u64>,
+    nodata_per_second: Option<u64>,
+    referrals_per_second: Option<u64>,
+    errors_per_second: Option<u64>,
+    all_per_second: Option<u64>,
     window: Option<u64>,
     slip: Option<u64>,
     ipv4_prefix_length: Option<u64>,
@@ -432,6 +437,10 @@ fn build_rate_limit(raw: RawRateLimit) -> Result<RateLimitConfig, (String, Strin
             (key.to_string(), format!("{v} is out of range{range}"))
         })
     }
+    /// A rate that, left out, follows `responsesPerSecond`.
+    fn own_rate(key: &str, value: Option<u64>) -> Result<Option<u32>, (String, String)> {
+        value.map(|v| fit(key, Some(v), 0)).transpose()
+    }
     let defaults = RateLimitConfig::default();
     let config = RateLimitConfig {
         responses_per_second: fit(
@@ -439,6 +448,11 @@ fn build_rate_limit(raw: RawRateLimit) -> Result<RateLimitConfig, (String, Strin
             raw.responses_per_second,
             defaults.responses_per_second,
         )?,
+        nxdomains_per_second: own_rate("nxdomainsPerSecond", raw.nxdomains_per_second)?,
+        nodata_per_second: own_rate("nodataPerSecond", raw.nodata_per_second)?,
+        referrals_per_second: own_rate("referralsPerSecond", raw.referrals_per_second)?,
+        errors_per_second: own_rate("errorsPerSecond", raw.errors_per_second)?,
+        all_per_second: fit("allPerSecond", raw.all_per_second, defaults.all_per_second)?,
         window: fit("window", raw.window, defaults.window)?,
         slip: fit("slip", raw.slip, defaults.slip)?,
         ipv4_prefix_length: fit(
@@ -635,6 +649,7 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kubezone_guard::{ResponseKey, ResponseKind};
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/etc/kubezone/kubezone.yaml"), text)
@@ -861,6 +876,9 @@ manifests: [examples]
 zones: [{zone: example.com}]
 rateLimit:
   responsesPerSecond: 20
+  nxdomainsPerSecond: 10
+  errorsPerSecond: 0
+  allPerSecond: 100
   window: 15
   slip: 2
   ipv4PrefixLength: 24
@@ -877,6 +895,11 @@ acl:
             config.guard.rate_limit,
             Some(RateLimitConfig {
                 responses_per_second: 20,
+                nxdomains_per_second: Some(10),
+                nodata_per_second: None,
+                referrals_per_second: None,
+                errors_per_second: Some(0),
+                all_per_second: 100,
                 window: 15,
                 slip: 2,
                 ipv4_prefix_length: 24,
@@ -900,10 +923,20 @@ acl:
             kubezone_guard::Verdict::Refuse
         );
         let now = std::time::Instant::now();
-        let sent = (0..30)
-            .filter(|_| guard.check_rate(client, now) == kubezone_guard::RateVerdict::Send)
-            .count();
-        assert_eq!(sent, 20);
+        let limiter = guard.rate_limit.as_ref().expect("rate limiting on");
+        let sent = |key, n| {
+            (0..n)
+                .filter(|_| guard.check_rate(client, key, now) == kubezone_guard::RateVerdict::Send)
+                .count()
+        };
+        let zone = b"\x07example\x03com\x00";
+        let answer = limiter.key(ResponseKind::Answer, zone, 1);
+        let nxdomain = limiter.key(ResponseKind::NxDomain, zone, 1);
+        assert_eq!(sent(answer, 30), 20);
+        assert_eq!(sent(nxdomain, 30), 10);
+        // Errors are not limited on their own, but all 100 per second are: 60 are spent.
+        assert_eq!(sent(ResponseKey::ERROR, 40), 40);
+        assert_eq!(sent(ResponseKey::ERROR, 1), 0);
     }
 
     #[test]
@@ -939,6 +972,31 @@ acl:
                 "0",
             ),
             ("rateLimit: {window: 0}", "rateLimit.window", "0"),
+            (
+                "rateLimit: {nxdomainsPerSecond: 1000001}",
+                "rateLimit.nxdomainsPerSecond",
+                "1000001",
+            ),
+            (
+                "rateLimit: {nodataPerSecond: 5000000000}",
+                "rateLimit.nodataPerSecond",
+                "5000000000",
+            ),
+            (
+                "rateLimit: {referralsPerSecond: 2000000}",
+                "rateLimit.referralsPerSecond",
+                "2000000",
+            ),
+            (
+                "rateLimit: {errorsPerSecond: 1000001}",
+                "rateLimit.errorsPerSecond",
+                "1000001",
+            ),
+            (
+                "rateLimit: {allPerSecond: 1000001}",
+                "rateLimit.allPerSecond",
+                "1000001",
+            ),
             ("rateLimit: {slip: 11}", "rateLimit.slip", "11"),
             (
                 "rateLimit: {ipv4PrefixLength: 33}",
