@@ -118,9 +118,14 @@ fn resolve_zone<'c>(
         }
         // DS belongs to the parent side of a cut (RFC 4035 §3.1.4.1): this zone has none.
         Lookup::Referral(cut) if qtype == RecordType::DS && cut.key() == key.as_bytes() => {
+            answer.matched = cut.key();
             negative(zone, ResponseCode::NoError, &mut answer);
         }
-        Lookup::Referral(cut) => referral(zone, cut, &mut answer),
+        Lookup::Referral(cut) => {
+            // Referrals are rate-limited by their delegation point, as BIND does.
+            answer.matched = cut.key();
+            referral(zone, cut, &mut answer);
+        }
         Lookup::NxDomain { below_nameserver } => {
             if !below_nameserver && fallthrough.applies(zone.id(), key) {
                 return Resolution::Fallthrough;
