@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::{
     FallthroughPolicy, Forwarder, Resolution,
-    message::{Flags, Reply},
+    message::{Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     resolve_in_zone,
 };
@@ -186,7 +186,7 @@ impl Answerer {
             RateVerdict::Drop => Handled::Drop,
             RateVerdict::Slip => match parse(packet) {
                 Ok(query) => {
-                    let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+                    let opt = opt(&query, MAX_UDP_PAYLOAD);
                     let rcode = rcode_of(out);
                     let mut reply = Reply::new(out, query.header, query.question, 0, opt);
                     reply.mark_truncated();
@@ -226,10 +226,7 @@ impl Answerer {
         };
         seen.qtype = query.qtype;
         let limit = limit(&query, transport);
-        // The reply has an OPT exactly when the query had one (RFC 6891 §7).
-        let opt = query
-            .edns
-            .map(|_| limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+        let opt = opt(&query, limit);
         let question = query.question;
         let refuse = |rcode: ResponseCode, out: &mut Vec<u8>| {
             let echo = if rcode == ResponseCode::FormErr {
@@ -310,9 +307,7 @@ impl Answerer {
             return Handled::Drop;
         };
         let limit = limit(&query, transport);
-        let opt = query
-            .edns
-            .map(|_| limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+        let opt = opt(&query, limit);
         let catalog = self.index.load_full();
         let zone = catalog.zone_for(&query.key).map(|z| z.id());
         drop(catalog);
@@ -390,7 +385,7 @@ fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
     match parse(packet) {
         Ok(query) => {
             seen.qtype = query.qtype;
-            let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+            let opt = opt(&query, MAX_UDP_PAYLOAD);
             Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
                 rcode: ResponseCode::Refused,
                 authoritative: false,
@@ -415,22 +410,32 @@ fn limit(query: &Query<'_>, transport: Transport) -> u16 {
     }
 }
 
+/// The reply's OPT: there exactly when the query had one (RFC 6891 §7), advertising what
+/// `limit` allows, with the query's DO bit.
+fn opt(query: &Query<'_>, limit: u16) -> Option<Opt> {
+    query.edns.map(|edns| Opt {
+        payload: limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
+        dnssec_ok: edns.dnssec_ok,
+    })
+}
+
 /// The upstream's reply under the client's ID and our EDNS; if it does not fit, an empty
 /// truncated reply so the client retries over TCP.
 fn encode_upstream(
     mut reply: Message,
     query: &Query<'_>,
     limit: usize,
-    opt: Option<u16>,
+    opt: Option<Opt>,
     out: &mut Vec<u8>,
 ) -> ResponseCode {
     let rcode = reply.metadata.response_code;
     reply.metadata.id = query.header.id;
     reply.metadata.recursion_desired = query.header.recursion_desired;
-    let edns = opt.map(|payload| {
+    let edns = opt.map(|opt| {
         let mut edns = Edns::new();
-        edns.set_max_payload(payload);
+        edns.set_max_payload(opt.payload);
         edns.set_version(0);
+        edns.set_dnssec_ok(opt.dnssec_ok);
         edns
     });
     match edns {

@@ -19,6 +19,15 @@ const OPT_LEN: usize = 11;
 /// Compression pointers reach the first 16 KiB only.
 const MAX_POINTER: usize = 0x3FFF;
 
+/// The OPT record of a reply (RFC 6891 §6.1.2).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Opt {
+    /// The UDP payload size kubezone accepts.
+    pub payload: u16,
+    /// DO, copied from the query (RFC 3225 §3); no other flag is.
+    pub dnssec_ok: bool,
+}
+
 /// The flags of the reply besides those copied from the query.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Flags {
@@ -36,18 +45,18 @@ pub(crate) struct Reply<'o> {
     names: SmallVec<[(usize, usize); 8]>,
     counts: [u16; 4],
     truncated: bool,
-    opt_payload: Option<u16>,
+    opt: Option<Opt>,
 }
 
 impl<'o> Reply<'o> {
-    /// Starts a reply to `header` echoing `question` (empty for none). `opt_payload` adds an
-    /// OPT record advertising that UDP payload size.
+    /// Starts a reply to `header` echoing `question` (empty for none), with `opt` as its OPT
+    /// record when given.
     pub fn new(
         out: &'o mut Vec<u8>,
         header: Header,
         question: &[u8],
         limit: usize,
-        opt_payload: Option<u16>,
+        opt: Option<Opt>,
     ) -> Reply<'o> {
         out.clear();
         out.extend_from_slice(&[0; HEADER_LEN]);
@@ -58,7 +67,7 @@ impl<'o> Reply<'o> {
             names.push((HEADER_LEN, question.len() - 4));
             counts[0] = 1;
         }
-        let reserve = if opt_payload.is_some() { OPT_LEN } else { 0 };
+        let reserve = if opt.is_some() { OPT_LEN } else { 0 };
         Reply {
             out,
             header,
@@ -66,7 +75,7 @@ impl<'o> Reply<'o> {
             names,
             counts,
             truncated: false,
-            opt_payload,
+            opt,
         }
     }
 
@@ -165,11 +174,12 @@ impl<'o> Reply<'o> {
     /// Writes the header (and OPT) and returns whether the reply was truncated.
     pub fn finish(mut self, flags: Flags) -> bool {
         let code = u16::from(flags.rcode);
-        if let Some(payload) = self.opt_payload {
-            // Owner root, TYPE OPT, CLASS payload, extended rcode, version 0, no flags.
-            let [p0, p1] = payload.to_be_bytes();
+        if let Some(opt) = self.opt {
+            // Owner root, TYPE OPT, CLASS payload, extended rcode, version 0, DO, no options.
+            let [p0, p1] = opt.payload.to_be_bytes();
+            let flags = if opt.dnssec_ok { 0x80 } else { 0 };
             self.out
-                .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, 0, 0, 0, 0]);
+                .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, flags, 0, 0, 0]);
             self.counts[3] = self.counts[3].saturating_add(1);
         }
         let h = self.header;

@@ -22,6 +22,8 @@ pub(crate) struct Header {
 pub(crate) struct ClientEdns {
     pub payload: u16,
     pub version: u8,
+    /// DO: the client wants DNSSEC records (RFC 3225); a reply echoes it.
+    pub dnssec_ok: bool,
 }
 
 /// A query that parsed.
@@ -117,9 +119,11 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
             if edns.is_some() || !record.owner_is_root {
                 return Err(formerr);
             }
+            let [_, version, flags, _] = record.ttl.to_be_bytes();
             edns = Some(ClientEdns {
                 payload: record.class,
-                version: record.ttl.to_be_bytes()[1],
+                version,
+                dnssec_ok: flags & 0x80 != 0,
             });
         }
     }

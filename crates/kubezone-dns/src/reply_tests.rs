@@ -210,3 +210,35 @@ fn errors_keep_the_id_and_say_why() {
     assert!(r.queries.is_empty());
     assert_eq!(reply_to(&packet[..11], Transport::Udp), None);
 }
+
+/// The query's OPT flags: DO, and the Z bits after it.
+fn query_with_flags(name: &str, dnssec_ok: bool, z: u16) -> Vec<u8> {
+    let mut m = Message::query();
+    m.metadata.id = 0xBEEF;
+    m.add_query(Query::query(
+        Name::from_ascii(name).expect("name"),
+        RecordType::A,
+    ));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    edns.set_dnssec_ok(dnssec_ok);
+    edns.flags_mut().z = z;
+    m.set_edns(edns);
+    m.to_vec().expect("encodes")
+}
+
+#[test]
+fn the_do_bit_is_echoed_and_no_other_flag() {
+    // Every kind of reply with an OPT: an answer, NXDOMAIN, REFUSED, BADVERS.
+    for name in ["www.example.com.", "nope.example.com.", "example.net."] {
+        for (dnssec_ok, z) in [(true, 0), (false, 0), (true, 0x7FFF), (false, 0x0001)] {
+            let bytes =
+                reply_to(&query_with_flags(name, dnssec_ok, z), Transport::Udp).expect("a reply");
+            let m = decode(&bytes);
+            let edns = m.edns.as_ref().expect("an OPT");
+            let what = format!("{name} DO {dnssec_ok} Z {z:#x}");
+            assert_eq!(edns.flags().dnssec_ok, dnssec_ok, "{what}");
+            assert_eq!(edns.flags().z, 0, "{what}");
+        }
+    }
+}
