@@ -109,7 +109,7 @@ fn resolve_zone<'c>(
     };
     match zone.lookup(key) {
         Lookup::Found(node) | Lookup::Wildcard(node) => {
-            answer_node(catalog, zone, node, qtype, &mut answer)
+            answer_node(catalog, zone, node, key, qtype, &mut answer)
         }
         Lookup::NxDomain { below_nameserver } => {
             if !below_nameserver && fallthrough.applies(zone.id(), key) {
@@ -126,6 +126,7 @@ fn answer_node<'c>(
     catalog: &'c Catalog,
     zone: &'c ZoneSnapshot,
     node: &'c NameNode,
+    key: &NameKey,
     qtype: RecordType,
     answer: &mut Answer<'c>,
 ) {
@@ -136,7 +137,7 @@ fn answer_node<'c>(
             owner: Owner::Query,
             rrset: cname,
         });
-        follow_cname(catalog, cname, qtype, answer);
+        follow_cname(catalog, cname, key, qtype, answer);
         return;
     }
     let rrset = match qtype {
@@ -164,10 +165,13 @@ fn answer_node<'c>(
 }
 
 /// Adds what a CNAME target in our zones has of `qtype`; a target elsewhere is left to the
-/// resolver. The rcode is that of the last name in the chain (RFC 6604).
+/// resolver. The rcode is that of the last name in the chain (RFC 6604). A loop ends at the
+/// first name already in the chain (`qname` or an earlier target), so each RRset is in the
+/// answer once, as NSD answers it.
 fn follow_cname<'c>(
     catalog: &'c Catalog,
     first: &'c RRset,
+    qname: &NameKey,
     qtype: RecordType,
     answer: &mut Answer<'c>,
 ) {
@@ -176,6 +180,15 @@ fn follow_cname<'c>(
         let Some(target) = current.cname_key() else {
             return;
         };
+        // Targets and keys are both lower-case wire names, so bytes compare names.
+        let repeated = target == qname.as_bytes()
+            || answer
+                .answers
+                .iter()
+                .any(|part| part.owner == Owner::Name(target));
+        if repeated {
+            return;
+        }
         let Some((key, _)) = NameKey::from_wire(target) else {
             return;
         };
