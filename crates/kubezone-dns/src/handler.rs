@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::{
     FallthroughPolicy, Forwarder, Resolution,
-    message::{Flags, Opt, Reply},
+    message::{ADDITIONAL, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     resolve_in_zone,
 };
@@ -285,7 +285,7 @@ impl Answerer {
         let mut reply = Reply::new(out, query.header, query.question, usize::from(limit), opt);
         let _ = reply.section(1, &answer.answers)
             && reply.section(2, &answer.authorities)
-            && reply.section(3, &answer.additionals);
+            && reply.section(ADDITIONAL, &answer.additionals);
         reply.finish(Flags {
             rcode: answer.rcode,
             authoritative: answer.authoritative,

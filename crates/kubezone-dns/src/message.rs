@@ -2,8 +2,9 @@
 //! RRsets copied from their pre-encoded form, with owner names compressed against the question
 //! and earlier CNAME targets (RFC 1035 §4.1.4).
 //!
-//! An RRset that would pass the size limit is left out with everything after it, and TC is
-//! set (RFC 2181 §9), so a UDP client retries over TCP and never sees half an RRset.
+//! An RRset that would pass the size limit is left out with everything after it. When it was
+//! in the answer or authority section TC is set, so a UDP client retries over TCP and never
+//! sees half an RRset; additional data is dropped without TC (RFC 2181 §9).
 
 use hickory_proto::op::ResponseCode;
 use kubezone_index::{RRset, wire::FIXED_LEN};
@@ -16,6 +17,8 @@ use crate::{
 
 /// An OPT record with no options.
 const OPT_LEN: usize = 11;
+/// The section whose data may be left out without TC.
+pub(crate) const ADDITIONAL: usize = 3;
 /// Compression pointers reach the first 16 KiB only.
 const MAX_POINTER: usize = 0x3FFF;
 
@@ -44,6 +47,9 @@ pub(crate) struct Reply<'o> {
     /// Where uncompressed names were written: (offset, length).
     names: SmallVec<[(usize, usize); 8]>,
     counts: [u16; 4],
+    /// Something did not fit: nothing more is added.
+    full: bool,
+    /// What did not fit was answer or authority data: TC.
     truncated: bool,
     opt: Option<Opt>,
 }
@@ -74,6 +80,7 @@ impl<'o> Reply<'o> {
             limit: limit.saturating_sub(reserve),
             names,
             counts,
+            full: false,
             truncated: false,
             opt,
         }
@@ -83,7 +90,7 @@ impl<'o> Reply<'o> {
     /// once something did not fit; nothing more is added after that.
     pub fn section(&mut self, section: usize, parts: &[Part<'_>]) -> bool {
         for part in parts {
-            if self.truncated {
+            if self.full {
                 return false;
             }
             let mark = (self.out.len(), self.names.len());
@@ -91,14 +98,15 @@ impl<'o> Reply<'o> {
             if self.out.len() > self.limit {
                 self.out.truncate(mark.0);
                 self.names.truncate(mark.1);
-                self.truncated = true;
+                self.full = true;
+                self.truncated = section != ADDITIONAL;
                 return false;
             }
             if let Some(count) = self.counts.get_mut(section) {
                 *count = count.saturating_add(u16::try_from(part.rrset.len()).unwrap_or(u16::MAX));
             }
         }
-        !self.truncated
+        !self.full
     }
 
     fn rrset(&mut self, owner: Owner<'_>, rrset: &RRset) {
@@ -168,6 +176,7 @@ impl<'o> Reply<'o> {
 
     /// Sets TC although nothing was cut: an empty reply that sends the client to TCP.
     pub fn mark_truncated(&mut self) {
+        self.full = true;
         self.truncated = true;
     }
 

@@ -12,7 +12,7 @@ use kubezone_index::NameKey;
 
 use crate::{
     Answerer, FallthroughPolicy, Handled, Resolution, Transport,
-    message::{Flags, Reply},
+    message::{ADDITIONAL, Flags, Reply},
     query::Header,
     resolve,
     tests::{Seen, answer, ask, fixture},
@@ -116,21 +116,17 @@ fn owners_point_at_the_question_and_the_question_is_echoed_as_sent() {
     assert_eq!(bytes[at..at + 2], [0xC0, 12 + 5]);
 }
 
-#[test]
-fn a_reply_over_the_limit_keeps_whole_rrsets_and_sets_tc() {
+/// `name`/`qtype` resolved against the fixture and written with `limit`: the bytes, whether
+/// TC was set, and the size with no limit.
+fn write_with_limit(name: &str, qtype: RecordType, limit: usize) -> (Vec<u8>, bool, usize) {
     let catalog = fixture().load_full();
-    let qname = Name::from_ascii("example.com.").expect("name");
+    let qname = Name::from_ascii(name).expect("name");
     let key = NameKey::new(&qname).expect("key");
-    let Resolution::Answer(answer) = resolve(
-        &catalog,
-        &key,
-        RecordType::NS,
-        &FallthroughPolicy::default(),
-    ) else {
-        panic!("NS at the apex is answered");
+    let Resolution::Answer(answer) = resolve(&catalog, &key, qtype, &FallthroughPolicy::default())
+    else {
+        panic!("{name} {qtype} is answered");
     };
-    let packet = query("example.com.", RecordType::NS, None);
-    let question = &packet[12..];
+    let packet = query(name, qtype, None);
     let header = Header {
         id: 7,
         opcode: 0,
@@ -139,26 +135,35 @@ fn a_reply_over_the_limit_keeps_whole_rrsets_and_sets_tc() {
     };
     let write = |limit: usize| {
         let mut out = Vec::new();
-        let mut reply = Reply::new(&mut out, header, question, limit, None);
+        let mut reply = Reply::new(&mut out, header, &packet[12..], limit, None);
         let _ = reply.section(1, &answer.answers)
             && reply.section(2, &answer.authorities)
-            && reply.section(3, &answer.additionals);
+            && reply.section(ADDITIONAL, &answer.additionals);
         let truncated = reply.finish(Flags::default());
         (out, truncated)
     };
     let (full, truncated) = write(usize::from(u16::MAX));
     assert!(!truncated);
-    let full_len = full.len();
+    let (bytes, truncated) = write(limit);
+    (bytes, truncated, full.len())
+}
+
+/// TC=1 says an RRset of the answer or authority section was left out; additional data that
+/// does not fit is dropped without it (RFC 2181 §9).
+#[test]
+fn a_reply_over_the_limit_keeps_whole_rrsets_and_sets_tc_only_for_answer_and_authority() {
+    let question_end = 12 + "example.com.".len() + 1 + 4;
+    let full_len = write_with_limit("example.com.", RecordType::NS, usize::MAX).2;
     let mut seen_cuts = std::collections::BTreeSet::new();
-    for limit in 12 + question.len()..full_len {
-        let (bytes, truncated) = write(limit);
-        assert!(truncated, "limit {limit}");
+    for limit in question_end..full_len {
+        let (bytes, truncated, _) = write_with_limit("example.com.", RecordType::NS, limit);
         assert!(bytes.len() <= limit, "limit {limit}: {} bytes", bytes.len());
         let m = decode(&bytes);
-        assert!(m.metadata.truncation);
+        assert_eq!(m.metadata.truncation, truncated, "limit {limit}");
         // The answer RRset (two NS) is all or nothing; glue comes in whole RRsets after it.
         assert!(matches!(m.answers.len(), 0 | 2), "limit {limit}");
         assert!(m.additionals.len() <= 2 && (m.additionals.is_empty() || m.answers.len() == 2));
+        assert_eq!(truncated, m.answers.is_empty(), "limit {limit}");
         seen_cuts.insert((m.answers.len(), m.additionals.len()));
     }
     assert_eq!(
@@ -166,6 +171,15 @@ fn a_reply_over_the_limit_keeps_whole_rrsets_and_sets_tc() {
         vec![(0, 0), (2, 0), (2, 1)],
         "every cut point is reached"
     );
+    // A negative answer whose SOA does not fit: the authority section was cut, so TC.
+    let question_end = 12 + "nope.example.com.".len() + 1 + 4;
+    let full_len = write_with_limit("nope.example.com.", RecordType::A, usize::MAX).2;
+    for limit in question_end..full_len {
+        let (bytes, truncated, _) = write_with_limit("nope.example.com.", RecordType::A, limit);
+        let m = decode(&bytes);
+        assert!(truncated && m.metadata.truncation, "limit {limit}");
+        assert!(m.authorities.is_empty(), "limit {limit}");
+    }
 }
 
 #[test]
