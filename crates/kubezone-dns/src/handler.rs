@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::{
     FallthroughPolicy, Forwarder, Resolution,
-    message::{ADDITIONAL, Flags, Opt, Reply},
+    message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     resolve_in_zone,
 };
@@ -228,12 +228,13 @@ impl Answerer {
         let limit = limit(&query, transport);
         let opt = opt(&query, limit);
         let question = query.question;
-        let refuse = |rcode: ResponseCode, out: &mut Vec<u8>| {
+        let refuse = |rcode: ResponseCode, error: Option<ExtendedError>, out: &mut Vec<u8>| {
             let echo = if rcode == ResponseCode::FormErr {
                 &[][..]
             } else {
                 question
             };
+            let opt = opt.map(|opt| Opt { error, ..opt });
             Reply::new(out, query.header, echo, TCP_LIMIT, opt).finish(Flags {
                 rcode,
                 authoritative: false,
@@ -255,7 +256,7 @@ impl Answerer {
             None
         };
         if let Some(rcode) = refused {
-            let (handled, rcode) = refuse(rcode, out);
+            let (handled, rcode) = refuse(rcode, None, out);
             seen.rcode = rcode;
             return (handled, seen);
         }
@@ -266,17 +267,20 @@ impl Answerer {
         seen.zone = zone;
         let failed = match resolution {
             Resolution::Answer(answer) => Err(answer),
-            Resolution::Refused => Ok(ResponseCode::Refused),
-            Resolution::NotReady => Ok(ResponseCode::ServFail),
+            Resolution::Refused => Ok((
+                ResponseCode::Refused,
+                Some(ExtendedError::NOT_AUTHORITATIVE),
+            )),
+            Resolution::NotReady => Ok((ResponseCode::ServFail, Some(ExtendedError::NOT_READY))),
             Resolution::Fallthrough if self.forwarder.is_some() => {
                 return (Handled::Forward, seen);
             }
-            Resolution::Fallthrough => Ok(ResponseCode::ServFail),
+            Resolution::Fallthrough => Ok((ResponseCode::ServFail, None)),
         };
         let answer = match failed {
             Err(answer) => answer,
-            Ok(rcode) => {
-                let (handled, rcode) = refuse(rcode, out);
+            Ok((rcode, error)) => {
+                let (handled, rcode) = refuse(rcode, error, out);
                 seen.rcode = rcode;
                 return (handled, seen);
             }
@@ -375,7 +379,7 @@ impl Answerer {
     }
 }
 
-/// REFUSED for a client the access list turns away: the question only.
+/// REFUSED for a client the access list turns away: the question only, and why.
 fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
     let mut seen = Seen {
         zone: None,
@@ -385,7 +389,10 @@ fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
     match parse(packet) {
         Ok(query) => {
             seen.qtype = query.qtype;
-            let opt = opt(&query, MAX_UDP_PAYLOAD);
+            let opt = opt(&query, MAX_UDP_PAYLOAD).map(|opt| Opt {
+                error: Some(ExtendedError::PROHIBITED),
+                ..opt
+            });
             Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
                 rcode: ResponseCode::Refused,
                 authoritative: false,
@@ -416,6 +423,7 @@ fn opt(query: &Query<'_>, limit: u16) -> Option<Opt> {
     query.edns.map(|edns| Opt {
         payload: limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
         dnssec_ok: edns.dnssec_ok,
+        error: None,
     })
 }
 

@@ -17,6 +17,10 @@ use crate::{
 
 /// An OPT record with no options.
 const OPT_LEN: usize = 11;
+/// OPTION-CODE and OPTION-LENGTH.
+const OPTION_HEAD: usize = 4;
+/// The EDNS option code of Extended DNS Errors (RFC 8914 §2); hickory-proto has no name for it.
+const EDE: u16 = 15;
 /// The section whose data may be left out without TC.
 pub(crate) const ADDITIONAL: usize = 3;
 /// Compression pointers reach the first 16 KiB only.
@@ -29,6 +33,40 @@ pub(crate) struct Opt {
     pub payload: u16,
     /// DO, copied from the query (RFC 3225 §3); no other flag is.
     pub dnssec_ok: bool,
+    /// Why the query was refused or failed (RFC 8914).
+    pub error: Option<ExtendedError>,
+}
+
+impl Opt {
+    /// The record's size on the wire, options included.
+    fn len(&self) -> usize {
+        OPT_LEN + self.error.map_or(0, |e| OPTION_HEAD + 2 + e.text.len())
+    }
+}
+
+/// An Extended DNS Error (RFC 8914 §4): an INFO-CODE and a short EXTRA-TEXT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ExtendedError {
+    code: u16,
+    text: &'static str,
+}
+
+impl ExtendedError {
+    /// SERVFAIL before the sources' first full state.
+    pub const NOT_READY: ExtendedError = ExtendedError {
+        code: 14,
+        text: "sources have not synced",
+    };
+    /// REFUSED by the access list.
+    pub const PROHIBITED: ExtendedError = ExtendedError {
+        code: 18,
+        text: "client not allowed",
+    };
+    /// REFUSED for a name in no zone served here.
+    pub const NOT_AUTHORITATIVE: ExtendedError = ExtendedError {
+        code: 20,
+        text: "name in no zone served here",
+    };
 }
 
 /// The flags of the reply besides those copied from the query.
@@ -73,7 +111,7 @@ impl<'o> Reply<'o> {
             names.push((HEADER_LEN, question.len() - 4));
             counts[0] = 1;
         }
-        let reserve = if opt.is_some() { OPT_LEN } else { 0 };
+        let reserve = opt.map_or(0, |opt| opt.len());
         Reply {
             out,
             header,
@@ -174,6 +212,33 @@ impl<'o> Reply<'o> {
         None
     }
 
+    /// Writes the OPT record: owner root, TYPE OPT, CLASS payload, extended rcode, version 0,
+    /// DO, then the options.
+    fn opt(&mut self, opt: Opt, code: u16) {
+        let [p0, p1] = opt.payload.to_be_bytes();
+        let flags = if opt.dnssec_ok { 0x80 } else { 0 };
+        let [r0, r1] = u16::try_from(opt.len() - OPT_LEN)
+            .unwrap_or(0)
+            .to_be_bytes();
+        self.out
+            .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, flags, 0, r0, r1]);
+        if let Some(error) = opt.error {
+            self.option(EDE, &[&error.code.to_be_bytes(), error.text.as_bytes()]);
+        }
+        self.counts[3] = self.counts[3].saturating_add(1);
+    }
+
+    /// Writes one EDNS option whose data is `parts`, one after the other.
+    fn option(&mut self, code: u16, parts: &[&[u8]]) {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        self.out.extend_from_slice(&code.to_be_bytes());
+        self.out
+            .extend_from_slice(&u16::try_from(len).unwrap_or(0).to_be_bytes());
+        for part in parts {
+            self.out.extend_from_slice(part);
+        }
+    }
+
     /// Sets TC although nothing was cut: an empty reply that sends the client to TCP.
     pub fn mark_truncated(&mut self) {
         self.full = true;
@@ -184,12 +249,7 @@ impl<'o> Reply<'o> {
     pub fn finish(mut self, flags: Flags) -> bool {
         let code = u16::from(flags.rcode);
         if let Some(opt) = self.opt {
-            // Owner root, TYPE OPT, CLASS payload, extended rcode, version 0, DO, no options.
-            let [p0, p1] = opt.payload.to_be_bytes();
-            let flags = if opt.dnssec_ok { 0x80 } else { 0 };
-            self.out
-                .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, flags, 0, 0, 0]);
-            self.counts[3] = self.counts[3].saturating_add(1);
+            self.opt(opt, code);
         }
         let h = self.header;
         let mut bits: u16 = 0x8000 | (u16::from(h.opcode & 0xF) << 11) | (code & 0xF);

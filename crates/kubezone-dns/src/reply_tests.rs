@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 
 use hickory_proto::{
     op::{Edns, Message, OpCode, Query, ResponseCode},
-    rr::{DNSClass, Name, RecordType},
+    rr::{DNSClass, Name, RecordType, rdata::opt::EdnsOption},
 };
+use kubezone_guard::{AclAction, AclConfig, GuardConfig};
 
 use kubezone_index::NameKey;
 
@@ -254,5 +255,106 @@ fn the_do_bit_is_echoed_and_no_other_flag() {
             assert_eq!(edns.flags().dnssec_ok, dnssec_ok, "{what}");
             assert_eq!(edns.flags().z, 0, "{what}");
         }
+    }
+}
+
+/// The Extended DNS Errors (RFC 8914, option 15) of a reply: (INFO-CODE, EXTRA-TEXT).
+fn extended_errors(m: &Message) -> Vec<(u16, String)> {
+    let Some(edns) = m.edns.as_ref() else {
+        return Vec::new();
+    };
+    edns.options()
+        .as_ref()
+        .iter()
+        .filter_map(|(code, option)| match (u16::from(*code), option) {
+            (15, EdnsOption::Unknown(15, data)) => Some((
+                u16::from_be_bytes([data[0], data[1]]),
+                String::from_utf8(data[2..].to_vec()).expect("UTF-8 text"),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ede_codes(m: &Message) -> Vec<u16> {
+    extended_errors(m)
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect()
+}
+
+#[test]
+fn refusals_and_servfail_before_the_sync_say_why_in_an_extended_error() {
+    // Not Authoritative (20) for a name outside every zone.
+    let r = decode(
+        &reply_to(
+            &query("example.net.", RecordType::A, Some(1232)),
+            Transport::Udp,
+        )
+        .expect("reply"),
+    );
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    assert_eq!(ede_codes(&r), [20]);
+    assert!(
+        !extended_errors(&r)[0].1.is_empty(),
+        "a short text says why"
+    );
+    // Without EDNS there is no OPT to carry it.
+    let r = decode(
+        &reply_to(&query("example.net.", RecordType::A, None), Transport::Udp).expect("reply"),
+    );
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    assert!(r.edns.is_none());
+
+    // Not Ready (14) while the sources have not synced.
+    let (_writer, unsynced) = kubezone_index::IndexWriter::new(
+        vec![kubezone_index::ZoneConfig {
+            origin: kubezone_model::DnsName::parse("example.com").expect("name"),
+            ttl: 60,
+            nameserver: kubezone_index::NameServer {
+                name: kubezone_model::DnsName::parse("dns1.kube-system.example.com").expect("name"),
+                addrs: vec![],
+            },
+            secondary: None,
+            precedence: kubezone_model::Kind::DEFAULT_RESOURCES.to_vec(),
+        }],
+        1,
+    );
+    let answerer = Answerer::new(unsynced, FallthroughPolicy::default(), None);
+    let mut out = Vec::new();
+    let packet = query("www.example.com.", RecordType::A, Some(1232));
+    assert_eq!(
+        answerer.respond(&packet, Transport::Udp, SRC, &mut out),
+        Handled::Reply
+    );
+    let r = decode(&out);
+    assert_eq!(r.metadata.response_code, ResponseCode::ServFail);
+    assert_eq!(ede_codes(&r), [14]);
+
+    // Prohibited (18) for a client the access list refuses.
+    let guard = GuardConfig {
+        acl: Some(AclConfig {
+            allow: vec!["192.0.2.0/24".parse().expect("net")],
+            action: AclAction::Refuse,
+        }),
+        rate_limit: None,
+    }
+    .build(None);
+    let answerer = Answerer::new(fixture(), FallthroughPolicy::default(), None).with_guard(guard);
+    let mut out = Vec::new();
+    let packet = query("www.example.com.", RecordType::A, Some(1232));
+    answerer.respond(&packet, Transport::Udp, SRC, &mut out);
+    let r = decode(&out);
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    assert_eq!(ede_codes(&r), [18]);
+
+    // Answers and other errors carry none.
+    for (name, qtype) in [
+        ("www.example.com.", RecordType::A),
+        ("nope.example.com.", RecordType::A),
+        ("example.com.", RecordType::NS),
+    ] {
+        let r = decode(&reply_to(&query(name, qtype, Some(1232)), Transport::Udp).expect("reply"));
+        assert!(ede_codes(&r).is_empty(), "{name} {qtype}");
     }
 }
