@@ -7,7 +7,10 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 use arc_swap::ArcSwap;
 use hickory_proto::{
     op::{Edns, Message, ResponseCode},
-    rr::{DNSClass, RecordType},
+    rr::{
+        DNSClass, RecordType,
+        rdata::opt::{EdnsOption, NSIDPayload},
+    },
 };
 use kubezone_guard::{Guard, RateVerdict, Verdict};
 use kubezone_index::IndexReader;
@@ -15,8 +18,8 @@ use kubezone_metrics::QueryCounters;
 use tracing::{info, warn};
 
 use crate::{
-    FallthroughPolicy, Forwarder, Resolution,
-    message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
+    FallthroughPolicy, Forwarder, Identity, Resolution,
+    message::{ADDITIONAL, ExtendedError, Flags, NSID, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     resolve_in_zone,
 };
@@ -65,6 +68,7 @@ pub struct Answerer {
     counters: Option<Arc<QueryCounters>>,
     query_log: bool,
     guard: Option<Arc<Guard>>,
+    identity: Option<Arc<Identity>>,
 }
 
 impl Answerer {
@@ -80,7 +84,14 @@ impl Answerer {
             counters: None,
             query_log: false,
             guard: None,
+            identity: None,
         }
+    }
+
+    /// Names this server in NSID and CH TXT answers, as `identity` says.
+    pub fn with_identity(mut self, identity: Option<Identity>) -> Answerer {
+        self.identity = identity.map(Arc::new);
+        self
     }
 
     /// Checks every query against the access list and every UDP response against the rate
@@ -226,7 +237,7 @@ impl Answerer {
         };
         seen.qtype = query.qtype;
         let limit = limit(&query, transport);
-        let opt = opt(&query, limit);
+        let opt = self.opt(&query, limit);
         let question = query.question;
         let refuse = |rcode: ResponseCode, error: Option<ExtendedError>, out: &mut Vec<u8>| {
             let echo = if rcode == ResponseCode::FormErr {
@@ -247,6 +258,16 @@ impl Answerer {
             Some(ResponseCode::NotImp)
         } else if query.question_count != 1 {
             Some(ResponseCode::FormErr)
+        } else if let Some(txt) = self.chaos_txt(&query) {
+            let mut reply = Reply::new(out, query.header, question, usize::from(limit), opt);
+            reply.query_answer(txt);
+            // Not authoritative, as NSD answers: CH is no zone of ours.
+            reply.finish(Flags {
+                rcode: ResponseCode::NoError,
+                authoritative: false,
+            });
+            seen.rcode = ResponseCode::NoError;
+            return (Handled::Reply, seen);
         } else if query.qclass != DNSClass::IN
             // Zone transfer is not offered; secondaries are kubezone instances of their own.
             || matches!(query.qtype, RecordType::AXFR | RecordType::IXFR)
@@ -297,6 +318,28 @@ impl Answerer {
         (Handled::Reply, seen)
     }
 
+    /// The reply's OPT for `query`, with this server's name when the query asked for it.
+    fn opt<'a>(&'a self, query: &Query<'_>, limit: u16) -> Option<Opt<'a>> {
+        let mut opt = opt(query, limit)?;
+        // Options are read only when identity is on and the client sent some.
+        if let (Some(identity), Some(edns)) = (self.identity.as_deref(), query.edns)
+            && edns.has_option(NSID)
+        {
+            opt.nsid = identity.nsid_payload();
+        }
+        Some(opt)
+    }
+
+    /// The CH TXT record naming this server, when `query` asks for it and that is on.
+    fn chaos_txt(&self, query: &Query<'_>) -> Option<&[u8]> {
+        if query.qclass != DNSClass::CH {
+            return None;
+        }
+        self.identity
+            .as_deref()?
+            .chaos_txt(query.key.as_bytes(), query.qtype)
+    }
+
     /// Asks upstream for a query [`Answerer::respond`] handed on, and writes its reply into
     /// `out`; SERVFAIL when no upstream answers.
     pub async fn forward(
@@ -311,7 +354,7 @@ impl Answerer {
             return Handled::Drop;
         };
         let limit = limit(&query, transport);
-        let opt = opt(&query, limit);
+        let opt = self.opt(&query, limit);
         let catalog = self.index.load_full();
         let zone = catalog.zone_for(&query.key).map(|z| z.id());
         drop(catalog);
@@ -419,10 +462,11 @@ fn limit(query: &Query<'_>, transport: Transport) -> u16 {
 
 /// The reply's OPT: there exactly when the query had one (RFC 6891 §7), advertising what
 /// `limit` allows, with the query's DO bit.
-fn opt(query: &Query<'_>, limit: u16) -> Option<Opt> {
+fn opt(query: &Query<'_>, limit: u16) -> Option<Opt<'static>> {
     query.edns.map(|edns| Opt {
         payload: limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
         dnssec_ok: edns.dnssec_ok,
+        nsid: None,
         error: None,
     })
 }
@@ -433,7 +477,7 @@ fn encode_upstream(
     mut reply: Message,
     query: &Query<'_>,
     limit: usize,
-    opt: Option<Opt>,
+    opt: Option<Opt<'_>>,
     out: &mut Vec<u8>,
 ) -> ResponseCode {
     let rcode = reply.metadata.response_code;
@@ -444,6 +488,9 @@ fn encode_upstream(
         edns.set_max_payload(opt.payload);
         edns.set_version(0);
         edns.set_dnssec_ok(opt.dnssec_ok);
+        if let Some(nsid) = opt.nsid.and_then(|n| NSIDPayload::new(n).ok()) {
+            edns.options_mut().insert(EdnsOption::NSID(nsid));
+        }
         edns
     });
     match edns {

@@ -21,6 +21,8 @@ const OPT_LEN: usize = 11;
 const OPTION_HEAD: usize = 4;
 /// The EDNS option code of Extended DNS Errors (RFC 8914 §2); hickory-proto has no name for it.
 const EDE: u16 = 15;
+/// The EDNS option code of NSID (RFC 5001).
+pub(crate) const NSID: u16 = 3;
 /// The section whose data may be left out without TC.
 pub(crate) const ADDITIONAL: usize = 3;
 /// Compression pointers reach the first 16 KiB only.
@@ -28,19 +30,23 @@ const MAX_POINTER: usize = 0x3FFF;
 
 /// The OPT record of a reply (RFC 6891 §6.1.2).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Opt {
+pub(crate) struct Opt<'a> {
     /// The UDP payload size kubezone accepts.
     pub payload: u16,
     /// DO, copied from the query (RFC 3225 §3); no other flag is.
     pub dnssec_ok: bool,
+    /// This server's name, when the query asked for it (RFC 5001).
+    pub nsid: Option<&'a [u8]>,
     /// Why the query was refused or failed (RFC 8914).
     pub error: Option<ExtendedError>,
 }
 
-impl Opt {
+impl Opt<'_> {
     /// The record's size on the wire, options included.
     fn len(&self) -> usize {
-        OPT_LEN + self.error.map_or(0, |e| OPTION_HEAD + 2 + e.text.len())
+        OPT_LEN
+            + self.nsid.map_or(0, |n| OPTION_HEAD + n.len())
+            + self.error.map_or(0, |e| OPTION_HEAD + 2 + e.text.len())
     }
 }
 
@@ -89,7 +95,7 @@ pub(crate) struct Reply<'o> {
     full: bool,
     /// What did not fit was answer or authority data: TC.
     truncated: bool,
-    opt: Option<Opt>,
+    opt: Option<Opt<'o>>,
 }
 
 impl<'o> Reply<'o> {
@@ -100,7 +106,7 @@ impl<'o> Reply<'o> {
         header: Header,
         question: &[u8],
         limit: usize,
-        opt: Option<Opt>,
+        opt: Option<Opt<'o>>,
     ) -> Reply<'o> {
         out.clear();
         out.extend_from_slice(&[0; HEADER_LEN]);
@@ -110,6 +116,14 @@ impl<'o> Reply<'o> {
         if !question.is_empty() {
             names.push((HEADER_LEN, question.len() - 4));
             counts[0] = 1;
+        }
+        let mut opt = opt;
+        // The OPT record always goes out; the server's name is left out when it alone would
+        // pass the limit (a long name beside a long question in 512 bytes).
+        if let Some(o) = opt.as_mut()
+            && HEADER_LEN + question.len() + o.len() > limit
+        {
+            o.nsid = None;
         }
         let reserve = opt.map_or(0, |opt| opt.len());
         Reply {
@@ -147,13 +161,38 @@ impl<'o> Reply<'o> {
         !self.full
     }
 
+    /// Adds one record owned by the query name, given as its wire form after the owner, to
+    /// the answer section. Returns false when it did not fit.
+    pub fn query_answer(&mut self, tail: &[u8]) -> bool {
+        if self.full {
+            return false;
+        }
+        let mark = self.out.len();
+        self.owner_query();
+        self.out.extend_from_slice(tail);
+        if self.out.len() > self.limit {
+            self.out.truncate(mark);
+            self.full = true;
+            self.truncated = true;
+            return false;
+        }
+        self.counts[1] = self.counts[1].saturating_add(1);
+        true
+    }
+
+    /// The query name as an owner: a pointer to the question, or the root without one.
+    fn owner_query(&mut self) {
+        if self.names.is_empty() {
+            self.out.push(0);
+        } else {
+            self.out.extend_from_slice(&[0xC0, HEADER_LEN as u8]);
+        }
+    }
+
     fn rrset(&mut self, owner: Owner<'_>, rrset: &RRset) {
         for tail in rrset.tails() {
             match owner {
-                Owner::Query if !self.names.is_empty() => {
-                    self.out.extend_from_slice(&[0xC0, HEADER_LEN as u8]);
-                }
-                Owner::Query => self.out.push(0),
+                Owner::Query => self.owner_query(),
                 Owner::Name(key) => self.name(key),
             }
             let at = self.out.len();
@@ -214,7 +253,7 @@ impl<'o> Reply<'o> {
 
     /// Writes the OPT record: owner root, TYPE OPT, CLASS payload, extended rcode, version 0,
     /// DO, then the options.
-    fn opt(&mut self, opt: Opt, code: u16) {
+    fn opt(&mut self, opt: Opt<'_>, code: u16) {
         let [p0, p1] = opt.payload.to_be_bytes();
         let flags = if opt.dnssec_ok { 0x80 } else { 0 };
         let [r0, r1] = u16::try_from(opt.len() - OPT_LEN)
@@ -222,6 +261,9 @@ impl<'o> Reply<'o> {
             .to_be_bytes();
         self.out
             .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, flags, 0, r0, r1]);
+        if let Some(nsid) = opt.nsid {
+            self.option(NSID, &[nsid]);
+        }
         if let Some(error) = opt.error {
             self.option(EDE, &[&error.code.to_be_bytes(), error.text.as_bytes()]);
         }

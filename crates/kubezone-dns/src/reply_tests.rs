@@ -5,15 +5,18 @@ use std::net::SocketAddr;
 
 use hickory_proto::{
     op::{Edns, Message, OpCode, Query, ResponseCode},
-    rr::{DNSClass, Name, RecordType, rdata::opt::EdnsOption},
+    rr::{
+        DNSClass, Name, RecordType,
+        rdata::opt::{EdnsCode, EdnsOption, NSIDPayload},
+    },
 };
 use kubezone_guard::{AclAction, AclConfig, GuardConfig};
 
 use kubezone_index::NameKey;
 
 use crate::{
-    Answerer, FallthroughPolicy, Handled, Resolution, Transport,
-    message::{ADDITIONAL, Flags, Reply},
+    Answerer, FallthroughPolicy, Handled, Identity, Resolution, Transport,
+    message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::Header,
     resolve,
     tests::{Seen, answer, ask, fixture},
@@ -357,4 +360,224 @@ fn refusals_and_servfail_before_the_sync_say_why_in_an_extended_error() {
         let r = decode(&reply_to(&query(name, qtype, Some(1232)), Transport::Udp).expect("reply"));
         assert!(ede_codes(&r).is_empty(), "{name} {qtype}");
     }
+}
+
+fn with_identity(identity: Option<Identity>) -> Answerer {
+    Answerer::new(fixture(), FallthroughPolicy::default(), None).with_identity(identity)
+}
+
+fn reply_from(answerer: &Answerer, packet: &[u8], transport: Transport) -> Message {
+    let mut out = Vec::new();
+    assert_eq!(
+        answerer.respond(packet, transport, SRC, &mut out),
+        Handled::Reply
+    );
+    if transport == Transport::Udp {
+        assert!(out.len() <= usize::from(crate::MAX_UDP_PAYLOAD));
+    }
+    decode(&out)
+}
+
+/// A query with an empty NSID option (RFC 5001 §2.1), as `dig +nsid` sends it.
+fn nsid_query(name: &str, qtype: RecordType, payload: u16) -> Vec<u8> {
+    let mut m = Message::query();
+    m.metadata.id = 0xBEEF;
+    m.add_query(Query::query(Name::from_ascii(name).expect("name"), qtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(payload);
+    edns.options_mut()
+        .insert(EdnsOption::NSID(NSIDPayload::new(vec![]).expect("empty")));
+    m.set_edns(edns);
+    m.to_vec().expect("encodes")
+}
+
+fn nsid(m: &Message) -> Option<Vec<u8>> {
+    match m.edns.as_ref()?.option(EdnsCode::NSID)? {
+        EdnsOption::NSID(payload) => Some(payload.as_ref().to_vec()),
+        other => panic!("not an NSID: {other:?}"),
+    }
+}
+
+#[test]
+fn nsid_is_answered_with_the_name_when_asked_and_on() {
+    let on = with_identity(Some(
+        Identity::new("kubezone-0", true, true).expect("valid"),
+    ));
+    for (name, qtype) in [
+        ("www.example.com.", RecordType::A),
+        ("nope.example.com.", RecordType::A),
+        ("example.net.", RecordType::A),
+        ("example.com.", RecordType::AXFR),
+    ] {
+        let r = reply_from(&on, &nsid_query(name, qtype, 1232), Transport::Udp);
+        assert_eq!(
+            nsid(&r).as_deref(),
+            Some(&b"kubezone-0"[..]),
+            "{name} {qtype}"
+        );
+    }
+    // Not asked, or off: no NSID.
+    let r = reply_from(
+        &on,
+        &query("www.example.com.", RecordType::A, Some(1232)),
+        Transport::Udp,
+    );
+    assert_eq!(nsid(&r), None);
+    let nsid_off = with_identity(Some(
+        Identity::new("kubezone-0", false, true).expect("valid"),
+    ));
+    let r = reply_from(
+        &nsid_off,
+        &nsid_query("www.example.com.", RecordType::A, 1232),
+        Transport::Udp,
+    );
+    assert_eq!(nsid(&r), None);
+    let r = reply_from(
+        &with_identity(None),
+        &nsid_query("www.example.com.", RecordType::A, 1232),
+        Transport::Udp,
+    );
+    assert_eq!(nsid(&r), None);
+}
+
+#[test]
+fn the_opt_record_and_its_options_always_fit() {
+    // The largest name and an extended error beside an NS answer with glue, at every limit
+    // from the question up: RRsets are cut, the OPT never is, and the limit holds.
+    let long = "n".repeat(crate::MAX_IDENTITY_LEN);
+    let catalog = fixture().load_full();
+    let qname = Name::from_ascii("example.com.").expect("name");
+    let key = NameKey::new(&qname).expect("key");
+    let Resolution::Answer(answer) = resolve(
+        &catalog,
+        &key,
+        RecordType::NS,
+        &FallthroughPolicy::default(),
+    ) else {
+        panic!("NS at the apex is answered");
+    };
+    let packet = query("example.com.", RecordType::NS, Some(1232));
+    let question = &packet[12..12 + "example.com.".len() + 1 + 4];
+    let header = Header {
+        id: 7,
+        opcode: 0,
+        recursion_desired: false,
+        checking_disabled: false,
+    };
+    let opt = Opt {
+        payload: 1232,
+        dnssec_ok: true,
+        nsid: Some(long.as_bytes()),
+        error: Some(ExtendedError::NOT_READY),
+    };
+    let write = |limit: usize, opt: Opt<'_>| {
+        let mut out = Vec::new();
+        let mut reply = Reply::new(&mut out, header, question, limit, Some(opt));
+        let _ = reply.section(1, &answer.answers)
+            && reply.section(2, &answer.authorities)
+            && reply.section(ADDITIONAL, &answer.additionals);
+        reply.finish(Flags::default());
+        out
+    };
+    let bare = |opt: Opt<'_>| {
+        let mut out = Vec::new();
+        Reply::new(&mut out, header, question, 0, Some(opt)).finish(Flags::default());
+        out.len()
+    };
+    let with_nsid = bare(opt);
+    let without_nsid = bare(Opt { nsid: None, ..opt });
+    assert_eq!(with_nsid, without_nsid, "at limit 0 the name is left out");
+    let with_nsid = without_nsid + 4 + long.len();
+    let mut seen_cuts = std::collections::BTreeSet::new();
+    for limit in without_nsid..1000 {
+        let out = write(limit, opt);
+        assert!(out.len() <= limit, "limit {limit}: {} bytes", out.len());
+        let m = decode(&out);
+        // The name is left out only when the OPT with it would not fit on its own.
+        let told = (limit >= with_nsid).then_some(long.as_bytes());
+        assert_eq!(nsid(&m).as_deref(), told, "limit {limit}");
+        assert_eq!(ede_codes(&m), [14], "limit {limit}");
+        assert!(m.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok));
+        seen_cuts.insert((m.answers.len(), m.additionals.len()));
+    }
+    assert_eq!(
+        seen_cuts.into_iter().collect::<Vec<_>>(),
+        vec![(0, 0), (2, 0), (2, 1), (2, 2)],
+        "every cut point is reached"
+    );
+    // Through the answerer, at the smallest EDNS payload.
+    let on = with_identity(Some(Identity::new(&long, true, true).expect("valid")));
+    for (name, qtype) in [
+        ("example.com.", RecordType::NS),
+        ("txt.example.com.", RecordType::TXT),
+        ("alias.example.com.", RecordType::A),
+    ] {
+        let r = reply_from(&on, &nsid_query(name, qtype, 512), Transport::Udp);
+        assert_eq!(nsid(&r).as_deref(), Some(long.as_bytes()), "{name}");
+    }
+}
+
+#[test]
+fn ch_txt_id_server_and_hostname_bind_name_the_server_and_other_ch_names_are_refused() {
+    let chaos = |name: &str, qtype: RecordType| {
+        let mut q = Query::query(Name::from_ascii(name).expect("name"), qtype);
+        q.set_query_class(DNSClass::CH);
+        let mut m = Message::query();
+        m.metadata.id = 0xBEEF;
+        m.metadata.recursion_desired = true;
+        m.add_query(q);
+        m.to_vec().expect("encodes")
+    };
+    let on = with_identity(Some(
+        Identity::new("kubezone-0", false, true).expect("valid"),
+    ));
+    for name in [
+        "id.server.",
+        "hostname.bind.",
+        "ID.Server.",
+        "HOSTNAME.BIND.",
+    ] {
+        for transport in [Transport::Udp, Transport::Tcp] {
+            let r = reply_from(&on, &chaos(name, RecordType::TXT), transport);
+            assert_eq!(r.metadata.response_code, ResponseCode::NoError, "{name}");
+            assert!(!r.metadata.authoritative && r.metadata.recursion_desired);
+            assert_eq!(r.queries[0].name().to_string(), name, "echoed as sent");
+            assert_eq!(lines(&r.answers), [format!("{name} 0 TXT kubezone-0")]);
+            assert_eq!(r.answers[0].dns_class, DNSClass::CH);
+        }
+    }
+    for (name, qtype) in [
+        ("version.bind.", RecordType::TXT),
+        ("version.server.", RecordType::TXT),
+        ("authors.bind.", RecordType::TXT),
+        ("id.server.", RecordType::A),
+        ("www.example.com.", RecordType::TXT),
+    ] {
+        let r = reply_from(&on, &chaos(name, qtype), Transport::Udp);
+        assert_eq!(
+            r.metadata.response_code,
+            ResponseCode::Refused,
+            "{name} {qtype}"
+        );
+        assert!(r.answers.is_empty());
+    }
+    // Off: refused like every CH question.
+    let chaos_off = with_identity(Some(
+        Identity::new("kubezone-0", true, false).expect("valid"),
+    ));
+    for answerer in [chaos_off, with_identity(None)] {
+        let r = reply_from(
+            &answerer,
+            &chaos("id.server.", RecordType::TXT),
+            Transport::Udp,
+        );
+        assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    }
+    // IN TXT for the same name is a name outside every zone.
+    let r = reply_from(
+        &on,
+        &query("id.server.", RecordType::TXT, None),
+        Transport::Udp,
+    );
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
 }
