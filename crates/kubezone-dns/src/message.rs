@@ -186,10 +186,18 @@ impl<'o> Reply<'o> {
     }
 
     fn rrset(&mut self, owner: Owner<'_>, rrset: &RRset) {
+        // Where this RRset's owner was first written: later records point there.
+        let mut written: Option<usize> = None;
         for tail in rrset.tails() {
-            match owner {
-                Owner::Query => self.owner_query(),
-                Owner::Name(key) => self.name(key),
+            match (owner, written) {
+                (Owner::Query, _) => self.owner_query(),
+                (Owner::Name(_), Some(at)) => self
+                    .out
+                    .extend_from_slice(&[0xC0 | (at >> 8) as u8, at as u8]),
+                (Owner::Name(key), None) => {
+                    let at = self.name(key);
+                    written = (at <= MAX_POINTER).then_some(at);
+                }
             }
             let at = self.out.len();
             self.out.extend_from_slice(tail);
@@ -200,7 +208,9 @@ impl<'o> Reply<'o> {
     }
 
     /// Writes `key` (lower-case wire), pointing at the longest suffix already in the message.
-    fn name(&mut self, key: &[u8]) {
+    /// Returns where the name starts in full or in part, for later pointers to it (never the
+    /// offset of a lone pointer).
+    fn name(&mut self, key: &[u8]) -> usize {
         let mut start = 0;
         while let (Some(labels), Some(suffix)) = (key.get(..start), key.get(start..)) {
             let Some(&len) = suffix.first() else { break };
@@ -208,10 +218,17 @@ impl<'o> Reply<'o> {
                 break;
             }
             if let Some(at) = self.find(suffix) {
+                if labels.is_empty() {
+                    // The whole name is already there.
+                    self.out
+                        .extend_from_slice(&[0xC0 | (at >> 8) as u8, at as u8]);
+                    return at;
+                }
+                let written = self.out.len();
                 self.out.extend_from_slice(labels);
                 self.out
                     .extend_from_slice(&[0xC0 | (at >> 8) as u8, at as u8]);
-                return;
+                return written;
             }
             start += 1 + usize::from(len);
         }
@@ -220,6 +237,7 @@ impl<'o> Reply<'o> {
         if at <= MAX_POINTER {
             self.names.push((at, key.len()));
         }
+        at
     }
 
     /// The offset of an earlier name, or a suffix of one, equal to `suffix`.

@@ -579,3 +579,37 @@ fn ch_txt_id_server_and_hostname_bind_name_the_server_and_other_ch_names_are_ref
     );
     assert_eq!(r.metadata.response_code, ResponseCode::Refused);
 }
+
+/// The size of the reply to `example.com. NS` when the nameserver has `glue` addresses.
+fn ns_reply_len(glue: u8) -> usize {
+    let zone = kubezone_index::ZoneConfig {
+        origin: kubezone_model::DnsName::parse("example.com").expect("name"),
+        ttl: 60,
+        nameserver: kubezone_index::NameServer {
+            name: kubezone_model::DnsName::parse("dns1.kube-system.example.com").expect("name"),
+            addrs: (1..=glue)
+                .map(|i| std::net::Ipv4Addr::new(192, 0, 2, i).into())
+                .collect(),
+        },
+        secondary: None,
+        precedence: kubezone_model::Kind::DEFAULT_RESOURCES.to_vec(),
+    };
+    let (mut writer, reader) = kubezone_index::IndexWriter::new(vec![zone], 1);
+    writer.set_ready(true);
+    writer.publish(1);
+    let answerer = Answerer::new(reader, FallthroughPolicy::default(), None);
+    let mut out = Vec::new();
+    let packet = query("example.com.", RecordType::NS, None);
+    answerer.respond(&packet, Transport::Tcp, SRC, &mut out);
+    let m = decode(&out);
+    assert_eq!(m.additionals.len(), usize::from(glue));
+    out.len()
+}
+
+#[test]
+fn records_after_the_first_of_an_rrset_point_at_its_owner() {
+    // The glue host is written once (labels and a pointer to the zone); each further A record
+    // costs a 2-byte pointer and its 14 bytes.
+    assert_eq!(ns_reply_len(3) - ns_reply_len(2), 2 + 14);
+    assert_eq!(ns_reply_len(40) - ns_reply_len(2), 38 * (2 + 14));
+}
