@@ -9,7 +9,7 @@ use hickory_proto::{
     op::{Edns, Message, ResponseCode},
     rr::{
         DNSClass, RecordType,
-        rdata::opt::{EdnsOption, NSIDPayload},
+        rdata::opt::{EdnsCode, EdnsOption, NSIDPayload},
     },
 };
 use kubezone_guard::{Guard, RateVerdict, Verdict};
@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 use crate::{
     FallthroughPolicy, Forwarder, Identity, Resolution,
-    message::{ADDITIONAL, ExtendedError, Flags, NSID, Opt, Reply},
+    message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     resolve_in_zone,
 };
@@ -323,7 +323,7 @@ impl Answerer {
         let mut opt = opt(query, limit)?;
         // Options are read only when identity is on and the client sent some.
         if let (Some(identity), Some(edns)) = (self.identity.as_deref(), query.edns)
-            && edns.has_option(NSID)
+            && edns.has_option(u16::from(EdnsCode::NSID))
         {
             opt.nsid = identity.nsid_payload();
         }

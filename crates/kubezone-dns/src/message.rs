@@ -5,8 +5,11 @@
 //! An RRset that would pass the size limit is left out with everything after it. When it was
 //! in the answer or authority section TC is set, so a UDP client retries over TCP and never
 //! sees half an RRset; additional data is dropped without TC (RFC 2181 §9).
+//!
+//! The OPT record goes last, with room for it kept from the start: the query's DO bit, this
+//! server's NSID when asked for, an Extended DNS Error with a refusal.
 
-use hickory_proto::op::ResponseCode;
+use hickory_proto::{op::ResponseCode, rr::rdata::opt::EdnsCode};
 use kubezone_index::{RRset, wire::FIXED_LEN};
 use smallvec::SmallVec;
 
@@ -21,8 +24,7 @@ const OPT_LEN: usize = 11;
 const OPTION_HEAD: usize = 4;
 /// The EDNS option code of Extended DNS Errors (RFC 8914 §2); hickory-proto has no name for it.
 const EDE: u16 = 15;
-/// The EDNS option code of NSID (RFC 5001).
-pub(crate) const NSID: u16 = 3;
+
 /// The section whose data may be left out without TC.
 pub(crate) const ADDITIONAL: usize = 3;
 /// Compression pointers reach the first 16 KiB only.
@@ -276,7 +278,7 @@ impl<'o> Reply<'o> {
         self.out
             .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, flags, 0, r0, r1]);
         if let Some(nsid) = opt.nsid {
-            self.option(NSID, &[nsid]);
+            self.option(u16::from(EdnsCode::NSID), &[nsid]);
         }
         if let Some(error) = opt.error {
             self.option(EDE, &[&error.code.to_be_bytes(), error.text.as_bytes()]);
