@@ -425,6 +425,15 @@ fn defaults_serve_udp_and_tcp_on_53_from_a_locked_down_pod() {
         json!({"listen": "0.0.0.0:8080", "metrics": true})
     );
     assert_eq!(config["kubernetes"], json!({}));
+    // Each pod says its name in NSID and CH TXT answers.
+    assert_eq!(config["identity"], json!({"nsid": true, "chaos": true}));
+    assert_eq!(
+        container["env"],
+        json!([{
+            "name": "KUBEZONE_IDENTITY",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+        }])
+    );
     let zones = config["zones"].as_array().expect("zones");
     assert_eq!(zones.len(), 1);
     assert_eq!(zones[0]["zone"], "example.com");
@@ -748,7 +757,55 @@ env:
         })
         .collect();
     assert_eq!(mounts, [("config", "/etc/kubezone"), ("tsig", "/etc/tsig")]);
-    assert_eq!(rendered.container()["env"][0]["name"], "KUBEZONE_LOG");
+    assert_eq!(
+        env_value(&rendered, "KUBEZONE_LOG"),
+        json!({"name": "KUBEZONE_LOG", "value": "kubezone=debug"})
+    );
+}
+
+/// The container's environment variable `name`, or null.
+fn env_value(rendered: &Rendered, name: &str) -> Value {
+    rendered.container()["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["name"] == name)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn identity_names_each_pod_and_can_be_turned_off() {
+    let pod_name = json!({
+        "name": "KUBEZONE_IDENTITY",
+        "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+    });
+    let rendered = render("domain: example.com\nidentity: {chaos: false}\n");
+    assert_eq!(
+        rendered.config()["identity"],
+        json!({"nsid": true, "chaos": false})
+    );
+    assert_eq!(env_value(&rendered, "KUBEZONE_IDENTITY"), pod_name);
+    // Beside the values' own variables.
+    let rendered = render("domain: example.com\nenv: [{name: KUBEZONE_LOG, value: debug}]\n");
+    assert_eq!(env_value(&rendered, "KUBEZONE_IDENTITY"), pod_name);
+    assert_eq!(env_value(&rendered, "KUBEZONE_LOG")["value"], "debug");
+
+    let off = render("domain: example.com\nidentity: {enabled: false}\n");
+    assert!(
+        off.config().get("identity").is_none(),
+        "{}",
+        off.config_text()
+    );
+    assert!(
+        off.container().get("env").is_none(),
+        "no environment at all"
+    );
+    let off = render(
+        "domain: example.com\nidentity: {enabled: false}\nenv: [{name: KUBEZONE_LOG, value: debug}]\n",
+    );
+    assert_eq!(env_value(&off, "KUBEZONE_IDENTITY"), Value::Null);
+    assert_eq!(env_value(&off, "KUBEZONE_LOG")["value"], "debug");
 }
 
 #[test]

@@ -93,3 +93,40 @@ fn serving_fails_clearly_on_an_unusable_kubeconfig() {
     assert!(!ok, "{text}");
     assert!(text.contains("prod"), "{text}");
 }
+
+#[test]
+fn check_names_a_bad_identity_from_the_file_or_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubezone.yaml");
+    let path = path.to_str().expect("utf-8");
+    std::fs::write(
+        path,
+        "zones: [{zone: example.com}]\nidentity: {name: \"pod 0\\u00e9\"}\n",
+    )
+    .expect("write");
+    let (ok, text) = kubezone(&["check", "--config", path]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("kubezone.yaml") && text.contains("identity.name"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pod 0é") && text.contains("printable ASCII"),
+        "{text}"
+    );
+    // The flag replaces the name from the file, and is checked the same way.
+    std::fs::write(
+        path,
+        "zones: [{zone: example.com}]\nidentity: {name: file}\n",
+    )
+    .expect("write");
+    let (ok, text) = kubezone(&["check", "--config", path, "--identity", "kubezone-0"]);
+    assert!(ok, "{text}");
+    let long = "n".repeat(256);
+    let (ok, text) = kubezone(&["check", "--config", path, "--identity", &long]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("--identity") && text.contains(&long) && text.contains("256 bytes"),
+        "{text}"
+    );
+}

@@ -10,7 +10,9 @@ use crate::{
     objects::{as_refs, ingress, standard},
 };
 
-fn tool(name: &str, server: &Server, args: &[&str]) -> String {
+/// Runs `dig` or `kdig` against `server` without recursion; its output, one space between
+/// words.
+pub fn tool(name: &str, server: &Server, args: &[&str]) -> String {
     let port = server.addr.port().to_string();
     let mut cmd = Command::new(name);
     match name {

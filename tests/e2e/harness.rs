@@ -48,8 +48,20 @@ impl Server {
         server
     }
 
+    /// [`Server::start_with`] with environment variables set for kubezone (only these of its
+    /// own: `KUBEZONE_IDENTITY` is unset unless given).
+    pub fn start_with_env(setup: Setup<'_>, env: &[(&str, &str)]) -> Server {
+        let server = Server::spawn_with_env(setup, env);
+        server.wait_until_ready();
+        server
+    }
+
     /// Starts kubezone and waits until it listens, but not until it is ready.
     pub fn spawn(setup: Setup<'_>) -> Server {
+        Server::spawn_with_env(setup, &[])
+    }
+
+    fn spawn_with_env(setup: Setup<'_>, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("manifests")).expect("mkdir");
         for (name, content) in setup.manifests {
@@ -66,6 +78,8 @@ impl Server {
             .arg(&config_path)
             .arg("--log-level")
             .arg("info")
+            .env_remove("KUBEZONE_IDENTITY")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -15,6 +15,7 @@ mod guard;
 mod harness;
 mod manifests;
 mod migrate;
+mod nsd;
 mod objects;
 mod operations;
 mod protocol;

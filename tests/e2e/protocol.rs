@@ -1,4 +1,6 @@
-//! The transport rules of `spec/dns.md`: EDNS, truncation, bad messages, opcodes, classes, TCP.
+//! The transport rules of `spec/dns.md`: EDNS, truncation, bad messages, opcodes, classes, TCP;
+//! and the protocol details around the answer: DO echoed, NSID and CH TXT identity, Extended DNS
+//! Errors, CNAME loops as NSD answers them, glue left out without TC.
 
 use hickory_proto::{
     op::{Edns, OpCode, ResponseCode},
@@ -6,8 +8,10 @@ use hickory_proto::{
 };
 
 use crate::{
-    harness::{Server, Transport, ZONE, plain_query, query},
-    objects::ingress,
+    dig::tool,
+    harness::{Server, Setup, Transport, ZONE, lines, plain_query, query},
+    nsd::Nsd,
+    objects::{dns_endpoint, ingress},
 };
 
 /// `big.example.com` has 100 A records (about 1.6 KB), `mid.example.com` 50 (about 0.8 KB).
@@ -187,8 +191,6 @@ fn tcp_carries_several_pipelined_queries_on_one_connection() {
 fn idle_tcp_connections_are_closed_after_the_configured_timeout() {
     use std::io::Read;
 
-    use crate::harness::Setup;
-
     let www = ingress("www", "www.example.com", &["10.0.0.1"]);
     let s = Server::start_with(Setup {
         zones: ZONE,
@@ -209,4 +211,240 @@ fn idle_tcp_connections_are_closed_after_the_configured_timeout() {
     // Other clients are still served.
     let r = s.send(&query("www.example.com.", RecordType::A), Transport::Tcp);
     assert_eq!(r.answers.len(), 1);
+}
+
+#[test]
+fn dig_sees_the_do_bit_echoed_in_the_opt_record() {
+    let s = server();
+    let out = tool("dig", &s, &["+dnssec", "www.example.com", "A"]);
+    assert!(
+        out.contains("; EDNS: version: 0, flags: do; udp: 1232"),
+        "{out}"
+    );
+    assert!(out.contains("status: NOERROR"), "{out}");
+    let out = tool("dig", &s, &["www.example.com", "A"]);
+    assert!(
+        out.contains("; EDNS: version: 0, flags:; udp: 1232"),
+        "{out}"
+    );
+    let out = tool("kdig", &s, &["+dnssec", "www.example.com", "A"]);
+    assert!(
+        out.contains("; Version: 0; flags: do; UDP size: 1232 B"),
+        "{out}"
+    );
+}
+
+/// kubezone named in its config, or by the environment as the chart does.
+fn named(extra: &str, env: &[(&str, &str)]) -> Server {
+    let www = ingress("www", "www.example.com", &["10.0.0.1"]);
+    Server::start_with_env(
+        Setup {
+            zones: ZONE,
+            extra,
+            manifests: &[("www.yaml", &www)],
+        },
+        env,
+    )
+}
+
+#[test]
+fn nsid_and_ch_txt_say_which_server_answered() {
+    let s = named("identity: {name: kubezone-e2e-0}", &[]);
+    let out = tool("dig", &s, &["+nsid", "www.example.com", "A"]);
+    assert!(
+        out.contains("; NSID: ") && out.contains("(\"kubezone-e2e-0\")"),
+        "{out}"
+    );
+    assert!(out.contains("10.0.0.1"), "{out}");
+    let out = tool("dig", &s, &["www.example.com", "A"]);
+    assert!(!out.contains("NSID"), "only when asked: {out}");
+    for name in ["id.server", "hostname.bind"] {
+        let out = tool("dig", &s, &["CH", "TXT", name]);
+        assert!(out.contains("status: NOERROR"), "{out}");
+        assert!(
+            out.contains(&format!("{name}. 0 CH TXT \"kubezone-e2e-0\"")),
+            "{out}"
+        );
+    }
+    let out = tool("kdig", &s, &["CH", "TXT", "id.server"]);
+    assert!(out.contains("\"kubezone-e2e-0\""), "{out}");
+    for name in ["version.bind", "version.server", "authors.bind"] {
+        let out = tool("dig", &s, &["CH", "TXT", name]);
+        assert!(out.contains("status: REFUSED"), "{name}: {out}");
+    }
+
+    // KUBEZONE_IDENTITY (the chart's pod name) turns both on and overrides the name.
+    let s = named("", &[("KUBEZONE_IDENTITY", "kubezone-7d9f-x2")]);
+    let out = tool("dig", &s, &["+nsid", "www.example.com", "A"]);
+    assert!(out.contains("(\"kubezone-7d9f-x2\")"), "{out}");
+    let out = tool("dig", &s, &["CH", "TXT", "hostname.bind"]);
+    assert!(out.contains("CH TXT \"kubezone-7d9f-x2\""), "{out}");
+    let s = named(
+        "identity: {name: file-name, chaos: false}",
+        &[("KUBEZONE_IDENTITY", "env-name")],
+    );
+    let out = tool("dig", &s, &["+nsid", "www.example.com", "A"]);
+    assert!(out.contains("(\"env-name\")"), "{out}");
+    let out = tool("dig", &s, &["CH", "TXT", "id.server"]);
+    assert!(out.contains("status: REFUSED"), "chaos stays off: {out}");
+
+    // Off by default.
+    let s = named("", &[]);
+    let out = tool("dig", &s, &["+nsid", "www.example.com", "A"]);
+    assert!(!out.contains("NSID"), "{out}");
+    let out = tool("dig", &s, &["CH", "TXT", "id.server"]);
+    assert!(out.contains("status: REFUSED"), "{out}");
+}
+
+#[test]
+fn refusals_say_why_in_an_extended_dns_error() {
+    let s = server();
+    let out = tool("dig", &s, &["www.example.net", "A"]);
+    assert!(out.contains("status: REFUSED"), "{out}");
+    assert!(out.contains("; EDE: 20 (Not Authoritative)"), "{out}");
+    let out = tool("kdig", &s, &["+edns", "www.example.net", "A"]);
+    assert!(out.contains("EDE: 20 (Not Authoritative)"), "{out}");
+    // No OPT, no EDE.
+    let out = tool("dig", &s, &["+noedns", "www.example.net", "A"]);
+    assert!(
+        out.contains("status: REFUSED") && !out.contains("EDE"),
+        "{out}"
+    );
+
+    // dig queries from 127.0.0.1, which the access list leaves out.
+    let s = named("acl: {allow: [127.0.0.2/32]}", &[]);
+    let out = tool("dig", &s, &["www.example.com", "A"]);
+    assert!(out.contains("status: REFUSED"), "{out}");
+    assert!(out.contains("; EDE: 18 (Prohibited)"), "{out}");
+}
+
+/// A kubeconfig for an API server that accepts connections and never says a word.
+fn hung_api_server() -> (std::net::TcpListener, tempfile::TempDir) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = format!(
+        "apiVersion: v1
+kind: Config
+clusters: [{{name: hung, cluster: {{server: \"http://{}\"}}}}]
+users: [{{name: nobody, user: {{}}}}]
+contexts: [{{name: hung, context: {{cluster: hung, user: nobody}}}}]
+current-context: hung
+",
+        listener.local_addr().expect("addr")
+    );
+    std::fs::write(dir.path().join("kubeconfig"), kubeconfig).expect("write kubeconfig");
+    (listener, dir)
+}
+
+#[test]
+fn servfail_before_the_first_sync_says_not_ready() {
+    let (_api, kube) = hung_api_server();
+    let extra = format!(
+        "kubernetes: {{kubeconfig: \"{}\"}}",
+        kube.path().join("kubeconfig").display()
+    );
+    let s = Server::spawn(Setup {
+        zones: ZONE,
+        extra: &extra,
+        manifests: &[],
+    });
+    let out = tool("dig", &s, &["www.example.com", "A"]);
+    assert!(out.contains("status: SERVFAIL"), "{out}\n{}", s.log());
+    assert!(
+        out.contains("; EDE: 14 (Not Ready): (sources have not synced)"),
+        "{out}"
+    );
+    let out = tool("kdig", &s, &["+edns", "example.com", "SOA"]);
+    assert!(
+        out.contains("status: SERVFAIL") && out.contains("EDE: 14 (Not Ready)"),
+        "{out}"
+    );
+    let r = s.ask("www.example.com.", RecordType::A);
+    assert_eq!(r.metadata.response_code, ResponseCode::ServFail);
+}
+
+#[test]
+fn a_cname_loop_is_answered_as_nsd_answers_it() {
+    let loops = [
+        ("loop1", "loop2"),
+        ("loop2", "loop1"),
+        ("self", "self"),
+        ("a", "b"),
+        ("b", "c"),
+        ("c", "a"),
+        ("into", "loop1"),
+    ];
+    let files: Vec<(String, String)> = loops
+        .iter()
+        .map(|(from, to)| {
+            (
+                format!("{from}.yaml"),
+                dns_endpoint(
+                    from,
+                    &format!("{from}.example.com"),
+                    "CNAME",
+                    &[&format!("{to}.example.com")],
+                ),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let s = Server::start(ZONE, &refs);
+    let records: String = loops
+        .iter()
+        .map(|(from, to)| format!("{from} IN CNAME {to}\n"))
+        .collect();
+    let nsd = Nsd::start(
+        "example.com",
+        &format!(
+            "$ORIGIN example.com.\n$TTL 60\n@ IN SOA dns1.kube-system hostmaster.dns1.kube-system 1 7200 1800 86400 60\n@ IN NS dns1.kube-system\ndns1.kube-system IN A 192.0.2.53\n{records}"
+        ),
+    );
+    for (from, _) in loops {
+        let name = format!("{from}.example.com.");
+        for qtype in [RecordType::A, RecordType::TXT] {
+            let ours = s.ask(&name, qtype);
+            let reference = nsd.ask(&name, qtype);
+            assert_eq!(
+                ours.metadata.response_code, reference.metadata.response_code,
+                "{name} {qtype}"
+            );
+            assert_eq!(
+                lines(&ours.answers),
+                lines(&reference.answers),
+                "{name} {qtype}"
+            );
+            // Each CNAME once.
+            let mut owners: Vec<_> = ours.answers.iter().map(|r| r.name.clone()).collect();
+            owners.dedup();
+            assert_eq!(owners.len(), ours.answers.len(), "{name} {qtype}");
+        }
+    }
+}
+
+#[test]
+fn glue_that_does_not_fit_is_left_out_without_tc() {
+    // 40 addresses of the nameserver: 640 bytes of glue, more than 512.
+    let glue: Vec<String> = (1..=40).map(|i| format!("\"192.0.2.{i}\"")).collect();
+    let zone = format!("  - zone: example.com\n    glue: [{}]\n", glue.join(", "));
+    let s = Server::start(&zone, &[]);
+    let r = s.send(&plain_query("example.com.", RecordType::NS), Transport::Udp);
+    assert!(!r.metadata.truncation, "{r:?}");
+    assert_eq!(r.answers.len(), 1, "the NS answer is whole");
+    assert!(r.additionals.is_empty(), "the glue is left out: {r:?}");
+    let r = s.send(&plain_query("example.com.", RecordType::NS), Transport::Tcp);
+    assert_eq!(r.additionals.len(), 40);
+    let r = s.send(&query("example.com.", RecordType::NS), Transport::Udp);
+    assert!(!r.metadata.truncation);
+    assert_eq!(r.additionals.len(), 40, "1232 bytes hold it");
+    let out = tool("dig", &s, &["+noedns", "example.com", "NS"]);
+    assert!(out.contains("flags: qr aa;"), "no tc: {out}");
+    assert!(
+        out.contains("ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 0"),
+        "{out}"
+    );
+    assert!(!out.contains("Truncated"), "{out}");
 }

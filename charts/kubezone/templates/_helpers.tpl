@@ -192,6 +192,14 @@ rateLimit:
   {{- toYaml (omit . "enabled") | nindent 2 }}
 {{- end }}
 {{- end }}
+{{- with .Values.identity }}
+{{- if .enabled }}
+# The name is the pod's, from KUBEZONE_IDENTITY.
+identity:
+  nsid: {{ .nsid }}
+  chaos: {{ .chaos }}
+{{- end }}
+{{- end }}
 {{- with .Values.acl }}
 {{- if .enabled }}
 {{- if not .allow }}

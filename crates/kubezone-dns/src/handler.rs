@@ -7,7 +7,10 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 use arc_swap::ArcSwap;
 use hickory_proto::{
     op::{Edns, Message, ResponseCode},
-    rr::{DNSClass, RecordType},
+    rr::{
+        DNSClass, RecordType,
+        rdata::opt::{EdnsCode, EdnsOption, NSIDPayload},
+    },
 };
 use kubezone_guard::{Guard, RateLimiter, RateVerdict, ResponseKey, Verdict};
 use kubezone_index::IndexReader;
@@ -15,8 +18,8 @@ use kubezone_metrics::QueryCounters;
 use tracing::{info, warn};
 
 use crate::{
-    FallthroughPolicy, Forwarder, Resolution,
-    message::{Flags, Reply},
+    FallthroughPolicy, Forwarder, Identity, Resolution,
+    message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     rated, resolve_in_zone,
 };
@@ -65,6 +68,7 @@ pub struct Answerer {
     counters: Option<Arc<QueryCounters>>,
     query_log: bool,
     guard: Option<Arc<Guard>>,
+    identity: Option<Arc<Identity>>,
 }
 
 impl Answerer {
@@ -80,7 +84,14 @@ impl Answerer {
             counters: None,
             query_log: false,
             guard: None,
+            identity: None,
         }
+    }
+
+    /// Names this server in NSID and CH TXT answers, as `identity` says.
+    pub fn with_identity(mut self, identity: Option<Identity>) -> Answerer {
+        self.identity = identity.map(Arc::new);
+        self
     }
 
     /// Checks every query against the access list and every UDP response against the rate
@@ -217,7 +228,7 @@ impl Answerer {
             RateVerdict::Drop => Handled::Drop,
             RateVerdict::Slip => match parse(packet) {
                 Ok(query) => {
-                    let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+                    let opt = opt(&query, MAX_UDP_PAYLOAD);
                     let rcode = rcode_of(out);
                     let mut reply = Reply::new(out, query.header, query.question, 0, opt);
                     reply.mark_truncated();
@@ -266,17 +277,15 @@ impl Answerer {
         };
         seen.qtype = query.qtype;
         let limit = limit(&query, transport);
-        // The reply has an OPT exactly when the query had one (RFC 6891 §7).
-        let opt = query
-            .edns
-            .map(|_| limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+        let opt = self.opt(&query, limit);
         let question = query.question;
-        let refuse = |rcode: ResponseCode, out: &mut Vec<u8>| {
+        let refuse = |rcode: ResponseCode, error: Option<ExtendedError>, out: &mut Vec<u8>| {
             let echo = if rcode == ResponseCode::FormErr {
                 &[][..]
             } else {
                 question
             };
+            let opt = opt.map(|opt| Opt { error, ..opt });
             Reply::new(out, query.header, echo, TCP_LIMIT, opt).finish(Flags {
                 rcode,
                 authoritative: false,
@@ -289,6 +298,16 @@ impl Answerer {
             Some(ResponseCode::NotImp)
         } else if query.question_count != 1 {
             Some(ResponseCode::FormErr)
+        } else if let Some(txt) = self.chaos_txt(&query) {
+            let mut reply = Reply::new(out, query.header, question, usize::from(limit), opt);
+            reply.query_answer(txt);
+            // Not authoritative, as NSD answers: CH is no zone of ours.
+            reply.finish(Flags {
+                rcode: ResponseCode::NoError,
+                authoritative: false,
+            });
+            seen.rcode = ResponseCode::NoError;
+            return (Handled::Reply, seen);
         } else if query.qclass != DNSClass::IN
             // Zone transfer is not offered; secondaries are kubezone instances of their own.
             || matches!(query.qtype, RecordType::AXFR | RecordType::IXFR)
@@ -298,7 +317,7 @@ impl Answerer {
             None
         };
         if let Some(rcode) = refused {
-            let (handled, rcode) = refuse(rcode, out);
+            let (handled, rcode) = refuse(rcode, None, out);
             seen.rcode = rcode;
             return (handled, seen);
         }
@@ -309,17 +328,20 @@ impl Answerer {
         seen.zone = zone;
         let failed = match resolution {
             Resolution::Answer(answer) => Err(answer),
-            Resolution::Refused => Ok(ResponseCode::Refused),
-            Resolution::NotReady => Ok(ResponseCode::ServFail),
+            Resolution::Refused => Ok((
+                ResponseCode::Refused,
+                Some(ExtendedError::NOT_AUTHORITATIVE),
+            )),
+            Resolution::NotReady => Ok((ResponseCode::ServFail, Some(ExtendedError::NOT_READY))),
             Resolution::Fallthrough if self.forwarder.is_some() => {
                 return (Handled::Forward, seen);
             }
-            Resolution::Fallthrough => Ok(ResponseCode::ServFail),
+            Resolution::Fallthrough => Ok((ResponseCode::ServFail, None)),
         };
         let answer = match failed {
             Err(answer) => answer,
-            Ok(rcode) => {
-                let (handled, rcode) = refuse(rcode, out);
+            Ok((rcode, error)) => {
+                let (handled, rcode) = refuse(rcode, error, out);
                 seen.rcode = rcode;
                 return (handled, seen);
             }
@@ -331,12 +353,34 @@ impl Answerer {
         let mut reply = Reply::new(out, query.header, query.question, usize::from(limit), opt);
         let _ = reply.section(1, &answer.answers)
             && reply.section(2, &answer.authorities)
-            && reply.section(3, &answer.additionals);
+            && reply.section(ADDITIONAL, &answer.additionals);
         reply.finish(Flags {
             rcode: answer.rcode,
             authoritative: answer.authoritative,
         });
         (Handled::Reply, seen)
+    }
+
+    /// The reply's OPT for `query`, with this server's name when the query asked for it.
+    fn opt<'a>(&'a self, query: &Query<'_>, limit: u16) -> Option<Opt<'a>> {
+        let mut opt = opt(query, limit)?;
+        // Options are read only when identity is on and the client sent some.
+        if let (Some(identity), Some(edns)) = (self.identity.as_deref(), query.edns)
+            && edns.has_option(u16::from(EdnsCode::NSID))
+        {
+            opt.nsid = identity.nsid_payload();
+        }
+        Some(opt)
+    }
+
+    /// The CH TXT record naming this server, when `query` asks for it and that is on.
+    fn chaos_txt(&self, query: &Query<'_>) -> Option<&[u8]> {
+        if query.qclass != DNSClass::CH {
+            return None;
+        }
+        self.identity
+            .as_deref()?
+            .chaos_txt(query.key.as_bytes(), query.qtype)
     }
 
     /// Asks upstream for a query [`Answerer::respond`] handed on, and writes its reply into
@@ -374,9 +418,7 @@ impl Answerer {
             return (Handled::Drop, ResponseKey::ERROR);
         };
         let limit = limit(&query, transport);
-        let opt = query
-            .edns
-            .map(|_| limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+        let opt = self.opt(&query, limit);
         let catalog = self.index.load_full();
         let zone = catalog.zone_for(&query.key).map(|z| z.id());
         drop(catalog);
@@ -451,7 +493,7 @@ impl Answerer {
     }
 }
 
-/// REFUSED for a client the access list turns away: the question only.
+/// REFUSED for a client the access list turns away: the question only, and why.
 fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
     let mut seen = Seen {
         zone: None,
@@ -462,7 +504,10 @@ fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
     match parse(packet) {
         Ok(query) => {
             seen.qtype = query.qtype;
-            let opt = query.edns.map(|_| MAX_UDP_PAYLOAD);
+            let opt = opt(&query, MAX_UDP_PAYLOAD).map(|opt| Opt {
+                error: Some(ExtendedError::PROHIBITED),
+                ..opt
+            });
             Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
                 rcode: ResponseCode::Refused,
                 authoritative: false,
@@ -487,22 +532,37 @@ fn limit(query: &Query<'_>, transport: Transport) -> u16 {
     }
 }
 
+/// The reply's OPT: there exactly when the query had one (RFC 6891 §7), advertising what
+/// `limit` allows, with the query's DO bit.
+fn opt(query: &Query<'_>, limit: u16) -> Option<Opt<'static>> {
+    query.edns.map(|edns| Opt {
+        payload: limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
+        dnssec_ok: edns.dnssec_ok,
+        nsid: None,
+        error: None,
+    })
+}
+
 /// The upstream's reply under the client's ID and our EDNS; if it does not fit, an empty
 /// truncated reply so the client retries over TCP.
 fn encode_upstream(
     mut reply: Message,
     query: &Query<'_>,
     limit: usize,
-    opt: Option<u16>,
+    opt: Option<Opt<'_>>,
     out: &mut Vec<u8>,
 ) -> ResponseCode {
     let rcode = reply.metadata.response_code;
     reply.metadata.id = query.header.id;
     reply.metadata.recursion_desired = query.header.recursion_desired;
-    let edns = opt.map(|payload| {
+    let edns = opt.map(|opt| {
         let mut edns = Edns::new();
-        edns.set_max_payload(payload);
+        edns.set_max_payload(opt.payload);
         edns.set_version(0);
+        edns.set_dnssec_ok(opt.dnssec_ok);
+        if let Some(nsid) = opt.nsid.and_then(|n| NSIDPayload::new(n).ok()) {
+            edns.options_mut().insert(EdnsOption::NSID(nsid));
+        }
         edns
     });
     match edns {

@@ -2,8 +2,9 @@
 //! snapshot as `spec/dns.md` says, and the UDP and TCP transports that carry them.
 //!
 //! [`resolve`] is the pure decision (which records, which rcode); [`Answerer`] adds the
-//! protocol around it (opcode, class, EDNS, payload size, fallthrough) and writes the reply
-//! from pre-encoded RRsets; [`DnsServer`] binds the sockets and runs the transports.
+//! protocol around it (opcode, class, EDNS and its options, payload size, fallthrough, the
+//! server's [`Identity`]) and writes the reply from pre-encoded RRsets; [`DnsServer`] binds the
+//! sockets and runs the transports.
 
 // Everything here handles input from the network or the cluster: nothing may panic on it.
 #![cfg_attr(
@@ -14,6 +15,7 @@
 mod fallthrough;
 mod forward;
 mod handler;
+mod identity;
 mod message;
 mod query;
 mod rated;
@@ -25,6 +27,7 @@ mod udp;
 pub use fallthrough::{Fallthrough, FallthroughPolicy};
 pub use forward::{ForwardError, Forwarder};
 pub use handler::{Answerer, DnsHandler, Handled, MAX_UDP_PAYLOAD, Transport};
+pub use identity::{Identity, IdentityError, MAX_IDENTITY_LEN};
 pub use resolve::{Answer, Owner, Part, Resolution, Section, resolve, resolve_in_zone};
 pub use server::{DnsServer, ServeError, TcpSettings};
 

@@ -19,9 +19,30 @@ pub(crate) struct Header {
 
 /// EDNS(0) as the client asked for it.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ClientEdns {
+pub(crate) struct ClientEdns<'p> {
     pub payload: u16,
     pub version: u8,
+    /// DO: the client wants DNSSEC records (RFC 3225); a reply echoes it.
+    pub dnssec_ok: bool,
+    /// The options as sent (RDATA), read only when something needs one.
+    pub options: &'p [u8],
+}
+
+impl ClientEdns<'_> {
+    /// Whether the client sent option `code`. Options that run past the record end the search.
+    pub fn has_option(&self, code: u16) -> bool {
+        let mut rest = self.options;
+        while let Some((&[c0, c1, l0, l1], data)) = rest.split_first_chunk::<4>() {
+            if u16::from_be_bytes([c0, c1]) == code {
+                return true;
+            }
+            let Some(next) = data.get(usize::from(u16::from_be_bytes([l0, l1]))..) else {
+                return false;
+            };
+            rest = next;
+        }
+        false
+    }
 }
 
 /// A query that parsed.
@@ -34,7 +55,7 @@ pub(crate) struct Query<'p> {
     pub key: NameKey,
     pub qtype: RecordType,
     pub qclass: DNSClass,
-    pub edns: Option<ClientEdns>,
+    pub edns: Option<ClientEdns<'p>>,
 }
 
 /// Why a packet is not answered normally.
@@ -117,9 +138,12 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
             if edns.is_some() || !record.owner_is_root {
                 return Err(formerr);
             }
+            let [_, version, flags, _] = record.ttl.to_be_bytes();
             edns = Some(ClientEdns {
                 payload: record.class,
-                version: record.ttl.to_be_bytes()[1],
+                version,
+                dnssec_ok: flags & 0x80 != 0,
+                options: record.rdata,
             });
         }
     }
@@ -134,26 +158,28 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
     })
 }
 
-struct RecordHead {
+struct RecordHead<'p> {
     owner_is_root: bool,
     rtype: u16,
     class: u16,
     ttl: u32,
+    rdata: &'p [u8],
 }
 
 /// Skips one resource record, reading what an OPT needs.
-fn skip_record(wire: &[u8]) -> Option<(RecordHead, &[u8])> {
+fn skip_record(wire: &[u8]) -> Option<(RecordHead<'_>, &[u8])> {
     let name_len = skip_name(wire)?;
     let fixed = wire.get(name_len..)?.first_chunk::<10>()?;
+    let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
+    let start = name_len + 10;
     let head = RecordHead {
         owner_is_root: name_len == 1,
         rtype: u16::from_be_bytes([fixed[0], fixed[1]]),
         class: u16::from_be_bytes([fixed[2], fixed[3]]),
         ttl: u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
+        rdata: wire.get(start..start + rdlen)?,
     };
-    let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
-    let end = name_len + 10 + rdlen;
-    let rest = wire.get(end..)?;
+    let rest = wire.get(start + rdlen..)?;
     Some((head, rest))
 }
 
@@ -180,7 +206,10 @@ mod tests {
     use super::*;
     use hickory_proto::{
         op::{Edns, Message, Query as HQuery},
-        rr::Name,
+        rr::{
+            Name,
+            rdata::opt::{EdnsOption, NSIDPayload},
+        },
     };
 
     fn packet(name: &str, qtype: RecordType, edns: Option<u8>) -> Vec<u8> {
@@ -220,6 +249,35 @@ mod tests {
         let p = packet("a.b.", RecordType::A, None);
         let q = parse(&p).expect("parses");
         assert!(q.edns.is_none());
+    }
+
+    #[test]
+    fn options_are_found_by_code_and_the_do_bit_is_read() {
+        let mut m = Message::query();
+        m.add_query(HQuery::query(
+            Name::from_ascii("a.b.").expect("name"),
+            RecordType::A,
+        ));
+        let mut e = Edns::new();
+        e.set_dnssec_ok(true);
+        e.options_mut().insert(EdnsOption::Unknown(10, vec![1; 8]));
+        e.options_mut()
+            .insert(EdnsOption::NSID(NSIDPayload::new(vec![]).expect("empty")));
+        m.set_edns(e);
+        let p = m.to_vec().expect("encodes");
+        let edns = parse(&p).expect("parses").edns.expect("edns");
+        assert!(edns.dnssec_ok);
+        assert!(edns.has_option(3) && edns.has_option(10));
+        assert!(!edns.has_option(15));
+        // An option whose length runs past the record ends the search.
+        let broken = ClientEdns {
+            options: &[0, 10, 0, 9, 1, 2, 0, 3, 0, 0],
+            ..edns
+        };
+        assert!(broken.has_option(10) && !broken.has_option(3));
+        let p = packet("a.b.", RecordType::A, Some(0));
+        let edns = parse(&p).expect("parses").edns.expect("edns");
+        assert!(!edns.dnssec_ok && !edns.has_option(3));
     }
 
     #[test]

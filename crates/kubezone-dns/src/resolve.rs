@@ -114,7 +114,7 @@ fn resolve_zone<'c>(
     match zone.lookup(key) {
         Lookup::Found(node) | Lookup::Wildcard(node) => {
             answer.matched = node.key();
-            answer_node(catalog, zone, node, qtype, &mut answer)
+            answer_node(catalog, zone, node, key, qtype, &mut answer)
         }
         // DS belongs to the parent side of a cut (RFC 4035 §3.1.4.1): this zone has none.
         Lookup::Referral(cut) if qtype == RecordType::DS && cut.key() == key.as_bytes() => {
@@ -142,6 +142,7 @@ fn answer_node<'c>(
     catalog: &'c Catalog,
     zone: &'c ZoneSnapshot,
     node: &'c NameNode,
+    key: &NameKey,
     qtype: RecordType,
     answer: &mut Answer<'c>,
 ) {
@@ -152,7 +153,7 @@ fn answer_node<'c>(
             owner: Owner::Query,
             rrset: cname,
         });
-        follow_cname(catalog, cname, qtype, answer);
+        follow_cname(catalog, cname, key, qtype, answer);
         return;
     }
     let rrset = match qtype {
@@ -175,10 +176,13 @@ fn answer_node<'c>(
 }
 
 /// Adds what a CNAME target in our zones has of `qtype`; a target elsewhere is left to the
-/// resolver. The rcode is that of the last name in the chain (RFC 6604).
+/// resolver. The rcode is that of the last name in the chain (RFC 6604). A loop ends at the
+/// first name already in the chain (`qname` or an earlier target), so each RRset is in the
+/// answer once, as NSD answers it.
 fn follow_cname<'c>(
     catalog: &'c Catalog,
     first: &'c RRset,
+    qname: &NameKey,
     qtype: RecordType,
     answer: &mut Answer<'c>,
 ) {
@@ -187,6 +191,15 @@ fn follow_cname<'c>(
         let Some(target) = current.cname_key() else {
             return;
         };
+        // Targets and keys are both lower-case wire names, so bytes compare names.
+        let repeated = target == qname.as_bytes()
+            || answer
+                .answers
+                .iter()
+                .any(|part| part.owner == Owner::Name(target));
+        if repeated {
+            return;
+        }
         let Some((key, _)) = NameKey::from_wire(target) else {
             return;
         };

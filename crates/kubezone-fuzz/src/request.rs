@@ -201,6 +201,12 @@ pub fn seeds() -> Vec<Seed> {
         good("refused-outside-zones", Query::new("www.example.net", A)),
         good("root-ns", Query::new(".", NS)),
         good("apex-ns", Query::new("example.com", NS).edns(edns())),
+        // The request target's glue does not fit 512 bytes: left out without TC.
+        good("apex-ns-no-edns", Query::new("example.com", NS)),
+        good(
+            "cname-loop",
+            Query::new("loop1.example.com", A).edns(edns()),
+        ),
         good("apex-soa", Query::new("example.com", SOA)),
         good("apex-host-a", Query::new("dns1.kube-system.example.com", A)),
         good("node", Query::new("node-1.internal.example.com", A)),
@@ -224,6 +230,12 @@ pub fn seeds() -> Vec<Seed> {
         good("qtype-0", Query::new("www.example.com", 0)),
         good("qtype-65535", Query::new("www.example.com", 0xffff)),
         good("class-ch", Query::new("version.bind", TXT).class(CH)),
+        good("ch-id-server", Query::new("id.server", TXT).class(CH)),
+        good(
+            "ch-hostname-bind",
+            Query::new("HOSTNAME.bind", TXT).class(CH).edns(edns()),
+        ),
+        good("ch-id-server-a", Query::new("id.server", A).class(CH)),
         good(
             "class-ch-in-zone",
             Query::new("www.example.com", A).class(CH),
@@ -255,6 +267,24 @@ pub fn seeds() -> Vec<Seed> {
             "edns-cookie",
             Query::new("www.example.com", A).edns(Edns {
                 options: vec![(10, b"\x01\x02\x03\x04\x05\x06\x07\x08".to_vec())],
+                ..edns()
+            }),
+        ),
+        good(
+            "edns-nsid",
+            Query::new("www.example.com", A).edns(Edns {
+                options: vec![(3, Vec::new())],
+                ..edns()
+            }),
+        ),
+        good(
+            "edns-nsid-do-refused",
+            Query::new("www.example.net", A).edns(Edns {
+                flags: DO,
+                options: vec![
+                    (10, b"\x01\x02\x03\x04\x05\x06\x07\x08".to_vec()),
+                    (3, Vec::new()),
+                ],
                 ..edns()
             }),
         ),

@@ -1,11 +1,14 @@
 //! The `request` target: DNS query bytes → reply bytes, over UDP and TCP, from a small zone
-//! with every shape of answer (addresses, CNAME chains in and out of the zone, a wildcard,
-//! long TXT, NS with glue).
+//! with every shape of answer (addresses, CNAME chains in and out of the zone, a CNAME loop, a
+//! wildcard, long TXT, NS with glue too large for 512 bytes), with NSID and CH TXT on.
 
 use std::{net::SocketAddr, sync::OnceLock};
 
-use hickory_proto::op::Message;
-use kubezone_dns::{Answerer, FallthroughPolicy, Handled, MAX_UDP_PAYLOAD, Transport};
+use hickory_proto::{
+    op::{Message, ResponseCode},
+    rr::rdata::opt::{EdnsCode, EdnsOption},
+};
+use kubezone_dns::{Answerer, FallthroughPolicy, Handled, Identity, MAX_UDP_PAYLOAD, Transport};
 use kubezone_index::{IndexWriter, NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
 
@@ -21,13 +24,12 @@ fn answerer() -> &'static Answerer {
         let zone = ZoneConfig {
             origin: dns("example.com"),
             ttl: 60,
+            // Glue of 40 addresses (640 bytes): an NS answer fits 512 bytes, its glue not.
             nameserver: NameServer {
                 name: dns("dns1.kube-system.example.com"),
-                addrs: vec![
-                    "192.0.2.53"
-                        .parse()
-                        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
-                ],
+                addrs: (1..=40)
+                    .map(|i| std::net::Ipv4Addr::new(192, 0, 2, i).into())
+                    .collect(),
             },
             secondary: Some(NameServer {
                 name: dns("dns2.kube-system.example.com"),
@@ -71,18 +73,25 @@ fn answerer() -> &'static Answerer {
         }
         writer.set_ready(true);
         writer.publish(1_700_000_000);
-        Answerer::new(reader, FallthroughPolicy::default(), None)
+        let identity = Identity::new(IDENTITY, true, true)
+            .unwrap_or_else(|e| panic!("fixture identity {IDENTITY}: {e}"));
+        Answerer::new(reader, FallthroughPolicy::default(), None).with_identity(Some(identity))
     })
 }
 
+/// The fixture's server name, told in NSID and CH TXT answers.
+const IDENTITY: &str = "kubezone-fuzz-0";
+
 /// Answers `data` over UDP and TCP. Invariants: a query with a readable header and QR=0 gets a
 /// reply, anything else nothing; every reply parses, carries the query's ID with QR=1, echoes a
-/// well-formed query's question, and fits 1,232 bytes over UDP.
+/// well-formed query's question, and fits 1,232 bytes over UDP. Then the TC and OPT rules of
+/// [`check_truncation`] and [`check_opt`].
 pub fn respond(data: &[u8]) {
     let answerer = answerer();
     let header_readable = data.len() >= 12;
     let is_query = data.get(2).is_some_and(|flags| flags & 0x80 == 0);
     let parsed = Message::from_vec(data).ok();
+    let mut replies = Vec::new();
     for transport in [Transport::Udp, Transport::Tcp] {
         let mut out = Vec::new();
         match answerer.respond(data, transport, SRC, &mut out) {
@@ -110,7 +119,166 @@ pub fn respond(data: &[u8]) {
                 {
                     assert_eq!(reply.queries, query.queries, "the question is echoed");
                 }
+                check_opt(parsed.as_ref(), &reply);
+                replies.push(reply);
             }
         }
+    }
+    if let [udp, tcp] = &replies[..] {
+        check_truncation(udp, tcp);
+    }
+}
+
+/// TC=1 only when an answer or authority RRset was left out (RFC 2181 §9): over TCP nothing
+/// is; over UDP, a reply without TC has the answer and authority of the TCP reply and a prefix
+/// of its additional data, and a reply with TC has fewer answer and authority records.
+fn check_truncation(udp: &Message, tcp: &Message) {
+    assert!(!tcp.metadata.truncation, "TC over TCP");
+    assert_eq!(
+        udp.metadata.response_code, tcp.metadata.response_code,
+        "UDP and TCP agree on the rcode"
+    );
+    let kept = udp.answers.len() + udp.authorities.len();
+    let whole = tcp.answers.len() + tcp.authorities.len();
+    if udp.metadata.truncation {
+        assert!(
+            kept < whole,
+            "TC set but every answer and authority record is there"
+        );
+    } else {
+        assert_eq!(udp.answers, tcp.answers, "no TC, but answers were cut");
+        assert_eq!(
+            udp.authorities, tcp.authorities,
+            "no TC, but authority records were cut"
+        );
+        assert!(
+            tcp.additionals.starts_with(&udp.additionals),
+            "additional data is the TCP reply's, whole RRsets from the start"
+        );
+    }
+}
+
+/// The reply's OPT: there whenever a readable query with one question had one (but for
+/// FORMERR), version 0, the query's DO and no other flag, a payload of 512–1,232, and only
+/// the options kubezone sends: NSID when asked, an Extended DNS Error with REFUSED or SERVFAIL.
+fn check_opt(query: Option<&Message>, reply: &Message) {
+    let rcode = reply.metadata.response_code;
+    let asked = query.and_then(|q| q.edns.as_ref());
+    if let Some(query) = query
+        && query.queries.len() == 1
+        && asked.is_some()
+        && rcode != ResponseCode::FormErr
+    {
+        assert!(reply.edns.is_some(), "the query had an OPT, the reply none");
+    }
+    let Some(edns) = reply.edns.as_ref() else {
+        return;
+    };
+    assert!(
+        query.is_none() || asked.is_some(),
+        "an OPT in reply to a query without one"
+    );
+    assert_eq!(edns.version(), 0, "OPT version");
+    if let Some(asked) = asked {
+        assert_eq!(
+            edns.flags().dnssec_ok,
+            asked.flags().dnssec_ok,
+            "DO is echoed"
+        );
+    }
+    assert_eq!(edns.flags().z, 0, "no flag but DO");
+    assert!(
+        (512..=MAX_UDP_PAYLOAD).contains(&edns.max_payload()),
+        "payload {}",
+        edns.max_payload()
+    );
+    let mut nsid = None;
+    for (code, option) in edns.options().as_ref() {
+        match (u16::from(*code), option) {
+            (3, EdnsOption::NSID(payload)) => nsid = Some(payload.as_ref().to_vec()),
+            (15, _) => assert!(
+                matches!(rcode, ResponseCode::Refused | ResponseCode::ServFail),
+                "an Extended DNS Error with {rcode}"
+            ),
+            (other, _) => panic!("option {other} in a reply"),
+        }
+    }
+    if let Some(asked) = asked {
+        let nsid_asked = asked.option(EdnsCode::NSID).is_some();
+        assert_eq!(
+            nsid.as_deref(),
+            nsid_asked.then_some(IDENTITY.as_bytes()),
+            "NSID exactly when asked"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hickory_proto::{
+        op::{Edns, Query},
+        rr::{Name, RData, Record, RecordType, rdata::A},
+    };
+
+    use super::*;
+
+    fn reply(answers: usize, truncated: bool) -> Message {
+        let mut m = Message::query();
+        m.add_query(Query::query(
+            Name::from_ascii("www.example.com.").expect("name"),
+            RecordType::A,
+        ));
+        m.metadata.truncation = truncated;
+        for i in 0..answers {
+            m.add_answer(Record::from_rdata(
+                Name::from_ascii("www.example.com.").expect("name"),
+                60,
+                RData::A(A::new(10, 0, 0, u8::try_from(i).expect("small"))),
+            ));
+        }
+        m
+    }
+
+    fn with_edns(mut m: Message, dnssec_ok: bool) -> Message {
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        edns.set_dnssec_ok(dnssec_ok);
+        m.set_edns(edns);
+        m
+    }
+
+    #[test]
+    fn whole_or_truncated_replies_pass() {
+        check_truncation(&reply(2, false), &reply(2, false));
+        check_truncation(&reply(0, true), &reply(2, false));
+        let query = with_edns(reply(0, false), true);
+        check_opt(Some(&query), &with_edns(reply(2, false), true));
+        check_opt(Some(&reply(0, false)), &reply(2, false));
+    }
+
+    #[test]
+    #[should_panic(expected = "TC set but every answer")]
+    fn tc_without_a_cut_fails() {
+        check_truncation(&reply(2, true), &reply(2, false));
+    }
+
+    #[test]
+    #[should_panic(expected = "no TC, but answers were cut")]
+    fn a_cut_without_tc_fails() {
+        check_truncation(&reply(1, false), &reply(2, false));
+    }
+
+    #[test]
+    #[should_panic(expected = "DO is echoed")]
+    fn a_lost_do_bit_fails() {
+        let query = with_edns(reply(0, false), true);
+        check_opt(Some(&query), &with_edns(reply(2, false), false));
+    }
+
+    #[test]
+    #[should_panic(expected = "the reply none")]
+    fn a_missing_opt_fails() {
+        let query = with_edns(reply(0, false), false);
+        check_opt(Some(&query), &reply(2, false));
     }
 }

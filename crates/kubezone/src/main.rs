@@ -28,9 +28,32 @@ struct Cli {
     #[arg(long, global = true, env = "KUBEZONE_LOG_FORMAT", value_enum, default_value_t = logging::Format::Text)]
     log_format: logging::Format,
     #[command(flatten)]
-    kubernetes: KubernetesFlags,
+    overrides: Overrides,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// Keys of the config file the command line sets.
+#[derive(clap::Args, Debug, Default, Clone)]
+struct Overrides {
+    #[command(flatten)]
+    kubernetes: KubernetesFlags,
+    /// Name this server in NSID and CH TXT id.server/hostname.bind answers, which this turns
+    /// on (overrides `identity.name`).
+    #[arg(long, global = true, env = "KUBEZONE_IDENTITY", value_name = "NAME")]
+    identity: Option<String>,
+}
+
+impl Overrides {
+    fn apply(&self, config: &mut config::Config) -> Result<(), String> {
+        self.kubernetes.apply(config)?;
+        if let Some(name) = &self.identity {
+            config
+                .override_identity(name)
+                .map_err(|message| format!("--identity (KUBEZONE_IDENTITY): {message}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// The `kubernetes:` section of the config, from the command line; any of them turns the
@@ -110,8 +133,8 @@ fn main() -> std::process::ExitCode {
     };
     match cli.command {
         Some(Command::Migrate { .. }) => std::process::ExitCode::SUCCESS,
-        Some(Command::Check) => check::run(&path, load(&path, &cli.kubernetes)),
-        Some(Command::Explain { name }) => match explain(&path, &cli.kubernetes, &name) {
+        Some(Command::Check) => check::run(&path, load(&path, &cli.overrides)),
+        Some(Command::Explain { name }) => match explain(&path, &cli.overrides, &name) {
             Ok(text) => {
                 print!("{text}");
                 std::process::ExitCode::SUCCESS
@@ -121,7 +144,7 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
-        None => match run_server(&path, cli.kubernetes) {
+        None => match run_server(&path, cli.overrides) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kubezone: {e:#}");
@@ -132,7 +155,7 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The config file with the command line's overrides.
-fn load(path: &std::path::Path, flags: &KubernetesFlags) -> Result<config::Config, String> {
+fn load(path: &std::path::Path, flags: &Overrides) -> Result<config::Config, String> {
     let mut config = config::Config::load(path).map_err(|e| e.to_string())?;
     flags.apply(&mut config)?;
     Ok(config)
@@ -141,7 +164,7 @@ fn load(path: &std::path::Path, flags: &KubernetesFlags) -> Result<config::Confi
 /// How long `explain` waits for the sources to sync.
 const EXPLAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
-fn explain(path: &std::path::Path, flags: &KubernetesFlags, name: &str) -> anyhow::Result<String> {
+fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Result<String> {
     let config = load(path, flags).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -183,7 +206,7 @@ fn migrate(corefile: &std::path::Path) -> std::process::ExitCode {
     }
 }
 
-fn run_server(path: &std::path::Path, flags: KubernetesFlags) -> anyhow::Result<()> {
+fn run_server(path: &std::path::Path, flags: Overrides) -> anyhow::Result<()> {
     let config = load(path, &flags).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -126,7 +126,8 @@ impl Pipeline {
             .map(|m| std::sync::Arc::new(m.guard_counters()) as std::sync::Arc<dyn Observer>);
         let mut answerer = Answerer::new(self.reader.clone(), fallthrough, forwarder)
             .with_query_log(config.query_log)
-            .with_guard(config.build_guard(observer));
+            .with_guard(config.build_guard(observer))
+            .with_identity(config.identity.clone());
         if let Some(metrics) = metrics {
             answerer = answerer.with_counters(std::sync::Arc::new(
                 metrics.query_counters(&zone_names(config)),

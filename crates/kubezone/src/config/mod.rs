@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use kubezone_dns::Fallthrough;
+use kubezone_dns::{Fallthrough, Identity};
 use kubezone_guard::{
     AclAction, AclConfig, Guard, GuardConfig, GuardError, IpNet, Observer, RateLimitConfig,
     parse_cidr,
@@ -67,6 +67,18 @@ struct RawConfig {
     query_log: bool,
     rate_limit: Option<RawRateLimit>,
     acl: Option<RawAcl>,
+    identity: Option<RawIdentity>,
+}
+
+/// Both answers default to on, so `identity: {}` names the server by its host name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawIdentity {
+    name: Option<String>,
+    #[serde(default = "default_true")]
+    nsid: bool,
+    #[serde(default = "default_true")]
+    chaos: bool,
 }
 
 /// Every key has a default, so `rateLimit: {}` turns rate limiting on as documented.
@@ -223,6 +235,8 @@ pub struct Config {
     pub lameduck: Duration,
     /// A log line per query.
     pub query_log: bool,
+    /// The server's name in NSID and CH TXT answers; off unless configured.
+    pub identity: Option<Identity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,7 +397,13 @@ impl Config {
                 .transpose()
                 .map_err(|(key, message)| invalid(format!("rateLimit.{key}"), message))?,
         };
+        let identity = raw
+            .identity
+            .map(build_identity)
+            .transpose()
+            .map_err(|(key, message)| invalid(format!("identity.{key}"), message))?;
         Ok(Config {
+            identity,
             listen,
             zones,
             upstream,
@@ -398,11 +418,46 @@ impl Config {
         })
     }
 
+    /// Names the server `name` (the `--identity` flag): turns NSID and CH TXT on unless the
+    /// file turned them off.
+    pub fn override_identity(&mut self, name: &str) -> Result<(), String> {
+        let (nsid, chaos) = self
+            .identity
+            .as_ref()
+            .map_or((true, true), |i| (i.nsid(), i.chaos()));
+        self.identity = Some(identity(name, nsid, chaos)?);
+        Ok(())
+    }
+
     /// The guards the transport checks, counting into `observer` (the metrics) when given.
     /// Each call, like each reload, starts with fresh rate-limit accounts.
     pub fn build_guard(&self, observer: Option<Arc<dyn Observer>>) -> Guard {
         self.guard.build(observer)
     }
+}
+
+fn build_identity(raw: RawIdentity) -> Result<Identity, (String, String)> {
+    let name = match raw.name {
+        Some(name) => name,
+        None => hostname::get()
+            .map_err(|e| e.to_string())
+            .and_then(|name| {
+                name.into_string()
+                    .map_err(|name| format!("{name:?} is not UTF-8"))
+            })
+            .map_err(|e| {
+                (
+                    "name".to_string(),
+                    format!("is not set and the host name cannot be read: {e}"),
+                )
+            })?,
+    };
+    identity(&name, raw.nsid, raw.chaos).map_err(|message| ("name".into(), message))
+}
+
+/// The identity named `name`, or why the name cannot be one (with the name).
+fn identity(name: &str, nsid: bool, chaos: bool) -> Result<Identity, String> {
+    Identity::new(name, nsid, chaos).map_err(|e| format!("{name:?} {e}"))
 }
 
 fn build_acl(raw: RawAcl) -> Result<AclConfig, (String, String)> {
@@ -853,6 +908,81 @@ manifests: [examples]
         );
         assert!(parse("zones: [{zone: example.com, resources: [Ingress, ingress]}]").is_err());
         assert!(parse("zones: [{zone: example.com}, {zone: EXAMPLE.com.}]").is_err());
+    }
+
+    #[test]
+    fn identity_is_off_by_default_and_names_the_host_unless_named() {
+        let config = parse("zones: [{zone: example.com}]").expect("valid");
+        assert_eq!(config.identity, None);
+        let config = parse(
+            "zones: [{zone: example.com}]\nidentity: {name: kubezone-0, nsid: true, chaos: false}",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.identity,
+            Some(Identity::new("kubezone-0", true, false).expect("valid"))
+        );
+        let config = parse("zones: [{zone: example.com}]\nidentity: {}").expect("valid");
+        let host = hostname::get()
+            .expect("host name")
+            .into_string()
+            .expect("UTF-8");
+        assert_eq!(
+            config.identity,
+            Some(Identity::new(&host, true, true).expect("valid"))
+        );
+    }
+
+    #[test]
+    fn the_identity_flag_overrides_the_name_and_turns_identity_on() {
+        let mut config = parse("zones: [{zone: example.com}]").expect("valid");
+        config.override_identity("kubezone-7").expect("valid");
+        assert_eq!(
+            config.identity,
+            Some(Identity::new("kubezone-7", true, true).expect("valid"))
+        );
+        let mut config =
+            parse("zones: [{zone: example.com}]\nidentity: {name: file, chaos: false}")
+                .expect("valid");
+        config.override_identity("flag").expect("valid");
+        assert_eq!(
+            config.identity,
+            Some(Identity::new("flag", true, false).expect("valid"))
+        );
+        let err = config
+            .override_identity(&"x".repeat(300))
+            .expect_err("too long");
+        assert!(
+            err.contains(&"x".repeat(300)) && err.contains("300 bytes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_identity_values_are_named_with_their_key() {
+        let zones = "zones: [{zone: example.com}]\n";
+        let long = "n".repeat(256);
+        for (text, key, value) in [
+            ("identity: {name: ''}", "identity.name", "empty"),
+            (
+                &format!("identity: {{name: {long}}}")[..],
+                "identity.name",
+                &long[..],
+            ),
+            ("identity: {name: \"a\\tb\"}", "identity.name", "\\t"),
+            (
+                "identity: {nsid: yes please}",
+                "identity.nsid",
+                "yes please",
+            ),
+            ("identity: {nsdi: true}", "nsdi", "nsdi"),
+        ] {
+            let err = parse(&format!("{zones}{text}"))
+                .expect_err(text)
+                .to_string();
+            assert!(err.contains(key), "{err} should name {key}");
+            assert!(err.contains(value), "{err} should name {value}");
+        }
     }
 
     #[test]
