@@ -3,7 +3,8 @@
 //!
 //! [`resolve`] is the pure decision (which records, which rcode); [`Answerer`] adds the
 //! protocol around it (opcode, class, EDNS, payload size, fallthrough) and writes the reply
-//! from pre-encoded RRsets; [`DnsServer`] binds the sockets and runs the transports.
+//! from pre-encoded RRsets; [`DnsServer`] binds the sockets ([`listen`]: which ones a `listen`
+//! list means) and runs the transports.
 
 // Everything here handles input from the network or the cluster: nothing may panic on it.
 #![cfg_attr(
@@ -14,6 +15,7 @@
 mod fallthrough;
 mod forward;
 mod handler;
+pub mod listen;
 mod message;
 mod query;
 mod resolve;
