@@ -37,6 +37,7 @@ fn start(guard: &str) -> Server {
         zones: ZONE,
         extra: &format!("http: {{listen: \"127.0.0.1:0\"}}\n{guard}"),
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     })
 }
 

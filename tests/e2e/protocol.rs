@@ -194,6 +194,7 @@ fn idle_tcp_connections_are_closed_after_the_configured_timeout() {
         zones: ZONE,
         extra: "tcp:\n  idleTimeoutSeconds: 1",
         manifests: &[("www.yaml", &www)],
+        ..Setup::default()
     });
     let mut idle = std::net::TcpStream::connect(s.addr).expect("connect");
     idle.set_read_timeout(Some(crate::harness::PATIENCE))
