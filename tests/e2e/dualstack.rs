@@ -12,7 +12,9 @@ use std::{
 use hickory_proto::rr::RecordType;
 
 use crate::{
-    harness::{PATIENCE, Server, Setup, Transport, ZONE, addresses, query, query_at},
+    harness::{
+        PATIENCE, Server, Setup, Transport, ZONE, addresses, http_get, query, query_at, reachable,
+    },
     objects::ingress,
 };
 
@@ -145,6 +147,36 @@ fn both_wildcards_on_one_fixed_port_start_and_serve_both_families() {
 #[test]
 fn a_loopback_address_of_each_family_serves_both() {
     serves_both_families(&["127.0.0.1:0", "[::1]:0"], &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn http_on_the_ipv6_wildcard_serves_both_families() {
+    let s = serve(&["127.0.0.1:0"], "http: {listen: \"[::]:0\"}\n");
+    s.wait_for_log("serving /healthz", 2);
+    let bound: Vec<SocketAddr> = s
+        .log()
+        .lines()
+        .filter(|line| line.contains("serving /healthz"))
+        .filter_map(|line| {
+            line.split(" http=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let ips: BTreeSet<String> = bound.iter().map(|a| a.ip().to_string()).collect();
+    assert_eq!(
+        ips,
+        BTreeSet::from(["0.0.0.0".into(), "::".into()]),
+        "{bound:?}"
+    );
+    let port = bound.first().expect("an address").port();
+    assert!(bound.iter().all(|a| a.port() == port), "{bound:?}");
+    for addr in bound {
+        assert_eq!(http_get(reachable(addr), "/healthz"), (200, "ok\n".into()));
+    }
 }
 
 #[test]
