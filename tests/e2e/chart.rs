@@ -419,10 +419,11 @@ fn defaults_serve_udp_and_tcp_on_53_from_a_locked_down_pod() {
         .expect("checksum/config annotation");
     assert!(checksum.len() == 64 && checksum.bytes().all(|b| b.is_ascii_hexdigit()));
 
-    assert_eq!(config["listen"], json!(["0.0.0.0:1053"]));
+    // Both families, whichever the cluster gives the pod.
+    assert_eq!(config["listen"], json!(["[::]:1053"]));
     assert_eq!(
         config["http"],
-        json!({"listen": "0.0.0.0:8080", "metrics": true})
+        json!({"listen": "[::]:8080", "metrics": true})
     );
     assert_eq!(config["kubernetes"], json!({}));
     // Each pod says its name in NSID and CH TXT answers.
@@ -880,6 +881,31 @@ service:
     assert_eq!(spec["ipFamilyPolicy"], "PreferDualStack");
     for port in spec["ports"].as_array().expect("ports") {
         assert_eq!(port["nodePort"], 30053);
+    }
+}
+
+#[test]
+fn an_ipv6_only_cluster_gets_an_ipv6_service_and_a_pod_listening_on_ipv6() {
+    // Rendered only: the test apiserver's Service range is IPv4, so a dry run refuses IPv6.
+    let rendered = template(
+        "domain: example.com
+service:
+  ipFamilyPolicy: SingleStack
+  ipFamilies: [IPv6]
+",
+    );
+    let spec = &rendered.get("Service", &fullname())["spec"];
+    assert_eq!(spec["ipFamilyPolicy"], "SingleStack");
+    assert_eq!(spec["ipFamilies"], json!(["IPv6"]));
+    let config = rendered.config();
+    assert_eq!(config["listen"], json!(["[::]:1053"]));
+    assert_eq!(config["http"]["listen"], "[::]:8080");
+    // The kubelet probes the pod's own address, IPv6 here, which `[::]:8080` covers.
+    let container = rendered.container();
+    for probe in ["livenessProbe", "readinessProbe"] {
+        let get = &container[probe]["httpGet"];
+        assert_eq!(get["port"], "http", "{probe}: {get}");
+        assert!(get.get("host").is_none(), "{probe}: {get}");
     }
 }
 

@@ -35,6 +35,7 @@ pub fn kubezone(cp: &ControlPlane, zones: &str, namespaces: &[&str]) -> Server {
         zones,
         extra: &kubernetes_section(cp, namespaces),
         manifests: &[],
+        ..Setup::default()
     })
 }
 
@@ -276,6 +277,7 @@ fn manifests_and_the_cluster_are_served_together() {
         zones: ZONES,
         extra: &kubernetes_section(cp, &[&ns]),
         manifests: &manifests,
+        ..Setup::default()
     });
     cp.apply_yaml(&load_balancer_service(&ns, "api"));
     cp.apply_status_yaml(&load_balancer_status(&ns, "api", &["192.0.2.61"]));
@@ -330,6 +332,7 @@ fn client_certificates_and_exec_plugins_authenticate() {
                 kubeconfig.display()
             ),
             manifests: &[],
+            ..Setup::default()
         });
         cp.apply_yaml(&load_balancer_service(&ns, "web"));
         cp.apply_status_yaml(&load_balancer_status(&ns, "web", &["192.0.2.65"]));

@@ -180,6 +180,7 @@ fn bench_change_to_answer_latency() {
         zones: ZONES,
         extra: &kubernetes_section(&cp, &["bench"]),
         manifests: &[],
+        ..Setup::default()
     });
     let last = format!("svc{}.bench.example.com.", loaded - 1);
     until_answered(s.addr, &last, &address(loaded - 1), Instant::now());
@@ -250,6 +251,7 @@ fn bench_manifests_change_to_answer_latency() {
         zones: ZONES,
         extra: "",
         manifests: &refs,
+        ..Setup::default()
     });
     let last = format!("svc{}.bench.example.com.", loaded - 1);
     until_answered(s.addr, &last, &address(loaded - 1), Instant::now());
@@ -311,6 +313,7 @@ fn bench_ready_time_and_memory() {
             zones: ZONES,
             extra: &kubernetes_section(&cp, &[namespace]),
             manifests: &[],
+            ..Setup::default()
         });
         s.wait_until_ready_within(Duration::from_secs(300));
         let ready = started.elapsed();

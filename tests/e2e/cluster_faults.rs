@@ -30,6 +30,7 @@ fn kubezone_on(cp: &ControlPlane) -> Server {
         zones: ZONES,
         extra: &kubernetes_section(cp, &[]),
         manifests: &[],
+        ..Setup::default()
     })
 }
 
@@ -144,6 +145,7 @@ fn answers_survive_an_api_server_outage() {
         zones: ZONES,
         extra: &kubernetes_section(&cp, &[]),
         manifests: &[],
+        ..Setup::default()
     });
     let until = Instant::now() + Duration::from_secs(2);
     while Instant::now() < until {

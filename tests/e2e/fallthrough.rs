@@ -15,6 +15,7 @@ fn would_be_nxdomain_names_of_a_fallthrough_sub_zone_go_upstream() {
         zones: "  - zone: legacy.example.com\n",
         extra: "",
         manifests: &[("legacy.yaml", &upstream_app)],
+        ..Setup::default()
     });
     let local = ingress("www", "www.example.com", &["10.0.0.1"]);
     let extra = format!("upstream: [\"{}\"]", upstream.addr);
@@ -23,6 +24,7 @@ fn would_be_nxdomain_names_of_a_fallthrough_sub_zone_go_upstream() {
         zones: &zones,
         extra: &extra,
         manifests: &[("www.yaml", &local)],
+        ..Setup::default()
     });
 
     let r = s.ask("app.legacy.example.com.", RecordType::A);

@@ -117,6 +117,7 @@ fn a_reload_with_a_broken_config_keeps_the_running_one_and_names_the_cause() {
         zones: ZONE,
         extra: HTTP,
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     });
     let config = s.dir.path().join("kubezone.yaml");
     let original = std::fs::read_to_string(&config).expect("config");
@@ -201,6 +202,7 @@ fn kubezone_with_http(cp: &ControlPlane) -> Server {
         zones: ZONES,
         extra: &format!("{HTTP}{}", kubernetes_section(cp, &[])),
         manifests: &[],
+        ..Setup::default()
     })
 }
 
@@ -335,6 +337,7 @@ fn api_server_errors_leave_the_last_state_served_and_are_reported() {
             relay.kubeconfig(&cp, dir.path()).display()
         ),
         manifests: &[],
+        ..Setup::default()
     });
     s.eventually("web.shop.example.com.", RecordType::A, |r| {
         addresses(r) == ["192.0.2.70"]
@@ -456,6 +459,7 @@ fn sigterm_under_load_answers_every_query_during_the_lameduck_and_exits_0() {
             lameduck.as_secs()
         ),
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     });
     let stop = Arc::new(AtomicBool::new(false));
     let flooders: Vec<_> = (0..4)

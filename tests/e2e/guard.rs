@@ -43,6 +43,7 @@ fn start(guard: &str) -> Server {
         zones: ZONE,
         extra: &format!("http: {{listen: \"127.0.0.1:0\"}}\n{guard}"),
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     })
 }
 
@@ -274,6 +275,7 @@ fn rate_limiting_counts_many_names_apart_and_one_name_together() {
         extra: "http: {listen: \"127.0.0.1:0\"}\n\
                 rateLimit: {responsesPerSecond: 10, window: 2, slip: 2}\n",
         manifests: &[("web.yaml", &services)],
+        ..Setup::default()
     });
 
     // 200 different names at 100 a second, ten times the limit: each is its own account.

@@ -2,7 +2,7 @@
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
-    net::{SocketAddr, TcpStream, UdpSocket},
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -25,10 +25,13 @@ pub struct Server {
 }
 
 /// A zone section and manifests, written to a fresh folder.
+#[derive(Default)]
 pub struct Setup<'a> {
     pub zones: &'a str,
     pub extra: &'a str,
     pub manifests: &'a [(&'a str, &'a str)],
+    /// The `listen` list; `None` is `["127.0.0.1:0"]`.
+    pub listen: Option<&'a [&'a str]>,
 }
 
 impl Server {
@@ -37,8 +40,8 @@ impl Server {
     pub fn start(zones: &str, manifests: &[(&str, &str)]) -> Server {
         Server::start_with(Setup {
             zones,
-            extra: "",
             manifests,
+            ..Setup::default()
         })
     }
 
@@ -67,8 +70,15 @@ impl Server {
         for (name, content) in setup.manifests {
             std::fs::write(dir.path().join("manifests").join(name), content).expect("write");
         }
+        let listen = setup
+            .listen
+            .unwrap_or(&["127.0.0.1:0"])
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let config = format!(
-            "listen: [\"127.0.0.1:0\"]\nmanifests: [manifests]\n{}\nzones:\n{}\n",
+            "listen: [{listen}]\nmanifests: [manifests]\n{}\nzones:\n{}\n",
             setup.extra, setup.zones
         );
         let config_path = dir.path().join("kubezone.yaml");
@@ -105,7 +115,7 @@ impl Server {
             }
         });
         let addr = match rx.recv_timeout(PATIENCE) {
-            Ok(addr) => addr,
+            Ok(addr) => reachable(addr),
             Err(_) => {
                 let _ = child.kill();
                 let log = log.lock().map(|l| l.clone()).unwrap_or_default();
@@ -118,6 +128,24 @@ impl Server {
             dir,
             log,
         }
+    }
+
+    /// Every address kubezone serves DNS on, as logged (wildcards as bound, e.g. `0.0.0.0:P`),
+    /// once it has bound them all.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.wait_for_log("kubezone is serving", 1);
+        self.log()
+            .lines()
+            .filter(|line| line.contains("serving DNS over UDP and TCP"))
+            .filter_map(|line| {
+                line.split("local=")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect()
     }
 
     pub fn wait_until_ready(&self) {
@@ -246,51 +274,17 @@ impl Server {
     }
 
     pub fn try_query(&self, message: &Message, transport: Transport) -> Result<Message, String> {
-        let bytes = message.to_vec().map_err(|e| e.to_string())?;
-        let reply = match transport {
-            Transport::Udp => self.udp_raw(&bytes)?,
-            Transport::Tcp => self.tcp_raw(&[bytes])?.pop().ok_or("no reply")?,
-        };
-        Message::from_vec(&reply).map_err(|e| e.to_string())
+        query_at(self.addr, message, transport)
     }
 
     /// Sends raw bytes over UDP; the raw reply.
     pub fn udp_raw(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
-        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        socket
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .map_err(|e| e.to_string())?;
-        socket
-            .send_to(bytes, self.addr)
-            .map_err(|e| e.to_string())?;
-        let mut buf = vec![0; 65535];
-        let (len, _) = socket.recv_from(&mut buf).map_err(|e| e.to_string())?;
-        buf.truncate(len);
-        Ok(buf)
+        udp_raw_at(self.addr, bytes)
     }
 
     /// Sends several messages on one TCP connection (pipelined), returns the replies.
     pub fn tcp_raw(&self, messages: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
-        let mut stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for m in messages {
-            let len = u16::try_from(m.len()).map_err(|e| e.to_string())?;
-            out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(m);
-        }
-        stream.write_all(&out).map_err(|e| e.to_string())?;
-        let mut replies = Vec::new();
-        for _ in messages {
-            let mut len = [0u8; 2];
-            stream.read_exact(&mut len).map_err(|e| e.to_string())?;
-            let mut reply = vec![0; usize::from(u16::from_be_bytes(len))];
-            stream.read_exact(&mut reply).map_err(|e| e.to_string())?;
-            replies.push(reply);
-        }
-        Ok(replies)
+        tcp_raw_at(self.addr, messages)
     }
 
     /// Polls until `check` accepts the answer to `name`/`qtype`; panics with the last answer.
@@ -334,6 +328,76 @@ impl Drop for Server {
 pub enum Transport {
     Udp,
     Tcp,
+}
+
+/// `addr` as a client reaches it: a wildcard becomes the loopback address of its family.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
+/// A UDP socket on the loopback address of `peer`'s family, for talking to it.
+fn client_socket(peer: SocketAddr) -> std::io::Result<UdpSocket> {
+    let local: SocketAddr = if peer.is_ipv6() {
+        (Ipv6Addr::LOCALHOST, 0).into()
+    } else {
+        (Ipv4Addr::LOCALHOST, 0).into()
+    };
+    UdpSocket::bind(local)
+}
+
+/// Sends `message` to `addr` over `transport`; the decoded reply.
+pub fn query_at(
+    addr: SocketAddr,
+    message: &Message,
+    transport: Transport,
+) -> Result<Message, String> {
+    let bytes = message.to_vec().map_err(|e| e.to_string())?;
+    let reply = match transport {
+        Transport::Udp => udp_raw_at(addr, &bytes)?,
+        Transport::Tcp => tcp_raw_at(addr, &[bytes])?.pop().ok_or("no reply")?,
+    };
+    Message::from_vec(&reply).map_err(|e| e.to_string())
+}
+
+/// Sends raw bytes to `addr` over UDP; the raw reply.
+pub fn udp_raw_at(addr: SocketAddr, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let socket = client_socket(addr).map_err(|e| e.to_string())?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    socket.send_to(bytes, addr).map_err(|e| e.to_string())?;
+    let mut buf = vec![0; 65535];
+    let (len, _) = socket.recv_from(&mut buf).map_err(|e| e.to_string())?;
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// Sends several messages to `addr` on one TCP connection (pipelined); the replies.
+pub fn tcp_raw_at(addr: SocketAddr, messages: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for m in messages {
+        let len = u16::try_from(m.len()).map_err(|e| e.to_string())?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(m);
+    }
+    stream.write_all(&out).map_err(|e| e.to_string())?;
+    let mut replies = Vec::new();
+    for _ in messages {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).map_err(|e| e.to_string())?;
+        let mut reply = vec![0; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut reply).map_err(|e| e.to_string())?;
+        replies.push(reply);
+    }
+    Ok(replies)
 }
 
 /// Runs one of the idempotent build scripts in `scripts/` (control plane, helm): the folder or
@@ -382,7 +446,7 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 /// Asks `addr` over UDP from any thread; panics when nothing answers.
 pub fn ask_at(addr: SocketAddr, name: &str, qtype: RecordType) -> Message {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let socket = client_socket(addr).expect("bind");
     socket
         .set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");

@@ -9,6 +9,7 @@ mod cluster_bench;
 mod cluster_faults;
 mod control_plane;
 mod dig;
+mod dualstack;
 mod fallthrough;
 mod faults;
 mod guard;

@@ -37,6 +37,7 @@ fn metrics_appear_and_count() {
         zones: ZONE,
         extra: HTTP,
         manifests: &[("web.yaml", &web), ("bad.yaml", &bad)],
+        ..Setup::default()
     });
     for _ in 0..3 {
         assert_eq!(
@@ -86,6 +87,7 @@ fn metrics_can_be_switched_off() {
         zones: ZONE,
         extra: "http: {listen: \"127.0.0.1:0\", metrics: false}\n",
         manifests: &[],
+        ..Setup::default()
     });
     assert_eq!(s.http_get("/metrics").0, 404);
     assert_eq!(s.http_get("/healthz"), (200, "ok\n".into()));
@@ -99,6 +101,7 @@ fn explain_says_which_objects_and_kind_answer_a_name() {
         zones: ZONE,
         extra: HTTP,
         manifests: &[("web.yaml", &web), ("clash.yaml", clash)],
+        ..Setup::default()
     });
     let (code, text) = s.http_get("/debug/explain?name=web.shop.example.com");
     assert_eq!(code, 200);
@@ -134,6 +137,7 @@ fn the_query_log_is_off_by_default_and_can_be_switched_on() {
         zones: ZONE,
         extra: "queryLog: true\n",
         manifests: &[],
+        ..Setup::default()
     });
     loud.ask("www.example.com.", RecordType::AAAA);
     let deadline = Instant::now() + PATIENCE;
@@ -152,6 +156,7 @@ fn sigterm_turns_not_ready_then_stops_after_the_lameduck() {
         zones: ZONE,
         extra: "http: {listen: \"127.0.0.1:0\"}\nlameduckSeconds: 2\n",
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     });
     let http = s.http_addr();
     assert_eq!(s.http_get("/readyz").0, 200);
@@ -181,6 +186,7 @@ fn a_reload_serves_the_new_config_and_a_bad_one_keeps_the_old() {
         zones: ZONE,
         extra: HTTP,
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     });
     let config = s.dir.path().join("kubezone.yaml");
     let original = std::fs::read_to_string(&config).expect("config");
@@ -232,6 +238,7 @@ fn readiness_follows_the_cluster_sync_and_names_each_watch() {
         zones: "  - zone: example.com\n",
         extra: &format!("{HTTP}{}", kubernetes_section(&cp, &[])),
         manifests: &[],
+        ..Setup::default()
     });
     let (code, detail) = s.http_get("/readyz?verbose");
     assert_eq!(code, 503, "{detail}");

@@ -196,6 +196,7 @@ fn idle_tcp_connections_are_closed_after_the_configured_timeout() {
         zones: ZONE,
         extra: "tcp:\n  idleTimeoutSeconds: 1",
         manifests: &[("www.yaml", &www)],
+        ..Setup::default()
     });
     let mut idle = std::net::TcpStream::connect(s.addr).expect("connect");
     idle.set_read_timeout(Some(crate::harness::PATIENCE))
@@ -242,6 +243,7 @@ fn named(extra: &str, env: &[(&str, &str)]) -> Server {
             zones: ZONE,
             extra,
             manifests: &[("www.yaml", &www)],
+            ..Setup::default()
         },
         env,
     )
@@ -347,6 +349,7 @@ fn servfail_before_the_first_sync_says_not_ready() {
         zones: ZONE,
         extra: &extra,
         manifests: &[],
+        ..Setup::default()
     });
     let out = tool("dig", &s, &["www.example.com", "A"]);
     assert!(out.contains("status: SERVFAIL"), "{out}\n{}", s.log());

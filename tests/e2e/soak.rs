@@ -435,6 +435,7 @@ fn soak_manifests(seconds: u64) -> Report {
         zones: ZONE,
         extra: HTTP,
         manifests: &manifests,
+        ..Setup::default()
     });
     let churn = |stop: Arc<AtomicBool>| {
         let mut tick = 0u64;
@@ -495,6 +496,7 @@ fn soak_cluster(cp: &ControlPlane, seconds: u64) -> Report {
             crate::cluster::kubernetes_section(cp, &[&namespace])
         ),
         manifests: &[],
+        ..Setup::default()
     });
     let client = cp.admin_client();
     let failed = Arc::new(AtomicU64::new(0));

@@ -31,6 +31,7 @@ fn server(tcp: &str) -> Server {
         zones: ZONE,
         extra: &format!("tcp: {{{tcp}}}\n"),
         manifests: &[("web.yaml", &web)],
+        ..Setup::default()
     })
 }
 

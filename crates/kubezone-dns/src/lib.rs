@@ -4,7 +4,7 @@
 //! [`resolve`] is the pure decision (which records, which rcode); [`Answerer`] adds the
 //! protocol around it (opcode, class, EDNS and its options, payload size, fallthrough, the
 //! server's [`Identity`]) and writes the reply from pre-encoded RRsets; [`DnsServer`] binds the
-//! sockets and runs the transports.
+//! sockets ([`listen`]: which ones a `listen` list means) and runs the transports.
 
 // Everything here handles input from the network or the cluster: nothing may panic on it.
 #![cfg_attr(
@@ -16,6 +16,7 @@ mod fallthrough;
 mod forward;
 mod handler;
 mod identity;
+pub mod listen;
 mod message;
 mod query;
 mod rated;

@@ -2,7 +2,7 @@
 
 use std::{
     future::Future,
-    net::SocketAddr,
+    net::{SocketAddr, UdpSocket},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -14,18 +14,17 @@ use std::{
 use tokio::{net::TcpListener, runtime::Handle, sync::watch, task::JoinSet};
 use tracing::info;
 
-use crate::{DnsHandler, tcp, udp};
+use crate::{
+    DnsHandler,
+    listen::{self, BindError},
+    tcp, udp,
+};
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("cannot listen on {proto} {addr}: {source}")]
-    Bind {
-        proto: &'static str,
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] BindError),
     #[error("DNS server stopped: {0}")]
     Stopped(String),
 }
@@ -58,14 +57,17 @@ pub struct DnsServer {
 }
 
 impl DnsServer {
-    /// Binds every address and starts answering. Port 0 picks a free port, the same one for
-    /// UDP and TCP. Each address gets one UDP worker thread per CPU this process may use.
+    /// Binds every address ([`listen::expand`]: `[::]:P` is both families) and starts
+    /// answering. Port 0 picks a free port, the same one for UDP and TCP and for every
+    /// address with port 0. Each address gets one UDP worker thread per CPU this process may
+    /// use.
     pub async fn bind(
         listen: &[SocketAddr],
         handler: DnsHandler,
         tcp: TcpSettings,
     ) -> Result<DnsServer, ServeError> {
         let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let bound = listen::bind_all(listen, |addr| bind_port(addr, workers))?;
         let udp_stop = Arc::new(AtomicBool::new(false));
         let (tcp_stop, tcp_stopped) = watch::channel(false);
         let mut server = DnsServer {
@@ -75,20 +77,11 @@ impl DnsServer {
             tcp_tasks: JoinSet::new(),
             tcp_stop,
         };
-        for &addr in listen {
-            let (sockets, listener) = bind_port(addr, workers)?;
-            let local = listener.local_addr().map_err(|source| ServeError::Bind {
-                proto: "tcp",
-                addr,
-                source,
-            })?;
+        for ((sockets, listener), local) in bound {
             info!(%local, udp_workers = sockets.len(), "serving DNS over UDP and TCP");
+            let listener = TcpListener::from_std(listener).map_err(BindError::new("tcp", local))?;
             let threads = udp::spawn_workers(sockets, &handler, &Handle::current(), &udp_stop)
-                .map_err(|source| ServeError::Bind {
-                    proto: "udp",
-                    addr: local,
-                    source,
-                })?;
+                .map_err(BindError::new("udp", local))?;
             server.udp_workers.extend(threads);
             server.tcp_tasks.spawn(tcp::serve(
                 listener,
@@ -132,43 +125,17 @@ impl Drop for DnsServer {
     }
 }
 
-/// `workers` UDP sockets and a TCP listener on one port. With port 0 the UDP port is chosen
-/// first and the rest follow; a few retries cover the rare case where that port is taken for
-/// TCP.
+/// `workers` UDP sockets and a TCP listener on one port of `addr` (port 0: a free one).
 fn bind_port(
     addr: SocketAddr,
     workers: usize,
-) -> Result<(Vec<std::net::UdpSocket>, TcpListener), ServeError> {
-    let attempts = if addr.port() == 0 { 16 } else { 1 };
-    let mut last = None;
-    for _ in 0..attempts {
-        let udp_error = |source| ServeError::Bind {
-            proto: "udp",
-            addr,
-            source,
-        };
-        let first = udp::bind(addr).map_err(udp_error)?;
-        let port_addr = first.local_addr().map_err(udp_error)?;
-        let mut sockets = vec![first];
-        for _ in 1..workers {
-            sockets.push(udp::bind(port_addr).map_err(udp_error)?);
-        }
-        match tcp_listener(port_addr) {
-            Ok(listener) => return Ok((sockets, listener)),
-            Err(source) => {
-                last = Some(ServeError::Bind {
-                    proto: "tcp",
-                    addr: port_addr,
-                    source,
-                })
-            }
-        }
-    }
-    Err(last.unwrap_or(ServeError::Stopped("no attempt to bind".into())))
-}
-
-fn tcp_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    TcpListener::from_std(listener)
+) -> Result<((Vec<UdpSocket>, std::net::TcpListener), SocketAddr), BindError> {
+    let port = udp::exclusive_port(addr).map_err(BindError::new("udp", addr))?;
+    let local = SocketAddr::new(addr.ip(), port);
+    let sockets = (0..workers)
+        .map(|_| udp::bind(local))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(BindError::new("udp", local))?;
+    let listener = listen::tcp_listener(local).map_err(BindError::new("tcp", local))?;
+    Ok(((sockets, listener), local))
 }

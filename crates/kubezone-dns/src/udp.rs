@@ -25,7 +25,23 @@ const RECV_BUFFER: usize = 4 << 20;
 /// The largest datagram read; anything longer is cut and fails to parse.
 const MAX_DATAGRAM: usize = 65535;
 
-/// A UDP socket bound with SO_REUSEPORT, so several can share one port.
+/// The port a UDP socket gets on `addr` without SO_REUSEPORT: one no other socket holds,
+/// since SO_REUSEPORT would share a port with another process of the same user without a
+/// word. The socket is closed again, for [`bind`] to take the port.
+pub(crate) fn exclusive_port(addr: SocketAddr) -> std::io::Result<u16> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    Ok(socket
+        .local_addr()?
+        .as_socket()
+        .map_or(addr.port(), |local| local.port()))
+}
+
+/// A UDP socket bound with SO_REUSEPORT, so several can share one port; IPv6-only when `addr`
+/// is IPv6, so that IPv4 clients arrive on IPv4 sockets.
 pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {

@@ -8,6 +8,7 @@ use hyper::{
     Method, Request, Response, StatusCode, body::Bytes, server::conn::http1, service::service_fn,
 };
 use hyper_util::rt::TokioIo;
+use kubezone_dns::listen::{self, BindError};
 use kubezone_metrics::Metrics;
 use tokio::net::TcpListener;
 use tracing::{debug, info};
@@ -21,39 +22,49 @@ pub struct HttpState {
     pub metrics: Option<Metrics>,
 }
 
-/// Binds `addr` and serves until the task is dropped. Returns the bound address.
+/// Binds `addr` (`[::]:P` is both families, as for DNS: [`listen::expand`]) and serves on
+/// each bound address until the runtime stops. Returns the tasks.
 pub async fn serve_http(
     addr: SocketAddr,
     state: HttpState,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    info!(http = %local, "serving /healthz, /readyz, /metrics and /debug/explain");
-    let task = tokio::spawn(async move {
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    debug!("http accept: {e}");
-                    continue;
-                }
-            };
-            let state = state.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(route(&state, &request)) }
-                });
-                if let Err(e) = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                {
-                    debug!(%peer, "http connection: {e}");
-                }
+) -> Result<Vec<tokio::task::JoinHandle<()>>, BindError> {
+    let bound = listen::bind_all(&[addr], |addr| {
+        let listener = listen::tcp_listener(addr).map_err(BindError::new("tcp", addr))?;
+        let local = listener.local_addr().map_err(BindError::new("tcp", addr))?;
+        Ok((listener, local))
+    })?;
+    let mut tasks = Vec::with_capacity(bound.len());
+    for (listener, local) in bound {
+        let listener = TcpListener::from_std(listener).map_err(BindError::new("tcp", local))?;
+        info!(http = %local, "serving /healthz, /readyz, /metrics and /debug/explain");
+        tasks.push(tokio::spawn(accept(listener, state.clone())));
+    }
+    Ok(tasks)
+}
+
+async fn accept(listener: TcpListener, state: HttpState) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                debug!("http accept: {e}");
+                continue;
+            }
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(route(&state, &request)) }
             });
-        }
-    });
-    Ok((local, task))
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                debug!(%peer, "http connection: {e}");
+            }
+        });
+    }
 }
 
 fn route<B>(state: &HttpState, request: &Request<B>) -> Response<Full<Bytes>> {

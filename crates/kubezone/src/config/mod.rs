@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use kubezone_dns::{Fallthrough, Identity};
+use kubezone_dns::{Fallthrough, Identity, listen};
 use kubezone_guard::{
     AclAction, AclConfig, Guard, GuardConfig, GuardError, IpNet, Observer, RateLimitConfig,
     parse_cidr,
@@ -368,13 +368,22 @@ impl Config {
                 metrics: h.metrics,
             }),
         };
+        // Compared as bound: `[::]:P` is `0.0.0.0:P` too.
+        let dns = listen::expand(&listen);
         if let Some(h) = &http
-            && listen.iter().any(|l| *l == h.listen && l.port() != 0)
+            && let Some(shared) = listen::expand(&[h.listen])
+                .into_iter()
+                .find(|a| a.port() != 0 && dns.contains(a))
         {
-            return Err(invalid(
-                "http.listen".into(),
-                format!("{} is also a DNS address in `listen`", h.listen),
-            ));
+            let message = if shared == h.listen {
+                format!("{} is also a DNS address in `listen`", h.listen)
+            } else {
+                format!(
+                    "{} shares {shared} with `listen` (`[::]:PORT` is `0.0.0.0:PORT` too)",
+                    h.listen
+                )
+            };
+            return Err(invalid("http.listen".into(), message));
         }
         let tcp_max_connections = usize::try_from(raw.tcp.max_connections)
             .ok()
@@ -872,6 +881,29 @@ manifests: [examples]
         let err = parse("zones: [{zone: example.com}]\nhttp: {listen: '127.0.0.1:1053'}")
             .expect_err("same as DNS");
         assert!(err.to_string().contains("http.listen"), "{err}");
+        for (dns, http, says) in [
+            (
+                "[::]:53",
+                "0.0.0.0:53",
+                "0.0.0.0:53 is also a DNS address in `listen`",
+            ),
+            (
+                "0.0.0.0:53",
+                "[::]:53",
+                "[::]:53 shares 0.0.0.0:53 with `listen`",
+            ),
+        ] {
+            let err = parse(&format!(
+                "zones: [{{zone: example.com}}]\nlisten: ['{dns}']\nhttp: {{listen: '{http}'}}"
+            ))
+            .expect_err("both take 0.0.0.0:53");
+            assert!(
+                err.to_string().contains(&format!("http.listen: {says}")),
+                "{err}"
+            );
+        }
+        parse("zones: [{zone: example.com}]\nlisten: ['[::]:53']\nhttp: {listen: '[::]:8080'}")
+            .expect("apart");
     }
 
     #[test]
