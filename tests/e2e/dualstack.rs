@@ -28,6 +28,7 @@ fn serve(listen: &[&str], extra: &str) -> Server {
         extra,
         manifests: &[("web.yaml", &web)],
         listen: Some(listen),
+        ..Setup::default()
     })
 }
 

@@ -32,6 +32,8 @@ pub struct Setup<'a> {
     pub manifests: &'a [(&'a str, &'a str)],
     /// The `listen` list; `None` is `["127.0.0.1:0"]`.
     pub listen: Option<&'a [&'a str]>,
+    /// A manifests folder to serve instead of a fresh one (several servers sharing one).
+    pub manifests_dir: Option<&'a Path>,
 }
 
 impl Server {
@@ -77,8 +79,12 @@ impl Server {
             .map(|a| format!("{a:?}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let manifests = setup.manifests_dir.map_or_else(
+            || "manifests".to_string(),
+            |d| format!("{:?}", d.display().to_string()),
+        );
         let config = format!(
-            "listen: [{listen}]\nmanifests: [manifests]\n{}\nzones:\n{}\n",
+            "listen: [{listen}]\nmanifests: [{manifests}]\n{}\nzones:\n{}\n",
             setup.extra, setup.zones
         );
         let config_path = dir.path().join("kubezone.yaml");

@@ -22,4 +22,5 @@ mod operations;
 mod protocol;
 mod soak;
 mod tcp_abuse;
+mod zone;
 mod zonecheck;
