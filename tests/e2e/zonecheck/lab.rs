@@ -194,9 +194,31 @@ fn kubezone_config(host: &Host) -> String {
          \x20   apex: dns1.kube-system\n\
          \x20   glue: [\"{}\", \"{}\"]\n\
          \x20   secondary: dns2.kube-system\n\
-         \x20   secondaryGlue: [\"{}\", \"{}\"]\n",
-        host.v4, host.v6, DNS1.v4, DNS1.v6, DNS2.v4, DNS2.v6
+         \x20   secondaryGlue: [\"{}\", \"{}\"]\n\
+         \x20   records: {}\n",
+        host.v4,
+        host.v6,
+        DNS1.v4,
+        DNS1.v6,
+        DNS2.v4,
+        DNS2.v6,
+        example_records()
     )
+}
+
+/// The static records `config/kubezone.yaml` gives `example.com`, as a YAML flow list.
+fn example_records() -> String {
+    let path = examples().join("../kubezone.yaml");
+    let text = std::fs::read_to_string(&path).expect("config/kubezone.yaml");
+    let config: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+    let records = config["zones"][0]["records"]
+        .as_sequence()
+        .expect("config/kubezone.yaml gives example.com static records");
+    let quoted: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r.as_str().expect("a string")).expect("JSON"))
+        .collect();
+    format!("[{}]", quoted.join(", "))
 }
 
 fn nsd_config(dir: &Path, host: &Host, origin: &str, extra: &str) -> String {
@@ -282,7 +304,8 @@ fn hints() -> String {
 }
 
 /// The names `config/examples/README.md` lists for `example.com.` (its first table), except the
-/// apex and the nameserver, whose records the reference writes itself.
+/// nameserver hosts, whose records the reference writes itself (as it does the apex's SOA and
+/// NS; the apex's other records are asked for like any name's).
 pub fn example_names() -> Vec<String> {
     let readme = std::fs::read_to_string(examples().join("README.md")).expect("examples README");
     let section = readme
@@ -294,9 +317,10 @@ pub fn example_names() -> Vec<String> {
         .lines()
         .filter_map(|line| line.strip_prefix("| `"))
         .filter_map(|rest| rest.split('`').next())
-        .filter(|name| *name != "example.com" && !name.ends_with(".kube-system.example.com"))
+        .filter(|name| !name.ends_with(".kube-system.example.com"))
         .map(|name| format!("{name}."))
         .collect();
+    names.sort();
     names.dedup();
     assert!(
         names.len() >= 10,
