@@ -724,6 +724,40 @@ debug: {enabled: true}
 }
 
 #[test]
+fn soa_nameservers_and_static_records_reach_each_domain() {
+    let rendered = render(
+        "domain: [example.com, example.org]
+soa: {rname: hostmaster@example.com, expire: 2419200}
+nameservers: [ns1.provider.net.]
+records:
+  example.com: [\"@ 3600 MX 10 mail.example.com.\", \"mail A 192.0.2.25\", \"lab NS ns.lab.example.net.\"]
+",
+    );
+    let config = rendered.config();
+    let (com, org) = (&config["zones"][0], &config["zones"][1]);
+    for zone in [com, org] {
+        assert_eq!(
+            zone["soa"],
+            json!({"rname": "hostmaster@example.com", "expire": 2_419_200})
+        );
+        assert_eq!(zone["nameservers"], json!(["ns1.provider.net."]));
+    }
+    assert_eq!(
+        com["records"],
+        json!([
+            "@ 3600 MX 10 mail.example.com.",
+            "mail A 192.0.2.25",
+            "lab NS ns.lab.example.net."
+        ])
+    );
+    assert!(
+        org.get("records").is_none(),
+        "records are per domain: {org}"
+    );
+    kubezone_check(rendered.config_text());
+}
+
+#[test]
 fn extra_volumes_are_mounted_beside_the_config() {
     let rendered = render(
         "domain: example.com

@@ -242,5 +242,14 @@ zones:
     nodeAddressType: {{ . }}
     {{- end }}
     fallthrough: {{ include "kubezone.fallthrough" (list $ .) }}
+    {{- with $.Values.soa }}
+    soa: {{ toJson . }}
+    {{- end }}
+    {{- with $.Values.nameservers }}
+    nameservers: {{ toJson . }}
+    {{- end }}
+    {{- with (get ($.Values.records | default dict) .) }}
+    records: {{ toJson . }}
+    {{- end }}
 {{- end }}
 {{- end -}}
