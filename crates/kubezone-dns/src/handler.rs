@@ -15,6 +15,7 @@ use hickory_proto::{
 use kubezone_guard::{Guard, RateLimiter, RateVerdict, ResponseKey, Verdict};
 use kubezone_index::IndexReader;
 use kubezone_metrics::QueryCounters;
+use kubezone_transfer::Transfers;
 use tracing::{info, warn};
 
 use crate::{
@@ -56,6 +57,8 @@ pub enum Handled {
     Drop,
     /// Ask upstream with [`Answerer::forward`].
     Forward,
+    /// An AXFR or IXFR over TCP: stream the response with [`Answerer::transfer`].
+    Transfer,
 }
 
 /// What answers queries: the index, fallthrough and the counters. Swapped as a whole when the
@@ -69,6 +72,7 @@ pub struct Answerer {
     query_log: bool,
     guard: Option<Arc<Guard>>,
     identity: Option<Arc<Identity>>,
+    transfers: Option<Arc<Transfers>>,
 }
 
 impl Answerer {
@@ -85,7 +89,14 @@ impl Answerer {
             query_log: false,
             guard: None,
             identity: None,
+            transfers: None,
         }
+    }
+
+    /// Offers zone transfers (AXFR, IXFR) of the zones `transfers` has.
+    pub fn with_transfers(mut self, transfers: Option<Arc<Transfers>>) -> Answerer {
+        self.transfers = transfers;
+        self
     }
 
     /// Names this server in NSID and CH TXT answers, as `identity` says.
@@ -195,7 +206,7 @@ impl Answerer {
     ) -> (Handled, ResponseKey) {
         let start = Instant::now();
         let (handled, seen) = match self.guard.as_deref().map(|g| g.check_acl(src.ip())) {
-            None | Some(Verdict::Allow) => self.answer(packet, transport, out),
+            None | Some(Verdict::Allow) => self.answer(packet, transport, src, out),
             Some(Verdict::Drop) => return (Handled::Drop, ResponseKey::ERROR),
             Some(Verdict::Refuse) => refuse_client(packet, out),
         };
@@ -204,6 +215,20 @@ impl Answerer {
             self.account(seen, start, transport, src, packet);
         }
         (handled, rated)
+    }
+
+    /// Streams the response to an AXFR or IXFR that [`Answerer::respond`] handed on
+    /// ([`Handled::Transfer`]) to `writer`, length-prefixed as on TCP.
+    pub async fn transfer<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        packet: &[u8],
+        peer: SocketAddr,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        match &self.transfers {
+            Some(transfers) => transfers.serve_tcp(packet, peer, writer).await,
+            None => Ok(()),
+        }
     }
 
     /// Applies the response rate limit to a UDP reply in `out` about to go to `client`, counted
@@ -251,7 +276,13 @@ impl Answerer {
         }
     }
 
-    fn answer(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) -> (Handled, Seen) {
+    fn answer(
+        &self,
+        packet: &[u8],
+        transport: Transport,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
+    ) -> (Handled, Seen) {
         let mut seen = Seen {
             zone: None,
             qtype: RecordType::NULL,
@@ -308,8 +339,21 @@ impl Answerer {
             });
             seen.rcode = ResponseCode::NoError;
             return (Handled::Reply, seen);
+        } else if let Some(transfers) = self.transfers.as_deref().filter(|t| {
+            query.qclass == DNSClass::IN
+                && matches!(query.qtype, RecordType::AXFR | RecordType::IXFR)
+                && t.serves(&query.key)
+        }) {
+            seen.rcode = ResponseCode::NoError;
+            return match transport {
+                Transport::Tcp => (Handled::Transfer, seen),
+                Transport::Udp => {
+                    transfers.serve_udp(packet, src, out);
+                    (Handled::Reply, seen)
+                }
+            };
         } else if query.qclass != DNSClass::IN
-            // Zone transfer is not offered; secondaries are kubezone instances of their own.
+            // Zone transfer of a zone without `transfer` settings.
             || matches!(query.qtype, RecordType::AXFR | RecordType::IXFR)
         {
             Some(ResponseCode::Refused)

@@ -43,7 +43,7 @@ fn reply_to(packet: &[u8], transport: Transport) -> Option<Vec<u8>> {
     match answerer.respond(packet, transport, SRC, &mut out) {
         Handled::Reply => Some(out),
         Handled::Drop => None,
-        Handled::Forward => panic!("no fallthrough here"),
+        Handled::Forward | Handled::Transfer => panic!("no fallthrough or transfer here"),
     }
 }
 

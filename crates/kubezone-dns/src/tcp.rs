@@ -166,6 +166,15 @@ async fn serve_connection(
                     .forward(&query, Transport::Tcp, peer, &mut out)
                     .await
             }
+            Handled::Transfer => {
+                // Writes its own messages; the connection stays open for more queries.
+                let answerer = handler.load_full();
+                if let Err(error) = answerer.transfer(&query, peer, &mut stream).await {
+                    debug!(%error, %peer, "zone transfer ended early");
+                    return;
+                }
+                continue;
+            }
             other => other,
         };
         if handled != Handled::Reply {

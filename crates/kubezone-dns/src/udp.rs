@@ -112,7 +112,7 @@ impl Worker {
                         self.send(&out, src);
                     }
                 }
-                (Handled::Drop, _) => {}
+                (Handled::Drop | Handled::Transfer, _) => {}
                 (Handled::Forward, _) => self.forward(query.to_vec(), src),
             }
         }

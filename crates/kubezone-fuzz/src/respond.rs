@@ -100,6 +100,7 @@ pub fn respond(data: &[u8]) {
                 "a query with a readable header got no reply"
             ),
             Handled::Forward => panic!("nothing falls through in this zone"),
+            Handled::Transfer => panic!("no zone is transferred here"),
             Handled::Reply => {
                 assert!(header_readable && is_query, "a reply to a non-query");
                 let reply = Message::from_vec(&out)

@@ -140,6 +140,71 @@ impl NameTable {
     }
 }
 
+impl NameTable {
+    /// Every node, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &NameNode> {
+        self.root
+            .iter()
+            .flatten()
+            .flat_map(|branch| branch.iter().flatten())
+            .flat_map(|shard| shard.iter())
+            .map(|node| &**node)
+    }
+
+    /// The names whose nodes differ between `old` and this table, as (old node, new node).
+    /// Shards that a later version shares with an earlier one are skipped, so for two versions
+    /// of one table the cost follows the changes, not the zone.
+    pub(crate) fn changes_since<'a>(
+        &'a self,
+        old: &'a NameTable,
+    ) -> Vec<(Option<&'a NameNode>, Option<&'a NameNode>)> {
+        let mut changes = Vec::new();
+        if Arc::ptr_eq(&self.root, &old.root) {
+            return changes;
+        }
+        for (new_branch, old_branch) in self.root.iter().zip(old.root.iter()) {
+            if same(new_branch, old_branch) {
+                continue;
+            }
+            for b in 0..WIDTH {
+                let new_shard = new_branch
+                    .as_deref()
+                    .and_then(|br| br.get(b))
+                    .and_then(Option::as_ref);
+                let old_shard = old_branch
+                    .as_deref()
+                    .and_then(|br| br.get(b))
+                    .and_then(Option::as_ref);
+                if let (Some(n), Some(o)) = (new_shard, old_shard)
+                    && Arc::ptr_eq(n, o)
+                {
+                    continue;
+                }
+                for node in new_shard.into_iter().flat_map(|s| s.iter()) {
+                    let before = old.get(node.key());
+                    if before.is_none_or(|before| before != &**node) {
+                        changes.push((before, Some(&**node)));
+                    }
+                }
+                for node in old_shard.into_iter().flat_map(|s| s.iter()) {
+                    if self.get(node.key()).is_none() {
+                        changes.push((Some(&**node), None));
+                    }
+                }
+            }
+        }
+        changes
+    }
+}
+
+fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// The shard for `hash`, ready to change: copied first if a snapshot shares it.
 fn shard_mut(root: &mut Arc<Root>, hash: u64, create: bool) -> Option<&mut Shard> {
     let (r, b) = slots(hash);
@@ -174,6 +239,47 @@ mod tests {
         key.extend_from_slice(label.as_bytes());
         key.extend_from_slice(b"\x07example\0");
         key
+    }
+
+    #[test]
+    fn changes_since_an_earlier_version_are_the_names_that_differ() {
+        let mut table = NameTable::default();
+        for i in 0..10_000 {
+            table.insert(node(&key(i), 0));
+        }
+        let before = table.clone();
+        assert!(table.changes_since(&before).is_empty());
+        table.insert(node(&key(5), 1));
+        table.remove(&key(6));
+        table.insert(node(&key(20_000), 0));
+        table.insert(node(&key(7), 0)); // the same content again: not a change
+        type Keys = (Option<Vec<u8>>, Option<Vec<u8>>);
+        let mut changes: Vec<Keys> = table
+            .changes_since(&before)
+            .into_iter()
+            .map(|(o, n)| (o.map(|n| n.key().to_vec()), n.map(|n| n.key().to_vec())))
+            .collect();
+        changes.sort();
+        assert_eq!(
+            changes,
+            [
+                (None, Some(key(20_000))),
+                (Some(key(5)), Some(key(5))),
+                (Some(key(6)), None),
+            ]
+        );
+        assert_eq!(table.iter().count(), 10_000);
+        // Two unrelated tables with the same names have no changes either.
+        let mut other = NameTable::default();
+        for n in table.iter() {
+            other.insert(Arc::new(NameNode::new(
+                n.key().into(),
+                Vec::new(),
+                n.role(),
+                None,
+            )));
+        }
+        assert!(other.changes_since(&table).is_empty());
     }
 
     #[test]

@@ -139,6 +139,21 @@ impl ZoneSnapshot {
             .filter_map(move |t| node.and_then(|n| n.rrset(t)))
     }
 
+    /// Every node of the zone, in no particular order: for a zone transfer.
+    pub fn nodes(&self) -> impl Iterator<Item = &NameNode> {
+        self.names.iter()
+    }
+
+    /// The names whose nodes differ from those of `old`, an earlier snapshot of this zone, as
+    /// (old node, new node): what an incremental transfer carries. Cheap when `old` is an
+    /// earlier version of the same index, since unchanged parts are shared.
+    pub fn changes_since<'a>(
+        &'a self,
+        old: &'a ZoneSnapshot,
+    ) -> Vec<(Option<&'a NameNode>, Option<&'a NameNode>)> {
+        self.names.changes_since(&old.names)
+    }
+
     /// Number of names, counting empty non-terminals.
     pub fn len(&self) -> usize {
         self.names.len()

@@ -1,7 +1,7 @@
 //! One running configuration: its sources, the writer task and the index they fill. A reload
 //! starts a new pipeline beside the old one and swaps it in once it is ready.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder};
 use kubezone_guard::Observer;
@@ -9,8 +9,12 @@ use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
 use kubezone_sources::{ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect};
+use kubezone_transfer::Transfers;
 use kubezone_translate::Translator;
-use tokio::{sync::mpsc, task::AbortHandle};
+use tokio::{
+    sync::{Notify, mpsc},
+    task::AbortHandle,
+};
 use tracing::error;
 
 use crate::{
@@ -28,6 +32,8 @@ pub struct Pipeline {
     pub reader: IndexReader,
     pub sources: Vec<SourceId>,
     pub cluster: Option<ClusterStatus>,
+    /// The zones transferred to secondaries, when any zone has `transfer`.
+    pub transfers: Option<Arc<Transfers>>,
     /// The writer and source tasks; stopped when the pipeline is dropped.
     tasks: Vec<AbortHandle>,
 }
@@ -102,11 +108,21 @@ impl Pipeline {
         if let Some(metrics) = metrics {
             writer = writer.with_metrics(metrics.clone(), zone_names(config));
         }
+        // Zone transfer follows the index beside the answer path: the writer only wakes it.
+        let transfers = transfers(config);
+        if let Some(transfers) = &transfers {
+            let published = Arc::new(Notify::new());
+            writer = writer.with_published(published.clone());
+            tasks.push(
+                tokio::spawn(transfers.clone().run(reader.clone(), published)).abort_handle(),
+            );
+        }
         tasks.push(tokio::spawn(writer.run(receiver)).abort_handle());
         Ok(Pipeline {
             reader,
             sources,
             cluster: cluster_status,
+            transfers,
             tasks,
         })
     }
@@ -127,7 +143,8 @@ impl Pipeline {
         let mut answerer = Answerer::new(self.reader.clone(), fallthrough, forwarder)
             .with_query_log(config.query_log)
             .with_guard(config.build_guard(observer))
-            .with_identity(config.identity.clone());
+            .with_identity(config.identity.clone())
+            .with_transfers(self.transfers.clone());
         if let Some(metrics) = metrics {
             answerer = answerer.with_counters(std::sync::Arc::new(
                 metrics.query_counters(&zone_names(config)),
@@ -158,6 +175,16 @@ impl Drop for Pipeline {
             task.abort();
         }
     }
+}
+
+/// The transfer settings of the zones that have them.
+fn transfers(config: &Config) -> Option<Arc<Transfers>> {
+    let zones: Vec<_> = config
+        .zones
+        .iter()
+        .filter_map(|z| z.transfer.as_ref().map(|t| t.settings.clone()))
+        .collect();
+    (!zones.is_empty()).then(|| Arc::new(Transfers::new(zones)))
 }
 
 fn zone_names(config: &Config) -> Vec<String> {

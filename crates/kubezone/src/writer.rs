@@ -6,6 +6,7 @@
 
 use std::{
     collections::BTreeSet,
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -14,7 +15,7 @@ use kubezone_metrics::Metrics;
 use kubezone_model::{Kind, ObjectRef};
 use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId, service_addresses};
 use kubezone_translate::{KubeObject, Translated, Translator};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tracing::{debug, info, warn};
 
 use crate::config::GlueServices;
@@ -32,6 +33,8 @@ pub struct Writer {
     metrics: Option<(Metrics, Vec<String>)>,
     /// The unix second at which to publish again: a zone's serial waits for the clock.
     retry: Option<u32>,
+    /// Woken after each publish (zone transfer takes its versions from there).
+    published: Option<Arc<Notify>>,
 }
 
 impl Writer {
@@ -63,7 +66,14 @@ impl Writer {
             glue,
             metrics: None,
             retry,
+            published: None,
         }
+    }
+
+    /// Wakes `published` after every publish.
+    pub fn with_published(mut self, published: Arc<Notify>) -> Writer {
+        self.published = Some(published);
+        self
     }
 
     pub fn with_metrics(mut self, metrics: Metrics, zones: Vec<String>) -> Writer {
@@ -102,6 +112,9 @@ impl Writer {
     pub fn publish_unless_replacing(&mut self) {
         if self.replacing == 0 {
             self.retry = self.index.publish(now_unix());
+            if let Some(published) = &self.published {
+                published.notify_one();
+            }
             if let Some((metrics, zones)) = &self.metrics {
                 for (i, zone) in zones.iter().enumerate() {
                     for (kind, names) in self.index.names_by_kind(i) {

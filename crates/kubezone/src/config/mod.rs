@@ -1,7 +1,10 @@
 //! The configuration file: YAML, strict (an unknown key is an error that names it), with
 //! relative paths resolved against the file's folder.
 
+mod transfer;
 mod zone_data;
+
+pub use transfer::Transfer;
 
 use std::{
     collections::HashSet,
@@ -163,6 +166,7 @@ struct RawZone {
     nameservers: Vec<String>,
     #[serde(default)]
     records: Vec<String>,
+    transfer: Option<transfer::RawTransfer>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,6 +258,8 @@ pub struct Zone {
     pub fallthrough: Fallthrough,
     /// The Services whose addresses are the nameserver hosts' glue when the config gives none.
     pub glue_services: GlueServices,
+    /// Zone transfer to secondaries, when configured.
+    pub transfer: Option<Transfer>,
 }
 
 /// The Services named by `apex` and `secondary` (read as `name.namespace`), whatever source
@@ -339,6 +345,19 @@ impl Config {
                 ));
             }
             zones.push(zone);
+        }
+        // Every key a zone's transfer names must be defined in `tsigKeys`.
+        let known_keys: Vec<String> = Vec::new();
+        for (i, zone) in zones.iter().enumerate() {
+            let keys = zone.transfer.iter().flat_map(|t| t.keys.iter());
+            for (j, key) in keys.enumerate() {
+                if !known_keys.contains(key) {
+                    return Err(invalid(
+                        format!("zones[{i}].transfer.keys[{j}]"),
+                        format!("{key:?} is not defined in tsigKeys"),
+                    ));
+                }
+            }
         }
         if upstream.is_empty() && zones.iter().any(|z| z.fallthrough != Fallthrough::Off) {
             return Err(invalid(
@@ -693,6 +712,10 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
             .collect(),
     };
     let records = zone_data::records(&z.records, &origin, index, &reserved)?;
+    let transfer = z
+        .transfer
+        .map(|raw| transfer::transfer(raw, &origin))
+        .transpose()?;
     Ok(Zone {
         index: ZoneConfig {
             origin,
@@ -707,6 +730,7 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
         filter,
         fallthrough,
         glue_services,
+        transfer,
     })
 }
 
