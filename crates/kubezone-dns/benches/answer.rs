@@ -30,6 +30,7 @@ fn index() -> IndexReader {
         nameservers: Vec::new(),
         soa: Default::default(),
         records: Vec::new(),
+        static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
     };
     let (mut writer, reader) = IndexWriter::new(vec![zone]);

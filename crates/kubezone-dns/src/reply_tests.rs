@@ -315,6 +315,7 @@ fn refusals_and_servfail_before_the_sync_say_why_in_an_extended_error() {
         nameservers: Vec::new(),
         soa: Default::default(),
         records: Vec::new(),
+        static_written: 0,
         precedence: kubezone_model::Kind::DEFAULT_RESOURCES.to_vec(),
     }]);
     let answerer = Answerer::new(unsynced, FallthroughPolicy::default(), None);
@@ -595,6 +596,7 @@ fn ns_reply_len(glue: u8) -> usize {
         nameservers: Vec::new(),
         soa: Default::default(),
         records: Vec::new(),
+        static_written: 0,
         precedence: kubezone_model::Kind::DEFAULT_RESOURCES.to_vec(),
     };
     let (mut writer, reader) = IndexWriter::new(vec![zone]);

@@ -30,6 +30,7 @@ fn zone(origin: &str) -> ZoneConfig {
         nameservers: Vec::new(),
         soa: Default::default(),
         records: Vec::new(),
+        static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
     }
 }

@@ -42,6 +42,7 @@ fn answerer() -> &'static Answerer {
             nameservers: Vec::new(),
             soa: Default::default(),
             records: Vec::new(),
+            static_written: 0,
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         };
         let (mut writer, reader) = IndexWriter::new(vec![zone]);

@@ -22,6 +22,7 @@ fn zone() -> ZoneConfig {
         nameservers: Vec::new(),
         soa: Default::default(),
         records: Vec::new(),
+        static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
     }
 }

@@ -17,6 +17,10 @@ pub struct ZoneConfig {
     pub soa: SoaConfig,
     /// The config's static records.
     pub records: Vec<StaticRecord>,
+    /// When the static records were written (unix seconds), counted as an object's write time
+    /// for the serial; 0 for most zones, whose serial follows their objects alone. A catalog
+    /// zone, made of nothing else, takes the config file's modification time.
+    pub static_written: u32,
     /// Kinds in precedence order; a name takes all its records from the first Kind that has any.
     pub precedence: Vec<Kind>,
 }
@@ -78,6 +82,7 @@ impl ZoneConfig {
             nameservers: Vec::new(),
             soa: SoaConfig::default(),
             records: Vec::new(),
+            static_written: 0,
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         }
     }

@@ -1,6 +1,7 @@
 //! The configuration file: YAML, strict (an unknown key is an error that names it), with
 //! relative paths resolved against the file's folder.
 
+mod catalog;
 mod transfer;
 mod zone_data;
 
@@ -71,6 +72,7 @@ struct RawConfig {
     rate_limit: Option<RawRateLimit>,
     acl: Option<RawAcl>,
     identity: Option<RawIdentity>,
+    catalog: Option<catalog::RawCatalog>,
 }
 
 /// Both answers default to on, so `identity: {}` names the server by its host name.
@@ -346,6 +348,25 @@ impl Config {
             }
             zones.push(zone);
         }
+        if let Some(raw_catalog) = raw.catalog {
+            let members: Vec<&DnsName> = zones
+                .iter()
+                .filter(|z| z.transfer.is_some())
+                .map(|z| &z.index.origin)
+                .collect();
+            let catalog = catalog::catalog(raw_catalog, &members, modified(path))
+                .map_err(|(key, message)| invalid(format!("catalog.{key}"), message))?;
+            if zones.iter().any(|z| z.index.origin == catalog.index.origin) {
+                return Err(invalid(
+                    "catalog.zone".into(),
+                    format!(
+                        "{} is also a zone of `zones`; the catalog needs a name of its own",
+                        catalog.index.origin
+                    ),
+                ));
+            }
+            zones.push(catalog);
+        }
         // Every key a zone's transfer names must be defined in `tsigKeys`.
         let known_keys: Vec<String> = Vec::new();
         for (i, zone) in zones.iter().enumerate() {
@@ -574,6 +595,16 @@ fn cidrs(key: &str, list: &[String]) -> Result<Vec<IpNet>, (String, String)> {
         .collect()
 }
 
+/// When `path` was last modified, in unix seconds (0 when unknown).
+fn modified(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| u32::try_from(d.as_secs()).ok())
+        .unwrap_or(0)
+}
+
 /// Namespace names (RFC 1123 labels), each once.
 pub fn namespaces(list: &[String]) -> Result<Vec<String>, (String, String)> {
     let mut out: Vec<String> = Vec::new();
@@ -725,6 +756,7 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
             nameservers,
             soa,
             records,
+            static_written: 0,
             precedence: resources,
         },
         filter,
