@@ -18,6 +18,10 @@ DEPS=(
 	"dnsperf:dnsperf"
 	"nsd:nsd"
 	"knotd:knot"
+	# BIND, as a secondary in the transfer tests (tests/e2e/secondary.rs); knotc drives the
+	# Knot primary there and comes with knotd.
+	"named:bind9"
+	"knotc:knot"
 	"taskset:util-linux"
 	"ps:procps"
 	"pgrep:procps"
@@ -85,7 +89,7 @@ if ((EUID != 0)); then
 fi
 have apt-get || die "apt-get not found (this script supports Debian/Ubuntu); install: ${PKGS[*]}"
 
-# Server packages (nsd, knot) try to start their daemons from their postinst.
+# Server packages (nsd, knot, bind9) try to start their daemons from their postinst.
 # A policy-rc.d that exits 101 tells invoke-rc.d/deb-systemd-invoke not to.
 # An existing policy-rc.d (Docker images ship one) is left exactly as it is.
 POLICY=/usr/sbin/policy-rc.d
@@ -94,7 +98,7 @@ LOGFILE=$(mktemp "${TMPDIR:-/tmp}/install-test-deps.XXXXXX")
 
 # Daemons running before we start; anything matching that appears during the
 # install was started by it and is stopped afterwards.
-DAEMONS=(nsd knotd)
+DAEMONS=(nsd knotd named)
 daemon_pids() {
 	local d
 	for d in "${DAEMONS[@]}"; do
