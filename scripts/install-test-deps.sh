@@ -18,6 +18,10 @@ DEPS=(
 	"dnsperf:dnsperf"
 	"nsd:nsd"
 	"knotd:knot"
+	# BIND, as a secondary in the transfer tests (tests/e2e/secondary.rs); knotc drives the
+	# Knot primary there and comes with knotd.
+	"named:bind9"
+	"knotc:knot"
 	"taskset:util-linux"
 	"ps:procps"
 	"pgrep:procps"
@@ -63,8 +67,28 @@ pkg_for() {
 	return 1
 }
 
+SUDO=()
+if ((EUID != 0)) && have sudo; then
+	SUDO=(sudo)
+fi
+
+# Debian's bind9 ships an AppArmor profile that confines named to /etc/bind, /var/cache/bind and
+# /var/lib/bind, while the tests run named with its config, zones and journal in a temporary
+# folder. Where AppArmor enforces that profile, it is put in complain mode (force-complain/
+# keeps it so after a reboot). Nothing happens where AppArmor is off or already complains.
+named_apparmor_complain() {
+	local profile=/etc/apparmor.d/usr.sbin.named
+	[[ -f $profile ]] || return 0
+	grep -qx 'named (enforce)' /sys/kernel/security/apparmor/profiles 2>/dev/null || return 0
+	have apparmor_parser || die "AppArmor enforces named's profile and apparmor_parser is missing"
+	"${SUDO[@]}" ln -sf "$profile" /etc/apparmor.d/force-complain/usr.sbin.named
+	"${SUDO[@]}" apparmor_parser --replace --complain "$profile"
+	log "AppArmor: named's profile is now in complain mode (the tests run named from temporary folders)"
+}
+
 mapfile -t MISSING < <(missing_cmds)
 if ((${#MISSING[@]} == 0)); then
+	named_apparmor_complain
 	exit 0
 fi
 
@@ -78,14 +102,12 @@ for cmd in "${MISSING[@]}"; do
 	esac
 done
 
-SUDO=()
-if ((EUID != 0)); then
-	have sudo || die "not root and sudo is not available; install as root: apt-get install ${PKGS[*]}"
-	SUDO=(sudo)
+if ((EUID != 0)) && ((${#SUDO[@]} == 0)); then
+	die "not root and sudo is not available; install as root: apt-get install ${PKGS[*]}"
 fi
 have apt-get || die "apt-get not found (this script supports Debian/Ubuntu); install: ${PKGS[*]}"
 
-# Server packages (nsd, knot) try to start their daemons from their postinst.
+# Server packages (nsd, knot, bind9) try to start their daemons from their postinst.
 # A policy-rc.d that exits 101 tells invoke-rc.d/deb-systemd-invoke not to.
 # An existing policy-rc.d (Docker images ship one) is left exactly as it is.
 POLICY=/usr/sbin/policy-rc.d
@@ -94,7 +116,7 @@ LOGFILE=$(mktemp "${TMPDIR:-/tmp}/install-test-deps.XXXXXX")
 
 # Daemons running before we start; anything matching that appears during the
 # install was started by it and is stopped afterwards.
-DAEMONS=(nsd knotd)
+DAEMONS=(nsd knotd named)
 daemon_pids() {
 	local d
 	for d in "${DAEMONS[@]}"; do
@@ -154,6 +176,22 @@ if ((HAD_PGREP)); then
 		log "stopped daemon(s) started by the install: pid(s) $(tr "\n" " " <<<"$NEW_PIDS")"
 	fi
 fi
+
+# policy-rc.d kept the servers' own services from starting now; where systemd runs, the
+# services of the server packages this run installed are also kept from starting at boot. The
+# tests run their own daemons with their own configs and ports.
+if [[ -d /run/systemd/system ]] && have systemctl; then
+	for pkg in "${PKGS[@]}"; do
+		case $pkg in
+		bind9) unit=named ;;
+		nsd | knot) unit=$pkg ;;
+		*) continue ;;
+		esac
+		"${SUDO[@]}" systemctl disable --quiet "$unit" 2>/dev/null || true
+	done
+fi
+
+named_apparmor_complain
 
 for pkg in "${PKGS[@]}"; do
 	version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')
