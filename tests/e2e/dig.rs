@@ -13,11 +13,21 @@ use crate::{
 /// Runs `dig` or `kdig` against `server` without recursion; its output, one space between
 /// words.
 pub fn tool(name: &str, server: &Server, args: &[&str]) -> String {
-    let port = server.addr.port().to_string();
+    tool_at(name, server.addr, args)
+}
+
+/// `dig` at `addr`, as [`tool`] runs it.
+pub fn dig_at(addr: std::net::SocketAddr, args: &[&str]) -> String {
+    tool_at("dig", addr, args)
+}
+
+fn tool_at(name: &str, addr: std::net::SocketAddr, args: &[&str]) -> String {
+    let port = addr.port().to_string();
+    let at = format!("@{}", addr.ip());
     let mut cmd = Command::new(name);
     match name {
-        "dig" => cmd.args(["@127.0.0.1", "-p", &port, "+norec", "+time=2", "+tries=1"]),
-        _ => cmd.args(["@127.0.0.1", "-p", &port, "+norec", "+time=2", "+retry=0"]),
+        "dig" => cmd.args([at.as_str(), "-p", &port, "+norec", "+time=2", "+tries=1"]),
+        _ => cmd.args([at.as_str(), "-p", &port, "+norec", "+time=2", "+retry=0"]),
     };
     let out = cmd.args(args).output().unwrap_or_else(|e| {
         panic!("cannot run {name} ({e}); run scripts/install-test-deps.sh to install it")

@@ -19,6 +19,7 @@ mod migrate;
 mod nsd;
 mod objects;
 mod operations;
+mod primary;
 mod protocol;
 mod secondary;
 mod soak;

@@ -33,7 +33,10 @@ pub(super) fn catalog(
     written: u32,
 ) -> Result<Zone, (String, String)> {
     let origin = DnsName::parse(&raw.zone).map_err(|e| ("zone".to_string(), e.to_string()))?;
-    let record = |name: String, data: RecordData, source: String| -> Result<StaticRecord, (String, String)> {
+    let record = |name: String,
+                  data: RecordData,
+                  source: String|
+     -> Result<StaticRecord, (String, String)> {
         Ok(StaticRecord {
             name: DnsName::parse(&name).map_err(|e| ("zone".to_string(), e.to_string()))?,
             ttl: None,
@@ -43,7 +46,8 @@ pub(super) fn catalog(
     };
     let mut records = vec![record(
         format!("version.{origin}"),
-        RecordData::parse_typed("TXT", "\"2\"", None).map_err(|e| ("zone".into(), e.to_string()))?,
+        RecordData::parse_typed("TXT", "\"2\"", None)
+            .map_err(|e| ("zone".into(), e.to_string()))?,
         "catalog version".into(),
     )?];
     for member in members {
@@ -60,7 +64,8 @@ pub(super) fn catalog(
     filter.resources = Vec::new();
     let nameserver = NameServer {
         // RFC 9432 §4.1: the NS RRset is never used; this host has no address.
-        name: DnsName::parse(&format!("invalid.{origin}")).map_err(|e| ("zone".into(), e.to_string()))?,
+        name: DnsName::parse(&format!("invalid.{origin}"))
+            .map_err(|e| ("zone".into(), e.to_string()))?,
         addrs: Vec::new(),
     };
     let mut index = ZoneConfig::new(origin, nameserver);
@@ -113,11 +118,20 @@ mod tests {
             .collect();
         assert_eq!(lines[0], "version.catalog.kubezone.invalid. TXT 2");
         assert_eq!(lines.len(), 3);
-        assert!(lines[1].ends_with(".zones.catalog.kubezone.invalid. PTR example.com."), "{lines:?}");
-        assert_eq!(member_id(&a), member_id(&DnsName::parse("EXAMPLE.com.").expect("name")));
+        assert!(
+            lines[1].ends_with(".zones.catalog.kubezone.invalid. PTR example.com."),
+            "{lines:?}"
+        );
+        assert_eq!(
+            member_id(&a),
+            member_id(&DnsName::parse("EXAMPLE.com.").expect("name"))
+        );
         assert_ne!(member_id(&a), member_id(&b));
         assert_eq!(zone.index.static_written, 1_800_000_000);
-        assert!(zone.filter.resources.is_empty(), "no object claims a catalog name");
+        assert!(
+            zone.filter.resources.is_empty(),
+            "no object claims a catalog name"
+        );
         assert!(zone.transfer.is_some());
     }
 }

@@ -1,0 +1,221 @@
+//! kubezone as the primary of real secondaries: NSD, Knot and BIND transfer its zone (AXFR),
+//! are told of every new serial (NOTIFY) and take the changes incrementally (IXFR), also after
+//! being down; clients outside `transfer.allow` are refused.
+
+use std::time::{Duration, Instant};
+
+use crate::{
+    harness::{PATIENCE, Server, Setup, write_atomically},
+    objects::ingress,
+    secondary::{
+        Secondary, Software, Spec, TransferKind, assert_same_records, axfr, free_port, soa_serial,
+    },
+};
+
+const ZONE: &str = "example.com";
+
+/// A failure bound: transfers on loopback take milliseconds.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The zone section: example.com with a few static records, transferable from `allow`, and
+/// NOTIFY sent to the secondaries on `ports`.
+fn zones(allow: &str, ports: &[u16]) -> String {
+    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
+    format!(
+        "  - zone: example.com\n    glue: [192.0.2.53]\n    records: [\"@ MX 10 mail.example.com.\", \"mail A 192.0.2.25\", \"@ TXT \\\"v=spf1 mx -all\\\"\"]\n    transfer: {{allow: [{allow}], notify: [{}]}}\n",
+        notify.join(", ")
+    )
+}
+
+fn manifests() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "web.yaml",
+            ingress("web", "www.example.com", &["192.0.2.10", "2001:db8::10"]),
+        ),
+        (
+            "shop.yaml",
+            ingress("shop", "shop.example.com", &["192.0.2.20"]),
+        ),
+    ]
+}
+
+struct Lab {
+    kubezone: Server,
+    secondaries: Vec<Secondary>,
+}
+
+/// kubezone with the standard manifests, and one secondary of each kind, each told of changes.
+fn lab() -> Lab {
+    let ports: Vec<u16> = Software::ALL.iter().map(|_| free_port()).collect();
+    let files = manifests();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let kubezone = Server::start_with(Setup {
+        zones: &zones("127.0.0.0/8", &ports),
+        manifests: &refs,
+        ..Setup::default()
+    });
+    let secondaries = Software::ALL
+        .into_iter()
+        .zip(&ports)
+        .map(|(software, port)| {
+            let mut spec = Spec::new(kubezone.addr, &[ZONE]);
+            spec.port = Some(*port);
+            Secondary::start(software, spec)
+        })
+        .collect();
+    Lab {
+        kubezone,
+        secondaries,
+    }
+}
+
+fn serial_of(kubezone: &Server) -> u32 {
+    soa_serial(kubezone.addr, ZONE).expect("kubezone answers the SOA")
+}
+
+/// Waits until kubezone serves a serial other than `old`.
+fn next_serial(kubezone: &Server, old: u32) -> u32 {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let serial = serial_of(kubezone);
+        if serial != old {
+            return serial;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the serial stayed {old}:\n{}",
+            kubezone.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Changes an address and adds a name, in a later second than anything before, so the new
+/// serial is the file's modification time.
+fn change(kubezone: &Server, round: u32) {
+    std::thread::sleep(Duration::from_millis(1100));
+    let manifests = kubezone.manifests();
+    write_atomically(
+        &manifests.join("web.yaml"),
+        &ingress(
+            "web",
+            "www.example.com",
+            &[&format!("192.0.2.{}", 100 + round), "2001:db8::10"],
+        ),
+    );
+    write_atomically(
+        &manifests.join(format!("new{round}.yaml")),
+        &ingress(
+            &format!("new{round}"),
+            &format!("new{round}.example.com"),
+            &["192.0.2.50"],
+        ),
+    );
+}
+
+fn assert_serves_what_kubezone_serves(kubezone: &Server, secondary: &Secondary) {
+    let ours = axfr(kubezone.addr, ZONE, None).expect("AXFR from kubezone");
+    assert_same_records(&ours, &secondary.records(ZONE), &secondary.name());
+}
+
+#[test]
+fn nsd_knot_and_bind_serve_exactly_what_kubezone_serves_and_follow_its_changes() {
+    let Lab {
+        kubezone,
+        mut secondaries,
+    } = lab();
+    let first = serial_of(&kubezone);
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, first, WAIT);
+        assert_serves_what_kubezone_serves(&kubezone, secondary);
+    }
+
+    change(&kubezone, 1);
+    let second = next_serial(&kubezone, first);
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, second, WAIT);
+        assert_serves_what_kubezone_serves(&kubezone, secondary);
+        let last = secondary.transfers(ZONE).last().copied();
+        assert_eq!(
+            last.map(|t| (t.kind, t.serial)),
+            Some((TransferKind::Ixfr, second)),
+            "{} took the change incrementally:\n{}",
+            secondary.name(),
+            secondary.log()
+        );
+    }
+
+    // What an IXFR from the first serial carries: the new SOA, the old SOA and what went, the
+    // new SOA and what came, the new SOA.
+    let out = crate::dig::dig_at(
+        kubezone.addr,
+        &["+tcp", "+noall", "+answer", ZONE, &format!("IXFR={first}")],
+    );
+    let soas = out.lines().filter(|l| l.contains(" SOA ")).count();
+    assert_eq!(soas, 4, "an incremental answer:\n{out}");
+    assert!(out.contains("new1.example.com."), "{out}");
+    assert!(out.contains("192.0.2.101"), "{out}");
+}
+
+#[test]
+fn a_secondary_that_was_down_during_changes_catches_up() {
+    let Lab {
+        kubezone,
+        mut secondaries,
+    } = lab();
+    let first = serial_of(&kubezone);
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, first, WAIT);
+        secondary.stop();
+    }
+    let mut serial = first;
+    for round in 1..=3 {
+        change(&kubezone, round);
+        serial = next_serial(&kubezone, serial);
+    }
+    for secondary in &mut secondaries {
+        secondary.restart();
+    }
+    // One more change: its NOTIFY sends them to kubezone, three versions behind.
+    change(&kubezone, 4);
+    serial = next_serial(&kubezone, serial);
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, serial, WAIT);
+        assert_serves_what_kubezone_serves(&kubezone, secondary);
+    }
+}
+
+#[test]
+fn clients_outside_transfer_allow_are_refused() {
+    let files = manifests();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let kubezone = Server::start_with(Setup {
+        zones: &zones("192.0.2.0/24", &[]),
+        manifests: &refs,
+        ..Setup::default()
+    });
+    let out = kdig(kubezone.addr, &[ZONE, "AXFR"]);
+    assert!(out.contains("server replied with error 'REFUSED'"), "{out}");
+    let out = kdig(kubezone.addr, &["+notcp", ZONE, "IXFR=1"]);
+    assert!(out.contains("server replied with error 'REFUSED'"), "{out}");
+    kubezone.wait_for_log("zone transfer refused: not in transfer.allow", 1);
+    // A zone without `transfer` is refused as before.
+    let out = kdig(kubezone.addr, &["other.example.org", "AXFR"]);
+    assert!(out.contains("server replied with error 'REFUSED'"), "{out}");
+}
+
+/// `kdig` at `addr`, its output and errors together (it reports a refused transfer on stderr).
+fn kdig(addr: std::net::SocketAddr, args: &[&str]) -> String {
+    let out = std::process::Command::new("kdig")
+        .arg(format!("@{}", addr.ip()))
+        .args(["-p", &addr.port().to_string(), "+time=2", "+retry=0"])
+        .args(args)
+        .output()
+        .expect("run kdig (scripts/install-test-deps.sh installs it)");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
