@@ -219,3 +219,108 @@ fn kdig(addr: std::net::SocketAddr, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+#[test]
+fn a_change_through_the_api_server_reaches_a_secondary_by_ixfr() {
+    use crate::cluster::{
+        cluster, kubernetes_section, load_balancer_service, load_balancer_status,
+    };
+    let cp = cluster();
+    let ns = cp.fresh_namespace("xfr");
+    cp.apply_yaml(&load_balancer_service(&ns, "web"));
+    cp.apply_status_yaml(&load_balancer_status(&ns, "web", &["192.0.2.70"]));
+    let port = free_port();
+    let kubezone = Server::start_with(Setup {
+        zones: &format!(
+            "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.1], notify: [\"127.0.0.1:{port}\"]}}\n"
+        ),
+        extra: &kubernetes_section(cp, &[&ns]),
+        ..Setup::default()
+    });
+    let mut spec = Spec::new(kubezone.addr, &[ZONE]);
+    spec.port = Some(port);
+    let mut knot = Secondary::start(Software::Knot, spec);
+    let first = serial_of(&kubezone);
+    knot.wait_for_serial(ZONE, first, WAIT);
+
+    // The load balancer's new address: a status write through the API.
+    std::thread::sleep(Duration::from_millis(1100));
+    cp.apply_status_yaml(&load_balancer_status(&ns, "web", &["192.0.2.71"]));
+    let second = next_serial(&kubezone, first);
+    knot.wait_for_serial(ZONE, second, WAIT);
+    assert_serves_what_kubezone_serves(&kubezone, &knot);
+    assert!(
+        knot.records(ZONE).iter().any(
+            |r| r.starts_with(&format!("web.{ns}.example.com. ")) && r.ends_with(" 192.0.2.71")
+        ),
+        "{:?}",
+        knot.records(ZONE)
+    );
+    assert_eq!(
+        knot.transfers(ZONE).last().map(|t| (t.kind, t.serial)),
+        Some((TransferKind::Ixfr, second))
+    );
+}
+
+#[test]
+fn knot_and_bind_take_every_zone_the_catalog_lists_and_new_ones_on_reload() {
+    const CATALOG: &str = "catalog.kubezone.test";
+    let ports: Vec<u16> = [Software::Knot, Software::Bind]
+        .iter()
+        .map(|_| free_port())
+        .collect();
+    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
+    let notify = notify.join(", ");
+    let config = |zones: &[&str]| {
+        let mut text = String::new();
+        for zone in zones {
+            text.push_str(&format!(
+                "  - zone: {zone}\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.1], notify: [{notify}]}}\n"
+            ));
+        }
+        text
+    };
+    let files = manifests();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let catalog = format!(
+        "catalog: {{zone: {CATALOG}, transfer: {{allow: [127.0.0.1], notify: [{notify}]}}}}\n"
+    );
+    let kubezone = Server::start_with(Setup {
+        zones: &config(&["example.com"]),
+        extra: &catalog,
+        manifests: &refs,
+        ..Setup::default()
+    });
+    let mut consumers: Vec<Secondary> = [Software::Knot, Software::Bind]
+        .into_iter()
+        .zip(&ports)
+        .map(|(software, port)| {
+            let mut spec = Spec::new(kubezone.addr, &[]).with_catalogs(&[CATALOG]);
+            spec.port = Some(*port);
+            Secondary::start(software, spec)
+        })
+        .collect();
+    let serial = serial_of(&kubezone);
+    for consumer in &mut consumers {
+        consumer.wait_for_serial(ZONE, serial, WAIT);
+        assert_serves_what_kubezone_serves(&kubezone, consumer);
+    }
+
+    // A second zone in the config: the catalog lists it, and the consumers take it.
+    let path = kubezone.dir.path().join("kubezone.yaml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::thread::sleep(Duration::from_millis(1100));
+    let more = config(&["example.com", "example.org"]);
+    write_atomically(&path, &text.replace(&config(&["example.com"]), &more));
+    kubezone.wait_for_log("reloaded: serving the new config", 1);
+    let org = soa_serial(kubezone.addr, "example.org").expect("example.org served");
+    let listed = axfr(kubezone.addr, CATALOG, None).expect("the catalog by AXFR");
+    assert!(
+        listed.iter().any(|r| r.ends_with(" PTR example.org.")),
+        "{listed:#?}\n{}",
+        kubezone.log()
+    );
+    for consumer in &mut consumers {
+        consumer.wait_for_serial("example.org", org, WAIT);
+    }
+}

@@ -287,14 +287,15 @@ impl ZoneWriter {
         zone
     }
 
-    /// The config's static records, one claim per line, written at time 0: they never move
-    /// the serial of a fresh start on their own.
+    /// The config's static records, one claim per line, written at `static_written` (0 for
+    /// most zones: their static records never move the serial of a fresh start on their own).
     fn apply_static_records(&mut self) {
+        let written = self.config.static_written;
         for record in self.config.records.clone() {
             let object = ObjectRef::new(Kind::Config, None, &record.source);
             let endpoint =
                 Endpoint::new(record.name, vec![Target::Record(record.data)]).with_ttl(record.ttl);
-            let conflicts = self.apply(&object, vec![endpoint], 0);
+            let conflicts = self.apply(&object, vec![endpoint], written);
             self.static_conflicts.extend(conflicts);
         }
     }
@@ -475,7 +476,13 @@ impl ZoneWriter {
     /// Publishes the nameserver hosts, their glue and their ancestors.
     fn install_nameservers(&mut self, first: bool) {
         let ttl = self.config.ttl;
-        let hosts: Vec<_> = self.config.hosts().cloned().collect();
+        // A host outside the zone (a catalog zone's `invalid.`) has no node here.
+        let hosts: Vec<_> = self
+            .config
+            .hosts()
+            .filter(|ns| self.config.origin.contains(&ns.name))
+            .cloned()
+            .collect();
         for ns in hosts {
             let name = ns.name.as_name().clone();
             let Some(key) = owned_key(&name) else {

@@ -34,6 +34,8 @@ pub struct Pipeline {
     pub cluster: Option<ClusterStatus>,
     /// The zones transferred to secondaries, when any zone has `transfer`.
     pub transfers: Option<Arc<Transfers>>,
+    /// Woken by the writer after each publish, for `transfers`.
+    published: Arc<Notify>,
     /// The writer and source tasks; stopped when the pipeline is dropped.
     tasks: Vec<AbortHandle>,
 }
@@ -110,12 +112,9 @@ impl Pipeline {
         }
         // Zone transfer follows the index beside the answer path: the writer only wakes it.
         let transfers = transfers(config);
-        if let Some(transfers) = &transfers {
-            let published = Arc::new(Notify::new());
+        let published = Arc::new(Notify::new());
+        if transfers.is_some() {
             writer = writer.with_published(published.clone());
-            tasks.push(
-                tokio::spawn(transfers.clone().run(reader.clone(), published)).abort_handle(),
-            );
         }
         tasks.push(tokio::spawn(writer.run(receiver)).abort_handle());
         Ok(Pipeline {
@@ -123,8 +122,20 @@ impl Pipeline {
             sources,
             cluster: cluster_status,
             transfers,
+            published,
             tasks,
         })
+    }
+
+    /// Starts following the index for zone transfer, and so NOTIFY: only once this pipeline
+    /// answers queries, or a secondary told of a new serial would ask the old pipeline for it.
+    pub fn serve_transfers(&mut self) {
+        if let Some(transfers) = &self.transfers {
+            let run = transfers
+                .clone()
+                .run(self.reader.clone(), self.published.clone());
+            self.tasks.push(tokio::spawn(run).abort_handle());
+        }
     }
 
     /// What answers queries from this pipeline.

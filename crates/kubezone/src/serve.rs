@@ -57,6 +57,7 @@ pub async fn serve(
         max_connections: config.tcp_max_connections,
     };
     let server = DnsServer::bind(&config.listen, handler.clone(), tcp).await?;
+    pipeline.serve_transfers();
     info!(addrs = ?server.local_addrs(), zones = config.zones.len(), "kubezone is serving");
 
     let control = async {
@@ -81,9 +82,10 @@ pub async fn serve(
                 result = finish(&mut pending), if pending.is_some() => {
                     pending = None;
                     match result {
-                        Ok((next, config)) => {
+                        Ok((mut next, config)) => {
                             handler.replace(next.answerer(&config, metrics.as_ref()));
                             health.replace(next.readiness());
+                            next.serve_transfers();
                             pipeline = next;
                             running = config;
                             info!("reloaded: serving the new config");
