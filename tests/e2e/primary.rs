@@ -52,6 +52,7 @@ fn lab() -> Lab {
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
     let kubezone = Server::start_with(Setup {
         zones: &zones("127.0.0.0/8", &ports),
+        extra: "http: {listen: \"127.0.0.1:0\"}\n",
         manifests: &refs,
         ..Setup::default()
     });
@@ -156,6 +157,33 @@ fn nsd_knot_and_bind_serve_exactly_what_kubezone_serves_and_follow_its_changes()
     assert_eq!(soas, 4, "an incremental answer:\n{out}");
     assert!(out.contains("new1.example.com."), "{out}");
     assert!(out.contains("192.0.2.101"), "{out}");
+
+    let (_, metrics) = kubezone.http_get("/metrics");
+    for (line, at_least) in [
+        (
+            "kubezone_transfers_total{outcome=\"axfr\",zone=\"example.com.\"}",
+            3.0,
+        ),
+        (
+            "kubezone_transfers_total{outcome=\"ixfr\",zone=\"example.com.\"}",
+            3.0,
+        ),
+        (
+            "kubezone_notify_total{result=\"acknowledged\",zone=\"example.com.\"}",
+            6.0,
+        ),
+        (
+            "kubezone_zone_serial{zone=\"example.com.\"}",
+            f64::from(second),
+        ),
+    ] {
+        let value: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {line} in:\n{metrics}"));
+        assert!(value >= at_least, "{line} {value}");
+    }
 }
 
 #[test]

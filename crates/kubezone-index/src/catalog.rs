@@ -140,6 +140,11 @@ impl IndexWriter {
             .unwrap_or_default()
     }
 
+    /// Each zone's serial as last published, in configuration order.
+    pub fn serials(&self) -> Vec<u32> {
+        self.zones.iter().map(ZoneWriter::serial).collect()
+    }
+
     /// What each zone's static records could not serve, as (zone, conflict).
     pub fn static_conflicts(&self) -> Vec<(usize, Conflict)> {
         self.zones

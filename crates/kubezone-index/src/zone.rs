@@ -300,6 +300,11 @@ impl ZoneWriter {
         }
     }
 
+    /// The serial of the last snapshot.
+    pub(crate) fn serial(&self) -> u32 {
+        self.snapshot.serial
+    }
+
     /// Conflicts among the config's static records.
     pub(crate) fn static_conflicts(&self) -> &[Conflict] {
         &self.static_conflicts

@@ -7,6 +7,7 @@
 mod guard;
 mod query;
 mod sources;
+mod zones;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
@@ -16,6 +17,7 @@ use prometheus::{
 pub use guard::GuardCounters;
 pub use query::{QueryCounters, RCODES, TYPES};
 pub use sources::WatchCounters;
+pub use zones::TransferCounters;
 
 /// Every metric kubezone exports.
 #[derive(Clone)]
@@ -35,6 +37,11 @@ pub struct Metrics {
     pub(crate) rrl_dropped: IntCounterVec,
     pub(crate) rrl_slipped: IntCounterVec,
     pub(crate) acl_rejected: IntCounterVec,
+    pub(crate) zone_serial: IntGaugeVec,
+    pub(crate) last_publish: prometheus::Gauge,
+    pub(crate) transfers: IntCounterVec,
+    pub(crate) notifies: IntCounterVec,
+    pub(crate) journal_bytes: IntGaugeVec,
 }
 
 impl Metrics {
@@ -116,6 +123,31 @@ impl Metrics {
                 &["action"],
             )
             .unwrap_or_else(unreachable_metric),
+            zone_serial: IntGaugeVec::new(
+                Opts::new("zone_serial", "Each zone's SOA serial as last published."),
+                &["zone"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            last_publish: prometheus::Gauge::new(
+                "index_last_publish_timestamp_seconds",
+                "When the index writer last published what it applied (Unix time).",
+            )
+            .unwrap_or_else(unreachable_metric),
+            transfers: IntCounterVec::new(
+                Opts::new("transfers_total", "Zone transfer requests (AXFR, IXFR), by zone and outcome: axfr, ixfr, up_to_date, refused, busy, failed."),
+                &["zone", "outcome"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            notifies: IntCounterVec::new(
+                Opts::new("notify_total", "NOTIFYs sent to secondaries for a new serial, by zone and result: acknowledged, or unanswered after every retry."),
+                &["zone", "result"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            journal_bytes: IntGaugeVec::new(
+                Opts::new("transfer_journal_bytes", "Memory held by each zone's IXFR journal."),
+                &["zone"],
+            )
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
         // Every label exists from the start, so a dashboard sees 0 rather than no series.
@@ -147,6 +179,11 @@ impl Metrics {
             Box::new(metrics.rrl_dropped.clone()),
             Box::new(metrics.rrl_slipped.clone()),
             Box::new(metrics.acl_rejected.clone()),
+            Box::new(metrics.zone_serial.clone()),
+            Box::new(metrics.last_publish.clone()),
+            Box::new(metrics.transfers.clone()),
+            Box::new(metrics.notifies.clone()),
+            Box::new(metrics.journal_bytes.clone()),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),

@@ -60,6 +60,8 @@ pub struct ZoneTransfer {
 pub trait Observer: Send + Sync {
     fn transfer(&self, zone: &str, outcome: Outcome);
     fn notified(&self, zone: &str, acknowledged: bool);
+    /// The zone's journal now holds `bytes`.
+    fn journal(&self, zone: &str, bytes: usize);
 }
 
 /// How a transfer request ended.
@@ -161,6 +163,9 @@ impl Transfers {
             if let Some(serial) = zone.versions.advance(snapshot) {
                 moved += 1;
                 zone.serial.send_replace(serial);
+                if let (Some(observer), Some(version)) = (&self.observer, zone.versions.current()) {
+                    observer.journal(&zone.name, version.journal.bytes());
+                }
             }
         }
         moved

@@ -111,7 +111,7 @@ impl Pipeline {
             writer = writer.with_metrics(metrics.clone(), zone_names(config));
         }
         // Zone transfer follows the index beside the answer path: the writer only wakes it.
-        let transfers = transfers(config);
+        let transfers = transfers(config, metrics);
         let published = Arc::new(Notify::new());
         if transfers.is_some() {
             writer = writer.with_published(published.clone());
@@ -188,14 +188,21 @@ impl Drop for Pipeline {
     }
 }
 
-/// The transfer settings of the zones that have them.
-fn transfers(config: &Config) -> Option<Arc<Transfers>> {
+/// The transfer settings of the zones that have them, counting into `metrics`.
+fn transfers(config: &Config, metrics: Option<&Metrics>) -> Option<Arc<Transfers>> {
     let zones: Vec<_> = config
         .zones
         .iter()
         .filter_map(|z| z.transfer.as_ref().map(|t| t.settings.clone()))
         .collect();
-    (!zones.is_empty()).then(|| Arc::new(Transfers::new(zones)))
+    if zones.is_empty() {
+        return None;
+    }
+    let mut transfers = Transfers::new(zones);
+    if let Some(metrics) = metrics {
+        transfers = transfers.with_observer(Arc::new(metrics.transfer_counters()));
+    }
+    Some(Arc::new(transfers))
 }
 
 fn zone_names(config: &Config) -> Vec<String> {

@@ -116,6 +116,12 @@ impl Writer {
                 published.notify_one();
             }
             if let Some((metrics, zones)) = &self.metrics {
+                let serials: Vec<(String, u32)> =
+                    zones.iter().cloned().zip(self.index.serials()).collect();
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                metrics.published(&serials, now);
                 for (i, zone) in zones.iter().enumerate() {
                     for (kind, names) in self.index.names_by_kind(i) {
                         metrics.set_records(zone, kind, i64::try_from(names).unwrap_or(i64::MAX));
