@@ -352,3 +352,95 @@ fn knot_and_bind_take_every_zone_the_catalog_lists_and_new_ones_on_reload() {
         consumer.wait_for_serial("example.org", org, WAIT);
     }
 }
+
+/// DNSEndpoints giving `names` A records, in files of 10,000 endpoints.
+fn many_names(names: usize) -> Vec<(String, String)> {
+    (0..names.div_ceil(10_000))
+        .map(|file| {
+            let mut text = format!(
+                "apiVersion: externaldns.k8s.io/v1alpha1\nkind: DNSEndpoint\nmetadata: {{name: bulk{file}, namespace: bulk}}\nspec:\n  endpoints:\n"
+            );
+            for i in (file * 10_000)..((file + 1) * 10_000).min(names) {
+                text.push_str(&format!(
+                    "  - {{dnsName: host{i}.bulk.example.com, recordType: A, targets: [\"10.{}.{}.{}\"]}}\n",
+                    i >> 16,
+                    (i >> 8) & 0xFF,
+                    i & 0xFF
+                ));
+            }
+            (format!("bulk{file}.yaml"), text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_zone_of_100000_names_transfers_while_every_udp_query_is_answered() {
+    const NAMES: usize = 100_000;
+    let files = many_names(NAMES);
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let kubezone = Server::spawn(Setup {
+        zones: "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {allow: [127.0.0.1]}\n",
+        manifests: &refs,
+        ..Setup::default()
+    });
+    kubezone.wait_until_ready_within(Duration::from_secs(120));
+    let queries = kubezone.dir.path().join("queries.txt");
+    let lines: String = (0..1000)
+        .map(|i| format!("host{i}.bulk.example.com A\n"))
+        .collect();
+    std::fs::write(&queries, lines).expect("write the query file");
+    let mut dnsperf = std::process::Command::new("dnsperf")
+        .args(["-s", "127.0.0.1", "-p", &kubezone.addr.port().to_string()])
+        .arg("-d")
+        .arg(&queries)
+        .args(["-l", "8", "-Q", "2000", "-t", "2"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run dnsperf (scripts/install-test-deps.sh installs it)");
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let out = crate::dig::dig_at(kubezone.addr, &["+tcp", "+noall", "+stats", ZONE, "AXFR"]);
+    let took = started.elapsed();
+    assert!(
+        dnsperf.try_wait().expect("dnsperf's state").is_none(),
+        "dnsperf ended before the transfer did, so the count below would not cover it"
+    );
+    let dnsperf = dnsperf.wait_with_output().expect("dnsperf's output");
+    let size = out
+        .lines()
+        .find_map(|l| l.strip_prefix(";; XFR size: "))
+        .unwrap_or_else(|| panic!("no XFR size in:\n{out}"));
+    println!(
+        "FIGURE AXFR of {NAMES} names from kubezone (debug build) while dnsperf ran at 2,000 q/s: {size}, {:.2} s",
+        took.as_secs_f64()
+    );
+    let records: usize = size
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a record count");
+    // The names, the apex's SOA (twice) and NS, the nameserver host's A.
+    assert_eq!(records, NAMES + 4, "{size}");
+    let text = String::from_utf8_lossy(&dnsperf.stdout);
+    let field = |label: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {label:?} in dnsperf's output:\n{text}"))
+    };
+    println!(
+        "FIGURE dnsperf during the transfer: sent {}, lost {}",
+        field("Queries sent:"),
+        field("Queries lost:")
+    );
+    assert!(field("Queries sent:") > 10_000, "{text}");
+    assert_eq!(field("Queries lost:"), 0, "{text}");
+    assert!(
+        took < Duration::from_secs(7),
+        "the transfer ended within dnsperf's run ({took:?}), so every query above ran beside it"
+    );
+}
