@@ -25,5 +25,6 @@ mod secondary;
 mod soak;
 mod tcp_abuse;
 mod transfer;
+mod transfer_bench;
 mod zone;
 mod zonecheck;

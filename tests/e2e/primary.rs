@@ -354,7 +354,7 @@ fn knot_and_bind_take_every_zone_the_catalog_lists_and_new_ones_on_reload() {
 }
 
 /// DNSEndpoints giving `names` A records, in files of 10,000 endpoints.
-fn many_names(names: usize) -> Vec<(String, String)> {
+pub fn many_names(names: usize) -> Vec<(String, String)> {
     (0..names.div_ceil(10_000))
         .map(|file| {
             let mut text = format!(

@@ -3,7 +3,7 @@
 //! and without TSIG, pick up a change by NOTIFY and IXFR (also after being down), refuse to
 //! serve what a wrong key could not transfer, and (Knot and BIND) take zones from a catalog.
 
-mod primary;
+pub mod primary;
 
 use std::time::Duration;
 
