@@ -4,7 +4,12 @@
 //!   record of the changes between them;
 //! - `serve`: AXFR (RFC 5936) and IXFR (RFC 1995) responses, streamed in messages of bounded
 //!   size (`message`) from one version (`records`);
-//! - `notify`: NOTIFY (RFC 1996) to the secondaries when a zone gets a new serial.
+//! - `notify`: NOTIFY (RFC 1996) to the secondaries when a zone gets a new serial;
+//! - `keys` and `tsig`: TSIG (RFC 8945): the configured [`KeyRing`], checking a signed request
+//!   ([`KeyRing::verify_request`], with the error replies of a [`Refusal`]), signing each
+//!   message of a response ([`ResponseSigner`]), and signing NOTIFY as a client with its
+//!   replies checked ([`Key::sign_request`], [`ReplyVerifier`]). Times are unix seconds,
+//!   handed in by the caller.
 //!
 //! The answer path hands AXFR and IXFR requests here and never waits on anything here; an
 //! updater task (`Transfers::run`) takes each new version from the published snapshots.
@@ -15,12 +20,15 @@
     deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+mod error;
 mod journal;
+mod keys;
 mod message;
 mod notify;
 mod records;
 mod serve;
 mod signing;
+mod tsig;
 mod versions;
 
 use std::{
@@ -34,8 +42,11 @@ use kubezone_guard::CidrSet;
 use kubezone_index::{IndexReader, NameKey};
 use tokio::sync::{Notify, Semaphore, watch};
 
+pub use error::{ReplyProblem, TransferError};
 pub use journal::{Change, Journal, Records};
+pub use keys::{Algorithm, FUDGE, Key, KeyRing, Secret};
 pub use serve::MESSAGE_LIMIT;
+pub use tsig::{Refusal, Rejected, ReplyVerifier, ResponseSigner, Verified};
 pub use versions::Version;
 
 /// Transfers at once, across all zones; more are refused until one ends.
