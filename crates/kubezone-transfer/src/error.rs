@@ -8,8 +8,8 @@ pub enum TransferError {
     #[error("{name:?} is not a TSIG algorithm kubezone supports (use {known})")]
     UnknownAlgorithm { name: String, known: String },
     /// The value is not shown: it is (meant to be) a secret.
-    #[error("the secret is not base64: {reason}")]
-    SecretNotBase64 { reason: String },
+    #[error("the secret ({length} characters, not shown) is not base64: {reason}")]
+    SecretNotBase64 { length: usize, reason: String },
     #[error("the secret is empty")]
     EmptySecret,
     #[error("key {name} is listed twice")]
