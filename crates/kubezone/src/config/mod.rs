@@ -3,6 +3,7 @@
 
 mod catalog;
 mod transfer;
+mod tsig_keys;
 mod zone_data;
 
 pub use transfer::Transfer;
@@ -24,6 +25,7 @@ use kubezone_guard::{
 use kubezone_index::{NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Kind};
 use kubezone_sources::{ClusterConfig, ServiceName};
+use kubezone_transfer::KeyRing;
 use kubezone_translate::{LabelSelector, NodeAddressType, ZoneFilter};
 use serde::Deserialize;
 
@@ -73,6 +75,8 @@ struct RawConfig {
     acl: Option<RawAcl>,
     identity: Option<RawIdentity>,
     catalog: Option<catalog::RawCatalog>,
+    #[serde(default)]
+    tsig_keys: Vec<tsig_keys::RawTsigKey>,
 }
 
 /// Both answers default to on, so `identity: {}` names the server by its host name.
@@ -243,6 +247,12 @@ pub struct Config {
     pub query_log: bool,
     /// The server's name in NSID and CH TXT answers; off unless configured.
     pub identity: Option<Identity>,
+    /// The TSIG keys of zone transfers and NOTIFY; empty unless configured.
+    #[allow(
+        dead_code,
+        reason = "for the transfer engine (kubezone-transfer), which the binary does not start yet"
+    )]
+    pub tsig_keys: KeyRing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -451,8 +461,11 @@ impl Config {
             .map(build_identity)
             .transpose()
             .map_err(|(key, message)| invalid(format!("identity.{key}"), message))?;
+        let tsig_keys = tsig_keys::key_ring(raw.tsig_keys, base)
+            .map_err(|(key, message)| invalid(key, message))?;
         Ok(Config {
             identity,
+            tsig_keys,
             listen,
             zones,
             upstream,
