@@ -13,7 +13,7 @@ use std::fmt;
 
 use hickory_proto::{
     ProtoError,
-    op::{Header, Query},
+    op::{Header, Query, ResponseCode},
     rr::{
         Name, RData, Record, RecordType,
         rdata::tsig::{
@@ -26,9 +26,6 @@ use hickory_proto::{
 use crate::{Algorithm, FUDGE, Key, KeyRing, ReplyProblem, TransferError};
 
 const HEADER_LEN: usize = 12;
-const FORMERR: u8 = 1;
-const REFUSED: u8 = 5;
-const NOTAUTH: u8 = 9;
 
 /// A request whose signature checked: the key to sign the replies with and the request's MAC,
 /// which the first reply's MAC covers.
@@ -103,11 +100,11 @@ impl Rejected {
 
 impl Refusal {
     /// The reply's RCODE: REFUSED for an unsigned request, FORMERR, else NOTAUTH.
-    pub fn rcode(&self) -> u8 {
+    pub fn rcode(&self) -> ResponseCode {
         match self {
-            Refusal::Unsigned => REFUSED,
-            Refusal::Malformed(_) => FORMERR,
-            _ => NOTAUTH,
+            Refusal::Unsigned => ResponseCode::Refused,
+            Refusal::Malformed(_) => ResponseCode::FormErr,
+            _ => ResponseCode::NotAuth,
         }
     }
 
@@ -591,7 +588,7 @@ fn error_name(error: TsigError) -> String {
 
 /// A reply to `request` with `rcode`: its ID, opcode and RD, and its question when it has
 /// exactly one that reads; nothing else.
-fn echo(request: &[u8], rcode: u8) -> Result<Vec<u8>, TransferError> {
+fn echo(request: &[u8], rcode: ResponseCode) -> Result<Vec<u8>, TransferError> {
     let Some(header) = request.first_chunk::<HEADER_LEN>() else {
         return Err(TransferError::ErrorReply {
             reason: format!("{} bytes are not a DNS header", request.len()),
@@ -611,7 +608,7 @@ fn echo(request: &[u8], rcode: u8) -> Result<Vec<u8>, TransferError> {
         header[1],
         // QR, the opcode and RD.
         0x80 | (header[2] & 0x79),
-        rcode & 0x0f,
+        rcode.low(),
         0,
         u8::from(!question.is_empty()),
         0,
