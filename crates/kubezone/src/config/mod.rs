@@ -378,16 +378,14 @@ impl Config {
             zones.push(catalog);
         }
         // Every key a zone's transfer names must be defined in `tsigKeys`.
-        let known_keys: Vec<String> = Vec::new();
+        let tsig_keys = tsig_keys::key_ring(raw.tsig_keys, base)
+            .map_err(|(key, message)| invalid(key, message))?;
         for (i, zone) in zones.iter().enumerate() {
             let keys = zone.transfer.iter().flat_map(|t| t.keys.iter());
             for (j, key) in keys.enumerate() {
-                if !known_keys.contains(key) {
-                    return Err(invalid(
-                        format!("zones[{i}].transfer.keys[{j}]"),
-                        format!("{key:?} is not defined in tsigKeys"),
-                    ));
-                }
+                tsig_keys::required_key(&tsig_keys, key).map_err(|message| {
+                    invalid(format!("zones[{i}].transfer.keys[{j}]"), message)
+                })?;
             }
         }
         if upstream.is_empty() && zones.iter().any(|z| z.fallthrough != Fallthrough::Off) {
@@ -461,8 +459,6 @@ impl Config {
             .map(build_identity)
             .transpose()
             .map_err(|(key, message)| invalid(format!("identity.{key}"), message))?;
-        let tsig_keys = tsig_keys::key_ring(raw.tsig_keys, base)
-            .map_err(|(key, message)| invalid(key, message))?;
         Ok(Config {
             identity,
             tsig_keys,
