@@ -444,3 +444,98 @@ fn a_zone_of_100000_names_transfers_while_every_udp_query_is_answered() {
         "the transfer ended within dnsperf's run ({took:?}), so every query above ran beside it"
     );
 }
+
+const KEY_SECRET: &str = "ytgbPL4Nc61BdQix0OsEpV2tMsqYpk/sMyWaQYxknhg=";
+
+#[test]
+fn with_tsig_every_secondary_transfers_signed_and_takes_signed_notify() {
+    let key = crate::secondary::Tsig::new("transfer-key", "hmac-sha256", KEY_SECRET);
+    let ports: Vec<u16> = Software::ALL.iter().map(|_| free_port()).collect();
+    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
+    let files = manifests();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let kubezone = Server::start_with(Setup {
+        zones: &format!(
+            "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.0/8], keys: [transfer-key], notify: [{}]}}\n",
+            notify.join(", ")
+        ),
+        extra: &format!(
+            "tsigKeys: [{{name: transfer-key, algorithm: hmac-sha256, secret: \"{KEY_SECRET}\"}}]\n"
+        ),
+        manifests: &refs,
+        ..Setup::default()
+    });
+    let mut secondaries: Vec<Secondary> = Software::ALL
+        .into_iter()
+        .zip(&ports)
+        .map(|(software, port)| {
+            let mut spec = Spec::new(kubezone.addr, &[ZONE]).with_tsig(&key);
+            spec.port = Some(*port);
+            Secondary::start(software, spec)
+        })
+        .collect();
+    let first = serial_of(&kubezone);
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, first, WAIT);
+    }
+    change(&kubezone, 1);
+    let second = next_serial(&kubezone, first);
+    let ours = axfr(kubezone.addr, ZONE, Some(&key)).expect("a signed AXFR");
+    for secondary in &mut secondaries {
+        // The secondaries accept NOTIFY only signed with the key (the harness's config).
+        secondary.wait_for_serial(ZONE, second, WAIT);
+        assert_same_records(&ours, &secondary.records(ZONE), &secondary.name());
+        assert_eq!(
+            secondary.transfers(ZONE).last().map(|t| t.kind),
+            Some(TransferKind::Ixfr),
+            "{}",
+            secondary.log()
+        );
+    }
+}
+
+#[test]
+fn a_transfer_without_the_key_or_with_a_wrong_one_is_refused_with_notauth() {
+    let files = manifests();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let kubezone = Server::start_with(Setup {
+        zones: "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {allow: [127.0.0.1], keys: [transfer-key]}\n",
+        extra: &format!(
+            "http: {{listen: \"127.0.0.1:0\"}}\ntsigKeys:\n  - {{name: transfer-key, secret: \"{KEY_SECRET}\"}}\n  - {{name: other-key, secret: \"{KEY_SECRET}\"}}\n"
+        ),
+        manifests: &refs,
+        ..Setup::default()
+    });
+    let wrong = "hmac-sha256:transfer-key:sbgJ8zzGEbyBTxehcU6uDH6DQP032VTY6ApLEPGkirY=";
+    let unknown = format!("hmac-sha256:nobody:{KEY_SECRET}");
+    let other = format!("hmac-sha256:other-key:{KEY_SECRET}");
+    let right = format!("hmac-sha256:transfer-key:{KEY_SECRET}");
+    for (args, says) in [
+        (vec![ZONE, "AXFR"], "NOTAUTH"),
+        (vec!["-y", wrong, ZONE, "AXFR"], "BADSIG"),
+        (vec!["-y", &unknown, ZONE, "AXFR"], "BADKEY"),
+        (vec!["-y", &other, ZONE, "AXFR"], "NOTAUTH"),
+    ] {
+        let out = kdig(kubezone.addr, &args);
+        assert!(out.contains(says), "{args:?} should get {says}:\n{out}");
+        assert!(
+            !out.contains("\tSOA\t"),
+            "{args:?} transferred records:\n{out}"
+        );
+    }
+    let out = kdig(kubezone.addr, &["-y", &right, ZONE, "AXFR"]);
+    assert!(
+        out.contains("\tSOA\t") && out.contains("www.example.com."),
+        "{out}"
+    );
+    kubezone.wait_for_log(
+        "zone transfer refused: unsigned, and transfer.keys requires a key",
+        1,
+    );
+    // Once per client and zone in the log; every refusal in the metric.
+    let (_, metrics) = kubezone.http_get("/metrics");
+    assert!(
+        metrics.contains("kubezone_transfers_total{outcome=\"refused\",zone=\"example.com.\"} 4"),
+        "{metrics}"
+    );
+}

@@ -172,6 +172,9 @@ struct Seen {
     qtype: RecordType,
     rcode: ResponseCode,
     rated: ResponseKey,
+    /// Signed with TSIG, and answered here rather than by zone transfer: the reply is signed
+    /// (or the signature refused) before it goes.
+    signed: bool,
 }
 
 impl Answerer {
@@ -211,6 +214,13 @@ impl Answerer {
             Some(Verdict::Refuse) => refuse_client(packet, out),
         };
         let rated = seen.rated;
+        if seen.signed
+            && handled == Handled::Reply
+            && let Some(transfers) = &self.transfers
+        {
+            // A secondary's signed SOA check (RFC 8945): signed back with the same key.
+            transfers.sign_reply(packet, out);
+        }
         if handled != Handled::Forward {
             self.account(seen, start, transport, src, packet);
         }
@@ -288,6 +298,7 @@ impl Answerer {
             qtype: RecordType::NULL,
             rcode: ResponseCode::FormErr,
             rated: ResponseKey::ERROR,
+            signed: false,
         };
         let query = match parse(packet) {
             Ok(query) => query,
@@ -307,6 +318,7 @@ impl Answerer {
             }
         };
         seen.qtype = query.qtype;
+        seen.signed = query.signed;
         let limit = limit(&query, transport);
         let opt = self.opt(&query, limit);
         let question = query.question;
@@ -345,6 +357,8 @@ impl Answerer {
                 && t.serves(&query.key)
         }) {
             seen.rcode = ResponseCode::NoError;
+            // Signed (or refused) by zone transfer itself.
+            seen.signed = false;
             return match transport {
                 Transport::Tcp => (Handled::Transfer, seen),
                 Transport::Udp => {
@@ -497,6 +511,7 @@ impl Answerer {
             qtype: query.qtype,
             rcode,
             rated,
+            signed: false,
         };
         self.account(seen, start, transport, src, packet);
         (Handled::Reply, rated)
@@ -544,6 +559,7 @@ fn refuse_client(packet: &[u8], out: &mut Vec<u8>) -> (Handled, Seen) {
         qtype: RecordType::NULL,
         rcode: ResponseCode::Refused,
         rated: ResponseKey::ERROR,
+        signed: false,
     };
     match parse(packet) {
         Ok(query) => {

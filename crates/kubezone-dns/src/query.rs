@@ -7,6 +7,7 @@ use kubezone_index::NameKey;
 
 pub(crate) const HEADER_LEN: usize = 12;
 const OPT: u16 = 41;
+const TSIG: u16 = 250;
 
 /// The parts of the header a reply needs.
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +57,9 @@ pub(crate) struct Query<'p> {
     pub qtype: RecordType,
     pub qclass: DNSClass,
     pub edns: Option<ClientEdns<'p>>,
+    /// A TSIG record came with it (RFC 8945): the reply must be signed, or the signature
+    /// refused.
+    pub signed: bool,
 }
 
 /// Why a packet is not answered normally.
@@ -113,6 +117,7 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
             qtype: RecordType::NULL,
             qclass: DNSClass::IN,
             edns: None,
+            signed: false,
         });
     }
     let body = packet.get(HEADER_LEN..).unwrap_or_default();
@@ -124,6 +129,7 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
     let question = body.get(..question_len).ok_or(formerr)?;
     let mut rest = body.get(question_len..).unwrap_or_default();
     let mut edns = None;
+    let mut signed = false;
     if qdcount == 1 {
         for _ in 0..u32::from(ancount) + u32::from(nscount) {
             rest = skip_record(rest).ok_or(formerr)?.1;
@@ -131,6 +137,7 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
         for _ in 0..arcount {
             let (record, after) = skip_record(rest).ok_or(formerr)?;
             rest = after;
+            signed |= record.rtype == TSIG;
             if record.rtype != OPT {
                 continue;
             }
@@ -155,6 +162,7 @@ pub(crate) fn parse(packet: &[u8]) -> Result<Query<'_>, Unreadable> {
         qtype: RecordType::from(u16::from_be_bytes([t0, t1])),
         qclass: DNSClass::from(u16::from_be_bytes([c0, c1])),
         edns,
+        signed,
     })
 }
 

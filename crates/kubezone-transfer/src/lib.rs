@@ -27,7 +27,6 @@ mod message;
 mod notify;
 mod records;
 mod serve;
-mod signing;
 mod tsig;
 mod versions;
 
@@ -65,6 +64,9 @@ pub struct ZoneTransfer {
     pub notify: Vec<SocketAddr>,
     /// The journal's bound in bytes.
     pub journal_bytes: usize,
+    /// When set, a transfer must be signed with one of these keys (from the key ring), and
+    /// NOTIFY is signed with the first.
+    pub keys: Vec<Name>,
 }
 
 /// Told of each transfer and NOTIFY, for metrics.
@@ -115,13 +117,15 @@ struct Zone {
 /// against. Shared by the transports (requests) and the updater task (new versions).
 pub struct Transfers {
     zones: Vec<Zone>,
+    keys: KeyRing,
     running: Arc<Semaphore>,
     refused: Mutex<HashSet<(IpAddr, usize)>>,
     observer: Option<Arc<dyn Observer>>,
 }
 
 impl Transfers {
-    pub fn new(zones: Vec<ZoneTransfer>) -> Transfers {
+    /// The zones' settings, and the TSIG keys requests may be signed with.
+    pub fn new(zones: Vec<ZoneTransfer>, keys: KeyRing) -> Transfers {
         let zones = zones
             .into_iter()
             .map(|config| Zone {
@@ -134,6 +138,7 @@ impl Transfers {
             .collect();
         Transfers {
             zones,
+            keys,
             running: Arc::new(Semaphore::new(MAX_TRANSFERS)),
             refused: Mutex::new(HashSet::new()),
             observer: None,
@@ -187,12 +192,19 @@ impl Transfers {
     pub async fn run(self: Arc<Self>, reader: IndexReader, published: Arc<Notify>) {
         let mut notifiers = tokio::task::JoinSet::new();
         for zone in &self.zones {
+            // Signed with the zone's first key, as its secondaries expect.
+            let key = zone
+                .config
+                .keys
+                .first()
+                .and_then(|name| self.keys.get(name))
+                .cloned();
             for &target in &zone.config.notify {
                 notifiers.spawn(notify::notifier(
                     zone.config.zone.clone(),
                     target,
                     zone.serial.subscribe(),
-                    None,
+                    key.clone(),
                     self.observer.clone(),
                 ));
             }
@@ -202,6 +214,13 @@ impl Transfers {
             published.notified().await;
         }
     }
+}
+
+/// Seconds since the epoch, for TSIG.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A name as lower-case wire bytes.

@@ -15,6 +15,8 @@ use hickory_proto::{
 use tokio::{net::UdpSocket, sync::watch};
 use tracing::{debug, info, warn};
 
+use crate::{Key, ReplyVerifier, unix_now};
+
 /// How long to wait for the first acknowledgement; each retry waits twice as long.
 const FIRST_WAIT: Duration = Duration::from_millis(500);
 /// Attempts per version before giving up on a target until the next version.
@@ -25,7 +27,7 @@ pub(crate) async fn notifier(
     zone: Name,
     target: SocketAddr,
     mut serials: watch::Receiver<u32>,
-    sign: Option<crate::signing::NotifySigner>,
+    key: Option<Key>,
     observer: Option<std::sync::Arc<dyn crate::Observer>>,
 ) {
     let bind: SocketAddr = if target.is_ipv4() {
@@ -52,15 +54,18 @@ pub(crate) async fn notifier(
         let mut acknowledged = false;
         for attempt in 1..=ATTEMPTS {
             let id: u16 = rand_id();
-            let Some(packet) = notify_message(&zone, id, sign.as_ref()) else {
-                return;
+            let (packet, mut verifier) = match notify_message(&zone, id, key.as_ref()) {
+                Ok(signed) => signed,
+                Err(error) => {
+                    warn!(%zone, %target, %error, "cannot build NOTIFY");
+                    return;
+                }
             };
             if let Err(error) = socket.send_to(&packet, target).await {
                 debug!(%zone, %target, %error, attempt, "NOTIFY not sent");
             }
-            match tokio::time::timeout(wait, acknowledgement(&socket, target, id, sign.as_ref()))
-                .await
-            {
+            let reply = acknowledgement(&socket, target, id, verifier.as_mut());
+            match tokio::time::timeout(wait, reply).await {
                 Ok(Ok(())) => {
                     acknowledged = true;
                     break;
@@ -87,18 +92,23 @@ pub(crate) async fn notifier(
     }
 }
 
-/// The NOTIFY for `zone`: opcode NOTIFY, AA set, the zone's SOA as the question.
+/// The NOTIFY for `zone`: opcode NOTIFY, AA set, the zone's SOA as the question; signed with
+/// `key` when given, with what checks the reply.
 fn notify_message(
     zone: &Name,
     id: u16,
-    sign: Option<&crate::signing::NotifySigner>,
-) -> Option<Vec<u8>> {
+    key: Option<&Key>,
+) -> Result<(Vec<u8>, Option<ReplyVerifier>), String> {
     let mut message = Message::new(id, MessageType::Query, OpCode::Notify);
     message.metadata.authoritative = true;
     message.add_query(Query::query(zone.clone(), RecordType::SOA));
-    match sign {
-        Some(signer) => signer.sign(&mut message),
-        None => message.to_vec().ok(),
+    let bytes = message.to_vec().map_err(|e| e.to_string())?;
+    match key {
+        Some(key) => key
+            .sign_request(bytes, unix_now())
+            .map(|(signed, verifier)| (signed, Some(verifier)))
+            .map_err(|e| e.to_string()),
+        None => Ok((bytes, None)),
     }
 }
 
@@ -107,7 +117,7 @@ async fn acknowledgement(
     socket: &UdpSocket,
     target: SocketAddr,
     id: u16,
-    sign: Option<&crate::signing::NotifySigner>,
+    mut verifier: Option<&mut ReplyVerifier>,
 ) -> Result<(), ResponseCode> {
     let mut buf = vec![0u8; 4096];
     loop {
@@ -129,9 +139,10 @@ async fn acknowledgement(
         {
             continue;
         }
-        if let Some(signer) = sign
-            && !signer.verify_reply(bytes)
+        if let Some(verifier) = verifier.as_deref_mut()
+            && let Err(error) = verifier.verify(bytes, unix_now())
         {
+            debug!(%target, %error, "NOTIFY reply not signed as it should be");
             return Err(ResponseCode::NotAuth);
         }
         return match reply.metadata.response_code {

@@ -8,9 +8,12 @@ use hickory_proto::{
     rr::{RData, RecordType},
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
-use crate::{Outcome, Transfers, message::Messages, records, versions::Version};
+use crate::{
+    Outcome, Refusal, ResponseSigner, Transfers, message::Messages, records, unix_now,
+    versions::Version,
+};
 
 /// Bytes a transfer message takes at most, before its TSIG record. Large enough that a zone of
 /// 100,000 names needs a few hundred messages; small enough to bound each transfer's memory.
@@ -19,6 +22,8 @@ pub const MESSAGE_LIMIT: usize = 16 * 1024;
 /// What a request is, once read.
 struct Request {
     id: u16,
+    /// Signs each response message when the request was signed.
+    signer: Option<ResponseSigner>,
     kind: RecordType,
     /// The question as sent, to echo.
     question: Vec<u8>,
@@ -52,7 +57,8 @@ impl Transfers {
         else {
             return write_frame(writer, &refusal(query, ResponseCode::ServFail)).await;
         };
-        let outcome = self.stream(&request, &version, writer).await?;
+        let mut request = request;
+        let outcome = self.stream(&mut request, &version, writer).await?;
         self.observe(request.zone, outcome);
         Ok(())
     }
@@ -61,7 +67,7 @@ impl Transfers {
     /// that is current so, and any other to ask again over TCP. AXFR over UDP is refused.
     pub fn serve_udp(&self, query: &[u8], peer: SocketAddr, out: &mut Vec<u8>) {
         out.clear();
-        let request = match self.admit(query, peer) {
+        let mut request = match self.admit(query, peer) {
             Ok(request) => request,
             Err(reply) => {
                 out.extend_from_slice(&reply);
@@ -87,8 +93,40 @@ impl Transfers {
             usize::from(u16::MAX),
         );
         messages.push(version.snapshot.origin_key(), &soa);
-        out.extend(messages.finish().unwrap_or_default());
+        let reply = messages.finish().unwrap_or_default();
+        match sign(&mut request.signer, reply) {
+            Ok(reply) => out.extend_from_slice(&reply),
+            Err(error) => {
+                warn!(%peer, %error, "cannot sign the IXFR reply");
+                out.extend_from_slice(&refusal(query, ResponseCode::ServFail));
+                return;
+            }
+        }
         self.observe(request.zone, Outcome::UpToDate);
+    }
+
+    /// Signs `reply`, written by the answer path for a TSIG-signed `query` (a secondary's SOA
+    /// check), with the query's key; or replaces it with the TSIG refusal (RFC 8945 §5.3.2).
+    pub fn sign_reply(&self, query: &[u8], reply: &mut Vec<u8>) {
+        let now = unix_now();
+        match self.keys.verify_request(query, now) {
+            Ok(verified) => {
+                let mut signer = ResponseSigner::new(&verified);
+                match signer.sign(std::mem::take(reply), now) {
+                    Ok(signed) => *reply = signed,
+                    Err(error) => {
+                        warn!(%error, "cannot sign a reply");
+                        *reply = refusal(query, ResponseCode::ServFail);
+                    }
+                }
+            }
+            Err(Refusal::Unsigned) => {}
+            Err(refused) => {
+                *reply = refused
+                    .reply(query)
+                    .unwrap_or_else(|_| refusal(query, ResponseCode::NotAuth));
+            }
+        }
     }
 
     /// Reads the request and checks the client; the refusal to send otherwise.
@@ -108,11 +146,43 @@ impl Transfers {
         else {
             return Err(refusal(query, ResponseCode::NotAuth));
         };
-        let config = self.zones.get(zone).map(|z| &z.config);
-        if !config.is_some_and(|c| c.allow.contains(peer.ip())) {
+        let Some(config) = self.zones.get(zone).map(|z| &z.config) else {
+            return Err(refusal(query, ResponseCode::NotAuth));
+        };
+        if !config.allow.contains(peer.ip()) {
             self.refused_once(peer, zone, "not in transfer.allow");
             self.observe(zone, Outcome::Refused);
             return Err(refusal(query, ResponseCode::Refused));
+        }
+        // TSIG (RFC 8945 §5.2): a signed request is checked whatever the zone requires, and
+        // its replies are signed; a zone with `keys` takes signed requests only.
+        let signed = match self.keys.verify_request(query, unix_now()) {
+            Ok(verified) => Some(verified),
+            Err(Refusal::Unsigned) => None,
+            Err(refused) => {
+                self.refused_once(peer, zone, &refused.to_string());
+                self.observe(zone, Outcome::Refused);
+                return Err(refused
+                    .reply(query)
+                    .unwrap_or_else(|_| refusal(query, ResponseCode::NotAuth)));
+            }
+        };
+        if !config.keys.is_empty() {
+            let allowed = signed
+                .as_ref()
+                .is_some_and(|v| config.keys.contains(v.key().name()));
+            if !allowed {
+                let why = match &signed {
+                    None => "unsigned, and transfer.keys requires a key".to_string(),
+                    Some(v) => format!(
+                        "signed with {}, which transfer.keys does not list",
+                        v.key().name()
+                    ),
+                };
+                self.refused_once(peer, zone, &why);
+                self.observe(zone, Outcome::Refused);
+                return Err(refusal(query, ResponseCode::NotAuth));
+            }
         }
         let client_serial = message.authorities.iter().find_map(|r| match &r.data {
             RData::SOA(soa) if kind == RecordType::IXFR => Some(soa.serial),
@@ -121,6 +191,7 @@ impl Transfers {
         debug!(%peer, zone = %name, %kind, "zone transfer");
         Ok(Request {
             id: message.metadata.id,
+            signer: signed.as_ref().map(ResponseSigner::new),
             kind,
             question: question_bytes(query).unwrap_or_default(),
             zone,
@@ -131,7 +202,7 @@ impl Transfers {
     /// Writes the response messages of an admitted request.
     async fn stream<W: AsyncWrite + Unpin>(
         &self,
-        request: &Request,
+        request: &mut Request,
         version: &Arc<Version>,
         writer: &mut W,
     ) -> std::io::Result<Outcome> {
@@ -140,7 +211,10 @@ impl Transfers {
             write_frame(writer, &header_only(request.id, ResponseCode::ServFail)).await?;
             return Ok(Outcome::Failed);
         };
-        let mut messages = Messages::new(request.id, &request.question, origin, MESSAGE_LIMIT);
+        let room = request.signer.as_ref().map_or(0, ResponseSigner::tsig_len);
+        let mut messages =
+            Messages::new(request.id, &request.question, origin, MESSAGE_LIMIT - room);
+        let signer = &mut request.signer;
         let incremental = match (request.kind, request.client_serial) {
             (RecordType::IXFR, Some(serial)) if serial == version.serial() => Some(Vec::new()),
             (RecordType::IXFR, Some(serial)) => version.journal.since(serial),
@@ -154,7 +228,7 @@ impl Transfers {
             Some(changes) => {
                 for (owner, tail) in records::ixfr(origin, &soa, changes) {
                     if let Some(full) = messages.push(owner, tail) {
-                        write_frame(writer, &full).await?;
+                        write_frame(writer, &sign(signer, full)?).await?;
                     }
                 }
                 Outcome::Ixfr
@@ -162,14 +236,14 @@ impl Transfers {
             None => {
                 for (owner, tail) in records::axfr(version, &soa) {
                     if let Some(full) = messages.push(owner, tail) {
-                        write_frame(writer, &full).await?;
+                        write_frame(writer, &sign(signer, full)?).await?;
                     }
                 }
                 Outcome::Axfr
             }
         };
         if let Some(last) = messages.finish() {
-            write_frame(writer, &last).await?;
+            write_frame(writer, &sign(signer, last)?).await?;
         }
         writer.flush().await?;
         Ok(outcome)
@@ -189,6 +263,16 @@ impl Transfers {
             let name = self.zones.get(zone).map(|z| z.name.as_str()).unwrap_or("");
             info!(client = %peer.ip(), zone = name, "zone transfer refused: {why}");
         }
+    }
+}
+
+/// `message` with its TSIG record, when the request was signed.
+fn sign(signer: &mut Option<ResponseSigner>, message: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    match signer {
+        Some(signer) => signer
+            .sign(message, unix_now())
+            .map_err(|e| std::io::Error::other(e.to_string())),
+        None => Ok(message),
     }
 }
 

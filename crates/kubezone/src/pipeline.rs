@@ -198,7 +198,7 @@ fn transfers(config: &Config, metrics: Option<&Metrics>) -> Option<Arc<Transfers
     if zones.is_empty() {
         return None;
     }
-    let mut transfers = Transfers::new(zones);
+    let mut transfers = Transfers::new(zones, config.tsig_keys.clone());
     if let Some(metrics) = metrics {
         transfers = transfers.with_observer(Arc::new(metrics.transfer_counters()));
     }

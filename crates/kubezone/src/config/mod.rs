@@ -358,6 +358,7 @@ impl Config {
             }
             zones.push(zone);
         }
+        let count_zones = zones.len();
         if let Some(raw_catalog) = raw.catalog {
             let members: Vec<&DnsName> = zones
                 .iter()
@@ -380,12 +381,22 @@ impl Config {
         // Every key a zone's transfer names must be defined in `tsigKeys`.
         let tsig_keys = tsig_keys::key_ring(raw.tsig_keys, base)
             .map_err(|(key, message)| invalid(key, message))?;
-        for (i, zone) in zones.iter().enumerate() {
-            let keys = zone.transfer.iter().flat_map(|t| t.keys.iter());
-            for (j, key) in keys.enumerate() {
-                tsig_keys::required_key(&tsig_keys, key).map_err(|message| {
-                    invalid(format!("zones[{i}].transfer.keys[{j}]"), message)
+        for (i, zone) in zones.iter_mut().enumerate() {
+            let Some(transfer) = zone.transfer.as_mut() else {
+                continue;
+            };
+            for (j, key) in transfer.keys.iter().enumerate() {
+                let name = tsig_keys::required_key(&tsig_keys, key).map_err(|message| {
+                    let at = if i < count_zones {
+                        format!("zones[{i}]")
+                    } else {
+                        "catalog".into()
+                    };
+                    invalid(format!("{at}.transfer.keys[{j}]"), message)
                 })?;
+                if !transfer.settings.keys.contains(&name) {
+                    transfer.settings.keys.push(name);
+                }
             }
         }
         if upstream.is_empty() && zones.iter().any(|z| z.fallthrough != Fallthrough::Off) {

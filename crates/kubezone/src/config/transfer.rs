@@ -25,7 +25,8 @@ pub(super) struct RawTransfer {
 #[derive(Debug, Clone)]
 pub struct Transfer {
     pub settings: ZoneTransfer,
-    /// Key names from `tsigKeys`; when set, a transfer must be signed with one of them.
+    /// Key names as written; the config finds them in `tsigKeys` and puts them in
+    /// `settings.keys`.
     pub keys: Vec<String>,
 }
 
@@ -80,6 +81,7 @@ pub(super) fn transfer(raw: RawTransfer, zone: &DnsName) -> Result<Transfer, (St
             allow: CidrSet::new(&allow),
             notify,
             journal_bytes,
+            keys: Vec::new(),
         },
         keys,
     })

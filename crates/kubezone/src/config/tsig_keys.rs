@@ -68,21 +68,13 @@ pub(super) fn key_ring(raw: Vec<RawTsigKey>, base: &Path) -> Result<KeyRing, (St
     Ok(ring)
 }
 
-/// Whether a zone's `transfer.keys` may name `key`: it must be in the ring. And until the
-/// transfer engine checks requests and signs responses with TSIG, a zone that requires a key is
-/// refused here rather than transferred unsigned.
-pub(super) fn required_key(ring: &KeyRing, key: &str) -> Result<(), String> {
-    let defined = Name::from_ascii(key)
+/// The key a zone's `transfer.keys` names: it must be in the ring.
+pub(super) fn required_key(ring: &KeyRing, key: &str) -> Result<Name, String> {
+    Name::from_ascii(key)
         .ok()
         .and_then(|name| ring.get(&name))
-        .is_some();
-    if !defined {
-        return Err(format!("{key:?} is not defined in tsigKeys"));
-    }
-    Err(format!(
-        "{key:?} is in tsigKeys, but transfers do not check TSIG yet; a zone that requires a \
-         key is refused rather than transferred unsigned"
-    ))
+        .map(|k| k.name().clone())
+        .ok_or_else(|| format!("{key:?} is not defined in tsigKeys"))
 }
 
 /// One key; errors name the field (empty for the entry as a whole).
@@ -335,33 +327,34 @@ mod tests {
     }
 
     #[test]
-    fn a_zone_that_requires_a_key_is_refused_until_transfers_check_tsig() {
-        for (keys, message) in [
-            ("[other-key]", "\"other-key.\" is not defined in tsigKeys"),
-            (
-                "[XFR-Key]",
-                "\"xfr-key.\" is in tsigKeys, but transfers do not check TSIG yet",
-            ),
-        ] {
-            let text = format!(
-                "zones: [{{zone: example.com, transfer: {{allow: [127.0.0.1/32], keys: {keys}}}}}]\n\
-                 tsigKeys: [{{name: xfr-key, secret: \"{SECRET}\"}}]"
-            );
-            match Config::parse(Path::new("/etc/kubezone/kubezone.yaml"), &text) {
-                Err(ConfigError::Invalid {
-                    key, message: got, ..
-                }) => {
-                    assert_eq!(key, "zones[0].transfer.keys[0]");
-                    assert!(got.starts_with(message), "{got}");
-                }
-                other => panic!("{other:?}"),
-            }
-        }
+    fn a_zone_requires_keys_that_are_defined() {
         let text = format!(
-            "zones: [{{zone: example.com, transfer: {{allow: [127.0.0.1/32]}}}}]\n\
+            "zones: [{{zone: example.com, transfer: {{allow: [127.0.0.1/32], keys: [other-key]}}}}]\n\
              tsigKeys: [{{name: xfr-key, secret: \"{SECRET}\"}}]"
         );
-        assert!(Config::parse(Path::new("/etc/kubezone/kubezone.yaml"), &text).is_ok());
+        match Config::parse(Path::new("/etc/kubezone/kubezone.yaml"), &text) {
+            Err(ConfigError::Invalid {
+                key, message: got, ..
+            }) => {
+                assert_eq!(key, "zones[0].transfer.keys[0]");
+                assert!(
+                    got.starts_with("\"other-key.\" is not defined in tsigKeys"),
+                    "{got}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = format!(
+            "zones: [{{zone: example.com, transfer: {{allow: [127.0.0.1/32], keys: [XFR-Key]}}}}]\n\
+             tsigKeys: [{{name: xfr-key, secret: \"{SECRET}\"}}]"
+        );
+        let config = Config::parse(Path::new("/etc/kubezone/kubezone.yaml"), &text).expect("valid");
+        let keys: Vec<String> = config.zones[0]
+            .transfer
+            .iter()
+            .flat_map(|t| t.settings.keys.iter().map(ToString::to_string))
+            .collect();
+        assert_eq!(keys, ["xfr-key."], "in any case, as the ring names it");
     }
 
     #[test]
