@@ -261,13 +261,22 @@ fn template_fails(values: &str) -> String {
 }
 
 /// `kubezone check` on a rendered config. Its `kubernetes: {}` means in-cluster, which check
-/// loads; the control plane's kubeconfig stands in for the pod's.
+/// loads; the control plane's kubeconfig stands in for the pod's, and a file of a test secret
+/// for each TSIG key's mounted Secret.
 fn kubezone_check(config: &str) {
     let dir = tempfile::Builder::new()
         .prefix("kubezone-chart-config-")
         .tempdir()
         .expect("create a temporary folder");
     let path = dir.path().join("kubezone.yaml");
+    let secret = dir.path().join("secret");
+    fs::write(&secret, "ytgbPL4Nc61BdQix0OsEpV2tMsqYpk/sMyWaQYxknhg=\n").expect("write");
+    let mut config = config.to_string();
+    while let Some(at) = config.find("/etc/kubezone-tsig/") {
+        let end = config[at..].find('"').map_or(config.len(), |e| at + e);
+        config.replace_range(at..end, &secret.display().to_string());
+    }
+    let config = config.as_str();
     fs::write(&path, config).expect("write the config");
     let output = run(Command::new(env!("CARGO_BIN_EXE_kubezone"))
         .args(["check", "--config"])
@@ -755,6 +764,62 @@ records:
         "records are per domain: {org}"
     );
     kubezone_check(rendered.config_text());
+}
+
+#[test]
+fn transfer_tsig_keys_from_secrets_and_a_catalog_reach_the_config() {
+    let rendered = render(
+        "domain: [example.com, example.org]
+transfer:
+  allow: [10.0.0.0/8]
+  keys: [xfr-key]
+  notify: [10.1.2.3, \"10.1.2.4:5353\"]
+  catalog: {enabled: true, zone: catalog.kubezone.invalid}
+tsigKeys:
+  - {name: xfr-key, secretName: kubezone-xfr, secretKey: key}
+",
+    );
+    let config = rendered.config();
+    for zone in [&config["zones"][0], &config["zones"][1], &config["catalog"]] {
+        assert_eq!(
+            zone["transfer"],
+            json!({"allow": ["10.0.0.0/8"], "keys": ["xfr-key"], "notify": ["10.1.2.3", "10.1.2.4:5353"]})
+        );
+    }
+    assert_eq!(config["catalog"]["zone"], "catalog.kubezone.invalid");
+    assert_eq!(
+        config["tsigKeys"],
+        json!([{"name": "xfr-key", "algorithm": "hmac-sha256", "secretFile": "/etc/kubezone-tsig/xfr-key/secret"}])
+    );
+    let pod = rendered.pod();
+    let volume = pod["spec"]["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["name"] == "tsig-xfr-key"))
+        .expect("the key's volume");
+    assert_eq!(volume["secret"]["secretName"], "kubezone-xfr");
+    assert_eq!(
+        volume["secret"]["items"],
+        json!([{"key": "key", "path": "secret"}])
+    );
+    let mounts = &rendered.container()["volumeMounts"];
+    assert!(
+        mounts.as_array().is_some_and(|m| m
+            .iter()
+            .any(|m| m["mountPath"] == "/etc/kubezone-tsig/xfr-key")),
+        "{mounts}"
+    );
+    // kubezone accepts the config, the Secret's file standing in at a temporary path.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = dir.path().join("secret");
+    fs::write(&secret, "ytgbPL4Nc61BdQix0OsEpV2tMsqYpk/sMyWaQYxknhg=\n").expect("write");
+    kubezone_check(&rendered.config_text().replace(
+        "/etc/kubezone-tsig/xfr-key/secret",
+        &secret.display().to_string(),
+    ));
+    // Without `allow`, nothing of transfer is rendered.
+    let config = render("domain: example.com\ntransfer: {keys: [xfr-key]}\n").config();
+    assert!(config["zones"][0].get("transfer").is_none(), "{config}");
+    assert!(config.get("catalog").is_none(), "{config}");
 }
 
 #[test]

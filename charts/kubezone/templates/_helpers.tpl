@@ -154,6 +154,25 @@ false
 {{- end -}}
 {{- end -}}
 
+{{/* A zone's `transfer` section from .Values.transfer; nothing while `allow` is empty. */}}
+{{- define "kubezone.transfer" -}}
+{{- with .Values.transfer }}
+{{- if .allow }}
+transfer:
+  allow: {{ toJson .allow }}
+  {{- with .keys }}
+  keys: {{ toJson . }}
+  {{- end }}
+  {{- with .notify }}
+  notify: {{ toJson . }}
+  {{- end }}
+  {{- with .journalBytes }}
+  journalBytes: {{ int . }}
+  {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* kubezone's config file (README.md of the repository, "Configuration reference"). */}}
 {{- define "kubezone.config" -}}
 {{- $domains := include "kubezone.domains" . | fromYamlArray -}}
@@ -251,5 +270,23 @@ zones:
     {{- with (get ($.Values.records | default dict) .) }}
     records: {{ toJson . }}
     {{- end }}
+    {{- with (include "kubezone.transfer" $ | trim) }}
+    {{- . | nindent 4 }}
+    {{- end }}
+{{- end }}
+{{- with .Values.transfer }}
+{{- if and .catalog .catalog.enabled .allow }}
+catalog:
+  zone: {{ .catalog.zone | quote }}
+  {{- include "kubezone.transfer" $ | trim | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- with .Values.tsigKeys }}
+tsigKeys:
+{{- range . }}
+  - name: {{ .name | quote }}
+    algorithm: {{ .algorithm | default "hmac-sha256" | quote }}
+    secretFile: {{ printf "/etc/kubezone-tsig/%s/secret" .name | quote }}
+{{- end }}
 {{- end }}
 {{- end -}}
