@@ -2,7 +2,10 @@
 //! are told of every new serial (NOTIFY) and take the changes incrementally (IXFR), also after
 //! being down; clients outside `transfer.allow` are refused.
 
-use std::time::{Duration, Instant};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use crate::{
     harness::{PATIENCE, Server, Setup, write_atomically},
@@ -17,13 +20,37 @@ const ZONE: &str = "example.com";
 /// A failure bound: transfers on loopback take milliseconds.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// `transfer.notify` for secondaries on loopback `ports`.
+pub fn notify_list(ports: &[u16]) -> String {
+    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
+    notify.join(", ")
+}
+
+/// A secondary of each kind in `software`, on the matching port of `ports`, of `primary`, as
+/// `spec` makes it from a secondary of nothing.
+pub fn secondaries_at(
+    primary: SocketAddr,
+    software: &[Software],
+    ports: &[u16],
+    spec: impl Fn(Spec) -> Spec,
+) -> Vec<Secondary> {
+    software
+        .iter()
+        .zip(ports)
+        .map(|(software, port)| {
+            let mut spec = spec(Spec::new(primary, &[]));
+            spec.port = Some(*port);
+            Secondary::start(*software, spec)
+        })
+        .collect()
+}
+
 /// The zone section: example.com with a few static records, transferable from `allow`, and
 /// NOTIFY sent to the secondaries on `ports`.
 fn zones(allow: &str, ports: &[u16]) -> String {
-    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
     format!(
         "  - zone: example.com\n    glue: [192.0.2.53]\n    records: [\"@ MX 10 mail.example.com.\", \"mail A 192.0.2.25\", \"@ TXT \\\"v=spf1 mx -all\\\"\"]\n    transfer: {{allow: [{allow}], notify: [{}]}}\n",
-        notify.join(", ")
+        notify_list(ports)
     )
 }
 
@@ -56,15 +83,10 @@ fn lab() -> Lab {
         manifests: &refs,
         ..Setup::default()
     });
-    let secondaries = Software::ALL
-        .into_iter()
-        .zip(&ports)
-        .map(|(software, port)| {
-            let mut spec = Spec::new(kubezone.addr, &[ZONE]);
-            spec.port = Some(*port);
-            Secondary::start(software, spec)
-        })
-        .collect();
+    let secondaries = secondaries_at(kubezone.addr, &Software::ALL, &ports, |spec| Spec {
+        zones: vec![ZONE.into()],
+        ..spec
+    });
     Lab {
         kubezone,
         secondaries,
@@ -249,7 +271,7 @@ fn kdig(addr: std::net::SocketAddr, args: &[&str]) -> String {
 }
 
 #[test]
-fn a_change_through_the_api_server_reaches_a_secondary_by_ixfr() {
+fn a_change_through_the_api_server_reaches_every_secondary_by_ixfr() {
     use crate::cluster::{
         cluster, kubernetes_section, load_balancer_service, load_balancer_status,
     };
@@ -257,37 +279,47 @@ fn a_change_through_the_api_server_reaches_a_secondary_by_ixfr() {
     let ns = cp.fresh_namespace("xfr");
     cp.apply_yaml(&load_balancer_service(&ns, "web"));
     cp.apply_status_yaml(&load_balancer_status(&ns, "web", &["192.0.2.70"]));
-    let port = free_port();
+    let ports: Vec<u16> = Software::ALL.iter().map(|_| free_port()).collect();
     let kubezone = Server::start_with(Setup {
         zones: &format!(
-            "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.1], notify: [\"127.0.0.1:{port}\"]}}\n"
+            "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.1], notify: [{}]}}\n",
+            notify_list(&ports)
         ),
         extra: &kubernetes_section(cp, &[&ns]),
         ..Setup::default()
     });
-    let mut spec = Spec::new(kubezone.addr, &[ZONE]);
-    spec.port = Some(port);
-    let mut knot = Secondary::start(Software::Knot, spec);
+    let mut secondaries = secondaries_at(kubezone.addr, &Software::ALL, &ports, |spec| Spec {
+        zones: vec![ZONE.into()],
+        ..spec
+    });
     let first = serial_of(&kubezone);
-    knot.wait_for_serial(ZONE, first, WAIT);
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, first, WAIT);
+    }
 
     // The load balancer's new address: a status write through the API.
     std::thread::sleep(Duration::from_millis(1100));
     cp.apply_status_yaml(&load_balancer_status(&ns, "web", &["192.0.2.71"]));
     let second = next_serial(&kubezone, first);
-    knot.wait_for_serial(ZONE, second, WAIT);
-    assert_serves_what_kubezone_serves(&kubezone, &knot);
-    assert!(
-        knot.records(ZONE).iter().any(
-            |r| r.starts_with(&format!("web.{ns}.example.com. ")) && r.ends_with(" 192.0.2.71")
-        ),
-        "{:?}",
-        knot.records(ZONE)
-    );
-    assert_eq!(
-        knot.transfers(ZONE).last().map(|t| (t.kind, t.serial)),
-        Some((TransferKind::Ixfr, second))
-    );
+    for secondary in &mut secondaries {
+        secondary.wait_for_serial(ZONE, second, WAIT);
+        assert_serves_what_kubezone_serves(&kubezone, secondary);
+        assert!(
+            secondary
+                .records(ZONE)
+                .iter()
+                .any(|r| r.starts_with(&format!("web.{ns}.example.com. "))
+                    && r.ends_with(" 192.0.2.71")),
+            "{:?}",
+            secondary.records(ZONE)
+        );
+        assert_eq!(
+            secondary.transfers(ZONE).last().map(|t| (t.kind, t.serial)),
+            Some((TransferKind::Ixfr, second)),
+            "{}",
+            secondary.name()
+        );
+    }
 }
 
 #[test]
@@ -297,8 +329,7 @@ fn knot_and_bind_take_every_zone_the_catalog_lists_and_new_ones_on_reload() {
         .iter()
         .map(|_| free_port())
         .collect();
-    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
-    let notify = notify.join(", ");
+    let notify = notify_list(&ports);
     let config = |zones: &[&str]| {
         let mut text = String::new();
         for zone in zones {
@@ -319,15 +350,12 @@ fn knot_and_bind_take_every_zone_the_catalog_lists_and_new_ones_on_reload() {
         manifests: &refs,
         ..Setup::default()
     });
-    let mut consumers: Vec<Secondary> = [Software::Knot, Software::Bind]
-        .into_iter()
-        .zip(&ports)
-        .map(|(software, port)| {
-            let mut spec = Spec::new(kubezone.addr, &[]).with_catalogs(&[CATALOG]);
-            spec.port = Some(*port);
-            Secondary::start(software, spec)
-        })
-        .collect();
+    let mut consumers = secondaries_at(
+        kubezone.addr,
+        &[Software::Knot, Software::Bind],
+        &ports,
+        |spec| spec.with_catalogs(&[CATALOG]),
+    );
     let serial = serial_of(&kubezone);
     for consumer in &mut consumers {
         consumer.wait_for_serial(ZONE, serial, WAIT);
@@ -451,13 +479,12 @@ const KEY_SECRET: &str = "ytgbPL4Nc61BdQix0OsEpV2tMsqYpk/sMyWaQYxknhg=";
 fn with_tsig_every_secondary_transfers_signed_and_takes_signed_notify() {
     let key = crate::secondary::Tsig::new("transfer-key", "hmac-sha256", KEY_SECRET);
     let ports: Vec<u16> = Software::ALL.iter().map(|_| free_port()).collect();
-    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
     let files = manifests();
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
     let kubezone = Server::start_with(Setup {
         zones: &format!(
             "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.0/8], keys: [transfer-key], notify: [{}]}}\n",
-            notify.join(", ")
+            notify_list(&ports)
         ),
         extra: &format!(
             "tsigKeys: [{{name: transfer-key, algorithm: hmac-sha256, secret: \"{KEY_SECRET}\"}}]\n"
@@ -465,15 +492,13 @@ fn with_tsig_every_secondary_transfers_signed_and_takes_signed_notify() {
         manifests: &refs,
         ..Setup::default()
     });
-    let mut secondaries: Vec<Secondary> = Software::ALL
-        .into_iter()
-        .zip(&ports)
-        .map(|(software, port)| {
-            let mut spec = Spec::new(kubezone.addr, &[ZONE]).with_tsig(&key);
-            spec.port = Some(*port);
-            Secondary::start(software, spec)
-        })
-        .collect();
+    let mut secondaries = secondaries_at(kubezone.addr, &Software::ALL, &ports, |spec| {
+        Spec {
+            zones: vec![ZONE.into()],
+            ..spec
+        }
+        .with_tsig(&key)
+    });
     let first = serial_of(&kubezone);
     for secondary in &mut secondaries {
         secondary.wait_for_serial(ZONE, first, WAIT);

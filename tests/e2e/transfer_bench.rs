@@ -16,8 +16,8 @@ use hickory_proto::rr::RecordType;
 
 use crate::{
     harness::{Server, Setup, addresses, ask_at, write_atomically},
-    primary::many_names,
-    secondary::{Secondary, Software, Spec, free_port},
+    primary::{many_names, notify_list, secondaries_at},
+    secondary::{Software, Spec, free_port},
     transfer::primary::Primary,
 };
 
@@ -246,7 +246,6 @@ fn answered_at(addr: SocketAddr, fqdn: &str, ip: &str, deadline: Instant) -> Opt
 fn change_to_answer_on_nsd_knot_and_bind_secondaries() {
     let changes = env_or("KUBEZONE_BENCH_CHANGES", 200);
     let ports: Vec<u16> = Software::ALL.iter().map(|_| free_port()).collect();
-    let notify: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
     let files = many_names(1_000);
     let refs: Vec<(&str, &str)> = files
         .iter()
@@ -255,20 +254,15 @@ fn change_to_answer_on_nsd_knot_and_bind_secondaries() {
     let kubezone = Server::start_with(Setup {
         zones: &format!(
             "  - zone: example.com\n    glue: [192.0.2.53]\n    transfer: {{allow: [127.0.0.1], notify: [{}]}}\n",
-            notify.join(", ")
+            notify_list(&ports)
         ),
         manifests: &refs,
         ..Setup::default()
     });
-    let mut secondaries: Vec<Secondary> = Software::ALL
-        .into_iter()
-        .zip(&ports)
-        .map(|(software, port)| {
-            let mut spec = Spec::new(kubezone.addr, &[ZONE]);
-            spec.port = Some(*port);
-            Secondary::start(software, spec)
-        })
-        .collect();
+    let mut secondaries = secondaries_at(kubezone.addr, &Software::ALL, &ports, |spec| Spec {
+        zones: vec![ZONE.into()],
+        ..spec
+    });
     let serial = crate::secondary::soa_serial(kubezone.addr, ZONE).expect("serial");
     for s in &mut secondaries {
         s.wait_for_serial(ZONE, serial, Duration::from_secs(10));
