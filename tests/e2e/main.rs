@@ -21,6 +21,7 @@ mod objects;
 mod operations;
 mod primary;
 mod protocol;
+mod query_log;
 mod secondary;
 mod soak;
 mod tcp_abuse;

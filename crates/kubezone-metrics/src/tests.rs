@@ -149,3 +149,52 @@ fn guard_verdicts_count_as_rrl_and_acl_metrics() {
         );
     }
 }
+
+#[test]
+fn counts_from_many_threads_and_from_a_reloaded_config_add_up() {
+    let metrics = Metrics::new("1.2.3");
+    let before = metrics.query_counters(&["example.com.".into()]);
+    let after = metrics.query_counters(&["other.org.".into(), "example.com.".into()]);
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let counters = if thread % 2 == 0 { &before } else { &after };
+            let zone = if thread % 2 == 0 { 0 } else { 1 };
+            scope.spawn(move || {
+                for _ in 0..1000 {
+                    counters.answered(
+                        Some(zone),
+                        RecordType::A,
+                        ResponseCode::NoError,
+                        Duration::from_micros(30),
+                    );
+                }
+            });
+        }
+    });
+    let text = metrics.render();
+    assert_eq!(
+        line(
+            &text,
+            r#"kubezone_queries_total{rcode="NOERROR",type="A",zone="example.com."}"#
+        ),
+        Some(r#"kubezone_queries_total{rcode="NOERROR",type="A",zone="example.com."} 8000"#)
+    );
+    assert_eq!(
+        line(&text, "kubezone_query_duration_seconds_count"),
+        Some("kubezone_query_duration_seconds_count 8000")
+    );
+    assert_eq!(
+        line(
+            &text,
+            r#"kubezone_query_duration_seconds_bucket{le="0.00005"}"#
+        ),
+        Some(r#"kubezone_query_duration_seconds_bucket{le="0.00005"} 8000"#)
+    );
+    assert_eq!(
+        line(
+            &text,
+            r#"kubezone_query_duration_seconds_bucket{le="0.000025"}"#
+        ),
+        Some(r#"kubezone_query_duration_seconds_bucket{le="0.000025"} 0"#)
+    );
+}

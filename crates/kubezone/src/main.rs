@@ -119,10 +119,13 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = logging::init(&cli.log_level, cli.log_format) {
-        eprintln!("kubezone: {e}");
-        return std::process::ExitCode::from(2);
-    }
+    let _logging = match logging::init(&cli.log_level, cli.log_format) {
+        Ok(logging) => logging,
+        Err(e) => {
+            eprintln!("kubezone: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     allocator::purge_in_background();
     if let Some(Command::Migrate { corefile }) = &cli.command {
         return migrate(corefile);
