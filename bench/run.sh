@@ -26,7 +26,10 @@
 #   QPS []               dnsperf -Q for the "unthrottled" run (empty: as fast as the server answers)
 #   DNSPERF_ARGS []      extra dnsperf arguments for both runs, e.g. "-e" to send EDNS(0)
 #   QUERIES [100000]     lines in the query file
-#   SERVER_CPU [0], CLIENT_CPU [1]       taskset CPUs for the server and for dnsperf
+#   SERVER_CPU [0], CLIENT_CPU [1]       taskset CPUs for the server and for dnsperf, each a list
+#                        (e.g. SERVER_CPU=0-3 CLIENT_CPU=4-7); NSD's server-count and Knot's UDP
+#                        and TCP workers follow the number of server CPUs, as kubezone's UDP
+#                        workers do (one per CPU it may use)
 #   CHECK [basic]        basic: a few names of each kind; full: also every name's A record
 #   STARTUP_TIMEOUT [120] seconds to wait for a server to answer
 #   BENCH_CACHE [${XDG_CACHE_HOME:-$HOME/.cache}/kubezone-bench]  generated data, per N
@@ -132,7 +135,7 @@ PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export PATH
 
 isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
-for v in ROUNDS DURATION LAT_DURATION LAT_QPS CLIENTS OUTSTANDING QUERIES STARTUP_TIMEOUT SERVER_CPU CLIENT_CPU BUILD QUIET_WAIT QUIET_PCT; do
+for v in ROUNDS DURATION LAT_DURATION LAT_QPS CLIENTS OUTSTANDING QUERIES STARTUP_TIMEOUT BUILD QUIET_WAIT QUIET_PCT; do
 	isnum "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 read -ra SIZES <<<"$N_LIST"
@@ -200,6 +203,10 @@ trap 'exit 143' TERM
 "$ROOT/scripts/install-test-deps.sh" || die "scripts/install-test-deps.sh failed"
 
 taskset -c "$SERVER_CPU" true 2>/dev/null || die "cannot pin to CPU $SERVER_CPU (SERVER_CPU)"
+# How many CPUs the server may use (its thread counts follow), and the list as the kernel
+# writes it, to check the pinning against.
+SERVER_CPUS=$(taskset -c "$SERVER_CPU" nproc)
+SERVER_CPU_LIST=$(taskset -c "$SERVER_CPU" awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
 taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU (CLIENT_CPU)"
 if [[ $SERVER_CPU == "$CLIENT_CPU" ]]; then
 	log "warning: server and dnsperf share CPU $SERVER_CPU; figures will be much lower"
@@ -330,7 +337,7 @@ pin_server() {
 	for p in $(tree_pids "$SERVER_PID"); do
 		for t in /proc/"$p"/task/*; do
 			allowed=$(awk '/^Cpus_allowed_list:/ { print $2 }' "$t/status" 2>/dev/null) || continue
-			if [[ -n $allowed && $allowed != "$SERVER_CPU" ]]; then
+			if [[ -n $allowed && $allowed != "$SERVER_CPU_LIST" ]]; then
 				log "$server: thread ${t##*/} of pid $p may run on CPUs $allowed, not only $SERVER_CPU"
 				bad=1
 			fi
@@ -431,7 +438,7 @@ server:
 	xfrdir: "$dir"
 	cookie-secret-file: "$dir/cookiesecrets.txt"
 	logfile: "$dir/nsd.log"
-	server-count: 1
+	server-count: $SERVER_CPUS
 	verbosity: 0
 	# Debian's NSD is built with response rate limiting on by default (200 qps per
 	# source /24); from one client address that caps it near 2k answered qps.
@@ -456,7 +463,7 @@ start_knot() {
 	local port=$1 dir=$RUN/knot
 	rm -rf "$dir"
 	mkdir -p "$dir/db"
-	# One UDP and one TCP worker for one core; no RRL (Knot has it only as a module, not
+	# One UDP and one TCP worker per server core; no RRL (Knot has it only as a module, not
 	# loaded here); the zone file read once and never written back; no journal, no checks.
 	cat >"$dir/knot.conf" <<EOF
 # Written by kubezone bench/run.sh
@@ -464,8 +471,8 @@ server:
     rundir: "$dir"
     pidfile: "$dir/knot.pid"
     listen: 127.0.0.1@$port
-    udp-workers: 1
-    tcp-workers: 1
+    udp-workers: $SERVER_CPUS
+    tcp-workers: $SERVER_CPUS
     background-workers: 1
 database:
     storage: "$dir/db"
