@@ -1,0 +1,111 @@
+//! The ClusterRole: the chart's own file by default, and only the resources the zones watch.
+
+use super::*;
+
+const CLUSTER_ROLE_FILE: &str = include_str!("../../../charts/kubezone/files/clusterrole.yaml");
+
+/// (apiGroup, resource, verbs) of every rule, in order.
+fn rule_set(rules: &Value) -> Vec<(String, String, Vec<String>)> {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| s.as_str().expect("a string").to_owned())
+            .collect()
+    };
+    let mut out = Vec::new();
+    for rule in rules.as_array().expect("rules") {
+        for group in strings(&rule["apiGroups"]) {
+            for resource in strings(&rule["resources"]) {
+                out.push((group.clone(), resource, strings(&rule["verbs"])));
+            }
+        }
+    }
+    out
+}
+
+fn file_rules() -> Value {
+    let role: serde_yaml::Value =
+        serde_yaml::from_str(CLUSTER_ROLE_FILE).expect("files/clusterrole.yaml");
+    serde_json::to_value(role).expect("as JSON")["rules"].clone()
+}
+
+fn resources(rendered: &Rendered) -> BTreeSet<(String, String)> {
+    rule_set(&rendered.one("ClusterRole")["rules"])
+        .into_iter()
+        .map(|(group, resource, verbs)| {
+            assert_eq!(verbs, ["get", "list", "watch"], "verbs of {resource}");
+            (group, resource)
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    list.iter()
+        .map(|(g, r)| ((*g).to_owned(), (*r).to_owned()))
+        .collect()
+}
+
+#[test]
+fn default_cluster_role_has_exactly_the_files_rules() {
+    let rendered = render("domain: example.com\n");
+    let role = rendered.one("ClusterRole");
+    assert_eq!(rule_set(&role["rules"]), rule_set(&file_rules()));
+    assert_eq!(role["metadata"]["name"], fullname());
+    assert_eq!(
+        role["metadata"]["labels"]["app.kubernetes.io/instance"],
+        RELEASE
+    );
+    let binding = rendered.one("ClusterRoleBinding");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": fullname()})
+    );
+}
+
+#[test]
+fn watched_resources_shrink_the_cluster_role() {
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        // Services stay: the glue is read from the apex Service.
+        (
+            "[Ingress]",
+            &[("", "services"), ("networking.k8s.io", "ingresses")],
+        ),
+        (
+            "[HTTPRoute, Service]",
+            &[
+                ("", "services"),
+                ("gateway.networking.k8s.io", "gateways"),
+                ("gateway.networking.k8s.io", "httproutes"),
+            ],
+        ),
+        ("[Node]", &[("", "services"), ("", "nodes")]),
+        (
+            "[DNSEndpoint, tlsroute, GRPCRoute]",
+            &[
+                ("", "services"),
+                ("gateway.networking.k8s.io", "gateways"),
+                ("gateway.networking.k8s.io", "grpcroutes"),
+                ("gateway.networking.k8s.io", "tlsroutes"),
+                ("externaldns.k8s.io", "dnsendpoints"),
+            ],
+        ),
+    ];
+    for (watched, expected) in cases {
+        let rendered = render(&format!(
+            "domain: example.com\nwatchedResources: {watched}\n"
+        ));
+        assert_eq!(
+            resources(&rendered),
+            pairs(expected),
+            "watchedResources {watched}"
+        );
+        let listed: Value = serde_yaml::from_str::<serde_yaml::Value>(watched)
+            .map(|v| serde_json::to_value(v).expect("JSON"))
+            .expect("YAML list");
+        assert_eq!(rendered.config()["zones"][0]["resources"], listed);
+    }
+
+    let error = template_fails("domain: example.com\nwatchedResources: [Ingress, Pod]\n");
+    assert!(error.contains("\"Pod\" is not one of"), "{error}");
+}
