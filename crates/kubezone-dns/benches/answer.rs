@@ -32,6 +32,7 @@ fn index() -> IndexReader {
         records: Vec::new(),
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+        claims: kubezone_index::NameClaims::Shared,
     };
     let (mut writer, reader) = IndexWriter::new(vec![zone]);
     for i in 0..NAMES {
@@ -46,6 +47,7 @@ fn index() -> IndexReader {
             &object,
             [(0, Endpoint::new(dns(&name(i)), vec![target]))],
             1_700_000_000,
+            0,
         );
     }
     writer.set_ready(true);

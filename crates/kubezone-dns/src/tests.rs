@@ -32,6 +32,7 @@ fn zone(origin: &str) -> ZoneConfig {
         records: Vec::new(),
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+        claims: kubezone_index::NameClaims::Shared,
     }
 }
 
@@ -53,6 +54,7 @@ pub(crate) fn fixture() -> IndexReader {
             &ObjectRef::new(Kind::DnsEndpoint, Some("default"), name),
             [(zone, Endpoint::new(dns(name), targets))],
             T0,
+            0,
         );
     };
     put(&mut w, 0, "www.example.com", &["10.0.0.1", "10.0.0.2"]);

@@ -44,6 +44,7 @@ fn answerer() -> &'static Answerer {
             records: Vec::new(),
             static_written: 0,
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+            claims: kubezone_index::NameClaims::Shared,
         };
         let (mut writer, reader) = IndexWriter::new(vec![zone]);
         let long_text = "t".repeat(600);
@@ -70,6 +71,7 @@ fn answerer() -> &'static Answerer {
                 &ObjectRef::new(Kind::DnsEndpoint, Some("default"), name),
                 [(0, Endpoint::new(dns(name), targets))],
                 1_700_000_000,
+                0,
             );
         }
         writer.set_ready(true);

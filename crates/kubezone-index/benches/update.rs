@@ -24,6 +24,7 @@ fn zone() -> ZoneConfig {
         records: Vec::new(),
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+        claims: kubezone_index::NameClaims::Shared,
     }
 }
 
@@ -46,7 +47,7 @@ fn endpoint(i: u32, last_octet: u8) -> Endpoint {
 fn full_zone() -> IndexWriter {
     let (mut writer, _reader) = IndexWriter::new(vec![zone()]);
     for i in 0..NAMES {
-        writer.apply(&object(i), [(0, endpoint(i, 1))], 1_700_000_000);
+        writer.apply(&object(i), [(0, endpoint(i, 1))], 1_700_000_000, 0);
     }
     writer.set_ready(true);
     writer.publish(1_700_000_000);
@@ -62,7 +63,7 @@ fn update(c: &mut Criterion) {
             b.iter(|| {
                 turn = turn.wrapping_add(1);
                 let i = u32::from(turn) * 331 % NAMES;
-                writer.apply(&object(i), [(0, endpoint(i, turn))], 1_700_000_000);
+                writer.apply(&object(i), [(0, endpoint(i, turn))], 1_700_000_000, 0);
                 writer.publish(1_700_000_001);
             })
         },
@@ -77,8 +78,9 @@ fn update(c: &mut Criterion) {
                         &object(NAMES + 1),
                         [(0, endpoint(NAMES + 1, 1))],
                         1_700_000_000,
+                        0,
                     );
-                    writer.apply(&object(NAMES + 1), [], 1_700_000_000);
+                    writer.apply(&object(NAMES + 1), [], 1_700_000_000, 0);
                     writer.publish(1_700_000_002);
                 },
                 BatchSize::SmallInput,

@@ -263,7 +263,7 @@ fn rdata_of(target: &Target) -> (RecordType, Cow<'_, [u8]>) {
 }
 
 /// A name from its wire form, as a validated name for reports.
-fn name_of(wire: &[u8]) -> Option<DnsName> {
+pub(crate) fn name_of(wire: &[u8]) -> Option<DnsName> {
     let (key, _) = NameKey::from_wire(wire)?;
     DnsName::from_name(&key.to_name()?).ok()
 }

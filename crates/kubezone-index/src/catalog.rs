@@ -5,7 +5,7 @@ use std::{net::IpAddr, sync::Arc};
 use arc_swap::ArcSwap;
 use kubezone_model::{Endpoint, ObjectRef};
 
-use crate::{Conflict, SerialFloor, ZoneConfig, ZoneSnapshot, key::NameKey, zone::ZoneWriter};
+use crate::{NameConflict, SerialFloor, ZoneConfig, ZoneSnapshot, key::NameKey, zone::ZoneWriter};
 
 /// One consistent view of every zone, as published by the writer.
 pub struct Catalog {
@@ -98,13 +98,17 @@ impl IndexWriter {
     /// Replaces all records of `object` with `endpoints`, given as (zone id, endpoint). An
     /// empty list removes the object. Cost is proportional to the object, not the zone.
     /// `written` is when the object was last written (unix seconds; 0 when unknown, as for a
-    /// deletion): the serial of a zone whose records change moves to at least that.
+    /// deletion): the serial of a zone whose records change moves to at least that. `created`
+    /// is its creationTimestamp, which `claims: firstNamespace` orders claims by (0: keep the one
+    /// applied before, if any).
+    /// Returns the conflicts at every name the change touched, whichever object lost.
     pub fn apply(
         &mut self,
         object: &ObjectRef,
         endpoints: impl IntoIterator<Item = (usize, Endpoint)>,
         written: u32,
-    ) -> Vec<Conflict> {
+        created: u32,
+    ) -> Vec<NameConflict> {
         let mut per_zone: Vec<Vec<Endpoint>> = vec![Vec::new(); self.zones.len()];
         for (zone, endpoint) in endpoints {
             if let Some(list) = per_zone.get_mut(zone) {
@@ -114,7 +118,7 @@ impl IndexWriter {
         self.zones
             .iter_mut()
             .zip(per_zone)
-            .flat_map(|(zone, endpoints)| zone.apply(object, endpoints, written))
+            .flat_map(|(zone, endpoints)| zone.apply(object, endpoints, written, created))
             .collect()
     }
 
@@ -132,6 +136,12 @@ impl IndexWriter {
         }
     }
 
+    /// When `object` was last written, as last applied (unix seconds); `None` if it claims no
+    /// name.
+    pub fn written_of(&self, object: &ObjectRef) -> Option<u32> {
+        self.zones.iter().filter_map(|z| z.written_of(object)).max()
+    }
+
     /// How many names the objects of each Kind claim in zone `zone`.
     pub fn names_by_kind(&self, zone: usize) -> Vec<(kubezone_model::Kind, usize)> {
         self.zones
@@ -146,7 +156,7 @@ impl IndexWriter {
     }
 
     /// What each zone's static records could not serve, as (zone, conflict).
-    pub fn static_conflicts(&self) -> Vec<(usize, Conflict)> {
+    pub fn static_conflicts(&self) -> Vec<(usize, NameConflict)> {
         self.zones
             .iter()
             .enumerate()

@@ -23,6 +23,19 @@ pub struct ZoneConfig {
     pub static_written: u32,
     /// Kinds in precedence order; a name takes all its records from the first Kind that has any.
     pub precedence: Vec<Kind>,
+    /// Whether objects of several namespaces may claim one name.
+    pub claims: NameClaims,
+}
+
+/// Who may serve a name that objects of another namespace already claim.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameClaims {
+    /// Every namespace: `resources` decides between Kinds, and objects of one Kind share.
+    #[default]
+    Shared,
+    /// Only the namespace whose object claimed the name first (the oldest creationTimestamp,
+    /// then namespace and name); the others are reported as conflicts until it lets go.
+    FirstNamespace,
 }
 
 /// The SOA's fields other than MNAME and the serial.
@@ -84,6 +97,7 @@ impl ZoneConfig {
             records: Vec::new(),
             static_written: 0,
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
+            claims: NameClaims::Shared,
         }
     }
 

@@ -8,6 +8,9 @@ use kubezone_model::{DnsName, Kind, ObjectRef};
 pub enum Conflict {
     /// A Kind earlier in `resources` also has records for the name.
     Shadowed { winner: Kind, loser: ObjectRef },
+    /// The zone's `claims: firstNamespace` rule: `owner`, in another namespace (or cluster
+    /// scoped), claimed the name first.
+    Claimed { owner: ObjectRef, loser: ObjectRef },
     /// A CNAME beside other data (RFC 2181 §10.1): the other data is served.
     CnameBesideData { object: ObjectRef },
     /// Several CNAME targets for one name: the first in name order is served.
@@ -34,6 +37,48 @@ pub enum Conflict {
     ApexNs { object: ObjectRef },
 }
 
+impl Conflict {
+    /// The object that is (partly) not served.
+    pub fn object(&self) -> &ObjectRef {
+        match self {
+            Conflict::Shadowed { loser, .. } | Conflict::Claimed { loser, .. } => loser,
+            Conflict::CnameBesideData { object }
+            | Conflict::CnameTargets { object, .. }
+            | Conflict::Reserved { object }
+            | Conflict::Overridden { object, .. }
+            | Conflict::AtZoneCut { object, .. }
+            | Conflict::ApexNs { object } => object,
+        }
+    }
+
+    /// A short PascalCase reason, as Kubernetes Events carry one.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Conflict::Shadowed { .. } => "NameShadowed",
+            Conflict::Claimed { .. } => "NameClaimedByAnotherNamespace",
+            Conflict::CnameBesideData { .. } => "CnameBesideOtherData",
+            Conflict::CnameTargets { .. } => "CnameTargetDropped",
+            Conflict::Reserved { .. } => "NameReserved",
+            Conflict::Overridden { .. } => "OverriddenByConfig",
+            Conflict::AtZoneCut { .. } => "NameBelowZoneCut",
+            Conflict::ApexNs { .. } => "ApexNsFromConfig",
+        }
+    }
+}
+
+/// A conflict at one name, as the index reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameConflict {
+    pub name: DnsName,
+    pub conflict: Conflict,
+}
+
+impl fmt::Display for NameConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.conflict)
+    }
+}
+
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -43,6 +88,16 @@ impl fmt::Display for Conflict {
                     "{loser} is not served: {winner} comes first in resources"
                 )
             }
+            Conflict::Claimed { owner, loser } => match owner.namespace() {
+                Some(namespace) => write!(
+                    f,
+                    "{loser} is not served: {owner} in namespace {namespace} claimed the name first (claims: firstNamespace)"
+                ),
+                None => write!(
+                    f,
+                    "{loser} is not served: {owner}, cluster scoped, claimed the name first (claims: firstNamespace)"
+                ),
+            },
             Conflict::CnameBesideData { object } => write!(
                 f,
                 "CNAME from {object} is not served: the name has other records (RFC 2181 §10.1)"

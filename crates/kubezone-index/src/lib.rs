@@ -18,14 +18,15 @@ mod config;
 mod conflict;
 mod key;
 mod node;
+mod ownership;
 mod serial;
 mod table;
 pub mod wire;
 mod zone;
 
 pub use catalog::{Catalog, IndexReader, IndexWriter};
-pub use config::{NameServer, SoaConfig, StaticRecord, ZoneConfig};
-pub use conflict::Conflict;
+pub use config::{NameClaims, NameServer, SoaConfig, StaticRecord, ZoneConfig};
+pub use conflict::{Conflict, NameConflict};
 pub use key::{MAX_KEY_LEN, NameKey};
 pub use node::{NameNode, NodeRole, Provenance, RRset};
 pub use serial::SerialFloor;

@@ -6,7 +6,8 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
 
 use crate::{
-    Catalog, Conflict, IndexReader, IndexWriter, Lookup, NameKey, NameServer, NodeRole, ZoneConfig,
+    Catalog, Conflict, IndexReader, IndexWriter, Lookup, NameConflict, NameKey, NameServer,
+    NodeRole, ZoneConfig,
 };
 
 const T0: u32 = 1_700_000_000;
@@ -99,6 +100,7 @@ fn an_object_makes_its_names_and_their_ancestors_exist() {
         &obj(Kind::Service, "svc1"),
         [ep("svc1.ns1.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.publish(T0);
     let c = r.load();
@@ -120,17 +122,18 @@ fn an_object_makes_its_names_and_their_ancestors_exist() {
 fn deleting_the_last_name_below_an_empty_non_terminal_removes_it() {
     let (mut w, r) = index(&["example.com"]);
     let svc = obj(Kind::Service, "svc1");
-    w.apply(&svc, [ep("svc1.ns1.example.com", &["10.0.0.1"])], T0);
+    w.apply(&svc, [ep("svc1.ns1.example.com", &["10.0.0.1"])], T0, 0);
     w.apply(
         &obj(Kind::Service, "svc2"),
         [ep("svc2.ns1.example.com", &["10.0.0.2"])],
         T0,
+        0,
     );
-    w.apply(&svc, [], T0);
+    w.apply(&svc, [], T0, 0);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "svc1.ns1.example.com."), Seen::NxDomain);
     assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::EmptyNonTerminal);
-    w.apply(&obj(Kind::Service, "svc2"), [], T0);
+    w.apply(&obj(Kind::Service, "svc2"), [], T0, 0);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "ns1.example.com."), Seen::NxDomain);
     assert_eq!(
@@ -144,8 +147,8 @@ fn deleting_the_last_name_below_an_empty_non_terminal_removes_it() {
 fn an_update_moves_an_object_from_old_names_to_new() {
     let (mut w, r) = index(&["example.com"]);
     let ing = obj(Kind::Ingress, "web");
-    w.apply(&ing, [ep("a.example.com", &["10.0.0.1"])], T0);
-    w.apply(&ing, [ep("b.example.com", &["10.0.0.2"])], T0);
+    w.apply(&ing, [ep("a.example.com", &["10.0.0.1"])], T0, 0);
+    w.apply(&ing, [ep("b.example.com", &["10.0.0.2"])], T0, 0);
     w.publish(T0);
     assert_eq!(seen(&r.load(), "a.example.com."), Seen::NxDomain);
     assert_eq!(
@@ -162,18 +165,19 @@ fn precedence_picks_the_first_kind_and_falls_back_when_it_goes() {
         &obj(Kind::Service, "s"),
         [ep("www.example.com", &["10.0.0.9"])],
         T0,
+        0,
     );
-    let conflicts = w.apply(&route, [ep("www.example.com", &["10.0.0.1"])], T0);
+    let conflicts = w.apply(&route, [ep("www.example.com", &["10.0.0.1"])], T0, 0);
     assert!(matches!(
         &conflicts[..],
-        [Conflict::Shadowed { winner: Kind::HttpRoute, loser }] if loser.kind() == Kind::Service
+        [NameConflict { conflict: Conflict::Shadowed { winner: Kind::HttpRoute, loser }, .. }] if loser.kind() == Kind::Service
     ));
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "www.example.com."),
         Seen::Records(vec![a("10.0.0.1")])
     );
-    w.apply(&route, [], T0);
+    w.apply(&route, [], T0, 0);
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "www.example.com."),
@@ -188,16 +192,19 @@ fn wildcards_cover_names_below_the_closest_encloser_only() {
         &obj(Kind::Ingress, "wild"),
         [ep("*.w.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.apply(
         &obj(Kind::Ingress, "s"),
         [ep("s.w.example.com", &["10.0.0.2"])],
         T0,
+        0,
     );
     w.apply(
         &obj(Kind::Ingress, "deep"),
         [ep("x.e.w.example.com", &["10.0.0.3"])],
         T0,
+        0,
     );
     w.publish(T0);
     let c = r.load();
@@ -278,8 +285,15 @@ fn objects_cannot_claim_the_nameserver_host() {
             ep("ok.example.com", &["10.0.0.1"]),
         ],
         T0,
+        0,
     );
-    assert_eq!(conflicts, vec![Conflict::Reserved { object: bad }]);
+    assert_eq!(
+        conflicts,
+        vec![NameConflict {
+            name: DnsName::parse("dns1.kube-system.example.com").expect("name"),
+            conflict: Conflict::Reserved { object: bad }
+        }]
+    );
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "dns1.kube-system.example.com."),
@@ -298,13 +312,21 @@ fn apex_records_from_objects_sit_beside_soa_and_ns_but_a_cname_does_not() {
         &obj(Kind::Ingress, "root"),
         [ep("example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     let conflicts = w.apply(
         &obj(Kind::Ingress, "rootcname"),
         [ep("example.com", &["lb.example.net"])],
         T0,
+        0,
     );
-    assert!(matches!(&conflicts[..], [Conflict::CnameBesideData { .. }]));
+    assert!(matches!(
+        &conflicts[..],
+        [NameConflict {
+            conflict: Conflict::CnameBesideData { .. },
+            ..
+        }]
+    ));
     w.publish(T0);
     let c = r.load();
     let node = match c.zone(0).map(|z| z.lookup(&key("example.com."))) {
@@ -327,6 +349,7 @@ fn the_longest_zone_wins() {
         &obj(Kind::Ingress, "x"),
         [ep_in(1, "x.apps.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.publish(T0);
     let c = r.load();
@@ -354,11 +377,12 @@ fn the_first_serial_is_the_newest_write_and_moves_only_with_content() {
     let (mut w, r) = index(&["example.com", "other.org"]);
     let serial = |r: &IndexReader, id| r.load().zone(id).map(|z| z.serial());
     let web = obj(Kind::Ingress, "a");
-    w.apply(&web, [ep("a.example.com", &["10.0.0.1"])], T0 - 300);
+    w.apply(&web, [ep("a.example.com", &["10.0.0.1"])], T0 - 300, 0);
     w.apply(
         &obj(Kind::Ingress, "b"),
         [ep("b.example.com", &["10.0.0.9"])],
         T0 - 600,
+        0,
     );
     w.set_ready(true);
     w.publish(T0 + 1000);
@@ -369,7 +393,7 @@ fn the_first_serial_is_the_newest_write_and_moves_only_with_content() {
     );
     assert_eq!(serial(&r, 1), Some(1), "an empty zone starts at 1");
 
-    w.apply(&web, [ep("a.example.com", &["10.0.0.1"])], T0 - 10);
+    w.apply(&web, [ep("a.example.com", &["10.0.0.1"])], T0 - 10, 0);
     w.publish(T0 + 1000);
     assert_eq!(
         serial(&r, 0),
@@ -377,13 +401,13 @@ fn the_first_serial_is_the_newest_write_and_moves_only_with_content() {
         "a write that changes no record"
     );
 
-    w.apply(&web, [ep("a.example.com", &["10.0.0.2"])], T0 - 5);
+    w.apply(&web, [ep("a.example.com", &["10.0.0.2"])], T0 - 5, 0);
     w.publish(T0 + 1000);
     assert_eq!(serial(&r, 0), Some(T0 - 5));
     assert_eq!(serial(&r, 1), Some(1), "other zones keep their serial");
 
     // A deletion has no write time: one more, once the clock allows it.
-    w.apply(&obj(Kind::Ingress, "b"), [], 0);
+    w.apply(&obj(Kind::Ingress, "b"), [], 0, 0);
     assert_eq!(w.publish(T0 - 5), Some(T0 - 4), "waits for the next second");
     assert_eq!(
         seen(&r.load(), "b.example.com."),
@@ -422,7 +446,7 @@ fn replicas_that_see_the_same_objects_agree_in_any_order() {
         let (mut w, r) = index(&["example.com"]);
         for i in order {
             let (o, name, ip, written) = &objects[i];
-            w.apply(o, [ep(name, &[ip])], *written);
+            w.apply(o, [ep(name, &[ip])], *written, 0);
             w.publish(now);
         }
         w.set_ready(true);
@@ -446,6 +470,7 @@ fn a_reload_starts_from_the_running_serial() {
         &obj(Kind::Ingress, "a"),
         [ep("a.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.set_ready(true);
     w.publish(T0 + 50);
@@ -460,7 +485,12 @@ fn a_reload_starts_from_the_running_serial() {
     };
     let reload = |targets: &[&str]| {
         let (mut w, r) = IndexWriter::with_floors(vec![zone("example.com")], |_| Some(floor));
-        w.apply(&obj(Kind::Ingress, "a"), [ep("a.example.com", targets)], T0);
+        w.apply(
+            &obj(Kind::Ingress, "a"),
+            [ep("a.example.com", targets)],
+            T0,
+            0,
+        );
         w.set_ready(true);
         w.publish(T0 + 60);
         r.load().zone(0).map(|z| z.serial())
@@ -484,6 +514,7 @@ fn readers_keep_their_snapshot_while_the_writer_moves_on() {
         &obj(Kind::Ingress, "a"),
         [ep("a.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.publish(T0);
     let before = r.load_full();
@@ -491,6 +522,7 @@ fn readers_keep_their_snapshot_while_the_writer_moves_on() {
         &obj(Kind::Ingress, "a"),
         [ep("a.example.com", &["10.0.0.2"])],
         T0,
+        0,
     );
     assert_eq!(
         seen(&r.load(), "a.example.com."),
@@ -517,6 +549,7 @@ fn kinds_a_zone_does_not_serve_are_ignored() {
         &obj(Kind::Service, "s"),
         [ep("s.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.publish(T0);
     assert_eq!(seen(&r.load(), "s.example.com."), Seen::NxDomain);
@@ -552,11 +585,13 @@ fn provenance_names_the_objects_behind_a_name() {
         &obj(Kind::Ingress, "a"),
         [ep("www.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.apply(
         &obj(Kind::Ingress, "b"),
         [ep("www.example.com", &["10.0.0.2"])],
         T0,
+        0,
     );
     w.publish(T0);
     let c = r.load();
@@ -581,20 +616,22 @@ fn names_are_counted_per_kind_as_objects_come_and_go() {
             ep("b.example.com", &["10.0.0.2"]),
         ],
         T0,
+        0,
     );
     w.apply(
         &obj(Kind::Service, "db"),
         [ep("a.example.com", &["10.0.0.3"])],
         T0,
+        0,
     );
     assert_eq!(
         w.names_by_kind(0),
         [(Kind::Ingress, 2), (Kind::Service, 1)],
         "a shadowed claim still counts for its Kind"
     );
-    w.apply(&web, [ep("c.example.com", &["10.0.0.1"])], T0);
+    w.apply(&web, [ep("c.example.com", &["10.0.0.1"])], T0, 0);
     assert_eq!(w.names_by_kind(0), [(Kind::Ingress, 1), (Kind::Service, 1)]);
-    w.apply(&web, [], T0);
+    w.apply(&web, [], T0, 0);
     assert_eq!(w.names_by_kind(0), [(Kind::Ingress, 0), (Kind::Service, 1)]);
     assert_eq!(w.names_by_kind(7), []);
 }
@@ -623,6 +660,7 @@ fn ns_below_the_apex_delegates_everything_at_and_below_it() {
         &obj(Kind::Ingress, "shadowed"),
         [ep("www.lab.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.set_ready(true);
     w.publish(T0);
@@ -677,6 +715,7 @@ fn ns_below_the_apex_delegates_everything_at_and_below_it() {
         &obj(Kind::Ingress, "shadowed"),
         [ep("www.lab.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.publish(T0);
     assert_eq!(
@@ -700,6 +739,7 @@ fn a_dns_endpoint_ns_record_makes_a_cut_that_comes_and_goes() {
         &obj(Kind::Ingress, "web"),
         [ep("_acme-challenge.www.example.com", &["10.0.0.1"])],
         T0,
+        0,
     );
     w.apply(
         &delegation,
@@ -708,6 +748,7 @@ fn a_dns_endpoint_ns_record_makes_a_cut_that_comes_and_goes() {
             Endpoint::new(dns("_acme-challenge.www.example.com"), vec![ns]),
         )],
         T0,
+        0,
     );
     w.publish(T0);
     // The Ingress ranks before DNSEndpoint: the A record wins and no cut is made.
@@ -715,16 +756,72 @@ fn a_dns_endpoint_ns_record_makes_a_cut_that_comes_and_goes() {
         seen(&r.load(), "_acme-challenge.www.example.com."),
         Seen::Records(vec![a("10.0.0.1")])
     );
-    w.apply(&obj(Kind::Ingress, "web"), [], 0);
+    w.apply(&obj(Kind::Ingress, "web"), [], 0, 0);
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "x._acme-challenge.www.example.com."),
         Seen::Referral("_acme-challenge.www.example.com.".into())
     );
-    w.apply(&delegation, [], 0);
+    w.apply(&delegation, [], 0, 0);
     w.publish(T0);
     assert_eq!(
         seen(&r.load(), "x._acme-challenge.www.example.com."),
         Seen::NxDomain
+    );
+}
+
+#[test]
+fn with_first_namespace_claims_a_name_stays_with_the_namespace_that_took_it_first() {
+    let mut config = zone("example.com");
+    config.claims = crate::NameClaims::FirstNamespace;
+    let (mut w, r) = IndexWriter::new(vec![config]);
+    let team_a = ObjectRef::new(Kind::Ingress, Some("team-a"), "web");
+    let team_b = ObjectRef::new(Kind::HttpRoute, Some("team-b"), "steal");
+    w.apply(
+        &team_a,
+        [ep("www.example.com", &["10.0.0.1"])],
+        T0,
+        T0 - 100,
+    );
+    // An HTTPRoute comes first in resources; created later, in another namespace, it loses.
+    let conflicts = w.apply(&team_b, [ep("www.example.com", &["10.6.6.6"])], T0, T0);
+    assert!(
+        matches!(
+            &conflicts[..],
+            [NameConflict { name, conflict: Conflict::Claimed { owner, loser } }]
+                if name.to_string() == "www.example.com." && *owner == team_a && *loser == team_b
+        ),
+        "{conflicts:?}"
+    );
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "www.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+    // The owner lets go: the other namespace's claim is served.
+    w.apply(&team_a, [], T0 + 1, 0);
+    w.publish(T0 + 1);
+    assert_eq!(
+        seen(&r.load(), "www.example.com."),
+        Seen::Records(vec![a("10.6.6.6")])
+    );
+}
+
+#[test]
+fn without_the_rule_precedence_decides_across_namespaces() {
+    let (mut w, r) = index(&["example.com"]);
+    let team_a = ObjectRef::new(Kind::Ingress, Some("team-a"), "web");
+    let team_b = ObjectRef::new(Kind::HttpRoute, Some("team-b"), "steal");
+    w.apply(
+        &team_a,
+        [ep("www.example.com", &["10.0.0.1"])],
+        T0,
+        T0 - 100,
+    );
+    w.apply(&team_b, [ep("www.example.com", &["10.6.6.6"])], T0, T0);
+    w.publish(T0);
+    assert_eq!(
+        seen(&r.load(), "www.example.com."),
+        Seen::Records(vec![a("10.6.6.6")])
     );
 }

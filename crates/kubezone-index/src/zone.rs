@@ -1,6 +1,6 @@
 //! One zone: the writer's bookkeeping and the snapshot readers answer from.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use hashbrown::HashMap;
 
@@ -12,9 +12,10 @@ use kubezone_model::{Endpoint, Kind, ObjectRef, Target};
 use smallvec::SmallVec;
 
 use crate::{
-    Conflict, NameNode, NodeRole, RRset, ZoneConfig,
-    build::{Claim, address_rrsets, build},
+    Conflict, NameClaims, NameConflict, NameNode, NodeRole, RRset, ZoneConfig,
+    build::{Claim, address_rrsets, build, name_of as key_name},
     key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
+    ownership::first_namespace,
     serial::{Serial, SerialFloor},
     table::NameTable,
 };
@@ -236,12 +237,14 @@ pub(crate) struct ZoneWriter {
     /// The SOA settings as a hash, part of the zone's fingerprint.
     soa_hash: u64,
     /// What the static records could not serve, for the log at start.
-    static_conflicts: Vec<Conflict>,
+    static_conflicts: Vec<NameConflict>,
 }
 
-/// The names one object claims, and when it was last written (unix seconds; 0 unknown).
+/// The names one object claims, and when it was created and last written (unix seconds; 0
+/// unknown).
 struct Claimed {
     written: u32,
+    created: u32,
     keys: SmallVec<[OwnedKey; 1]>,
 }
 
@@ -295,7 +298,7 @@ impl ZoneWriter {
             let object = ObjectRef::new(Kind::Config, None, &record.source);
             let endpoint =
                 Endpoint::new(record.name, vec![Target::Record(record.data)]).with_ttl(record.ttl);
-            let conflicts = self.apply(&object, vec![endpoint], written);
+            let conflicts = self.apply(&object, vec![endpoint], written, 0);
             self.static_conflicts.extend(conflicts);
         }
     }
@@ -306,7 +309,7 @@ impl ZoneWriter {
     }
 
     /// Conflicts among the config's static records.
-    pub(crate) fn static_conflicts(&self) -> &[Conflict] {
+    pub(crate) fn static_conflicts(&self) -> &[NameConflict] {
         &self.static_conflicts
     }
 
@@ -317,15 +320,17 @@ impl ZoneWriter {
     /// Replaces everything `object` claims in this zone with `endpoints` (empty: remove it).
     /// Returns conflicts that this change created.
     /// `written` is when the object was last written (unix seconds, 0 when unknown): a change
-    /// of the zone's records moves the serial to at least that.
+    /// of the zone's records moves the serial to at least that. `created` orders claims for
+    /// `claims: firstNamespace`.
     pub(crate) fn apply(
         &mut self,
         object: &ObjectRef,
         endpoints: Vec<Endpoint>,
         written: u32,
-    ) -> Vec<Conflict> {
+        created: u32,
+    ) -> Vec<NameConflict> {
         let before = self.snapshot.names.fingerprint();
-        let conflicts = self.replace_claims(object, endpoints, written);
+        let conflicts = self.replace_claims(object, endpoints, written, created);
         if self.snapshot.names.fingerprint() != before {
             self.serial.changed(written);
         }
@@ -337,12 +342,20 @@ impl ZoneWriter {
         object: &ObjectRef,
         endpoints: Vec<Endpoint>,
         written: u32,
-    ) -> Vec<Conflict> {
-        let old_keys: Vec<OwnedKey> = self
-            .objects
-            .remove(object)
-            .map(|claimed| claimed.keys.into_vec())
-            .unwrap_or_default();
+        created: u32,
+    ) -> Vec<NameConflict> {
+        let (old_keys, created) = match self.objects.remove(object) {
+            // 0: the caller does not know it (it applies a route for its Gateway's sake).
+            Some(claimed) => (
+                claimed.keys.into_vec(),
+                if created == 0 {
+                    claimed.created
+                } else {
+                    created
+                },
+            ),
+            None => (Vec::new(), created),
+        };
         if old_keys.is_empty() && endpoints.is_empty() {
             return Vec::new();
         }
@@ -360,8 +373,11 @@ impl ZoneWriter {
                 .hosts()
                 .any(|ns| ns.name.contains(&endpoint.name))
             {
-                conflicts.push(Conflict::Reserved {
-                    object: object.clone(),
+                conflicts.push(NameConflict {
+                    name: endpoint.name,
+                    conflict: Conflict::Reserved {
+                        object: object.clone(),
+                    },
                 });
                 continue;
             }
@@ -409,21 +425,36 @@ impl ZoneWriter {
         touched.extend(new_keys.iter().cloned());
         touched.sort();
         touched.dedup();
-        for key in &touched {
-            conflicts.extend(self.rebuild(key));
-        }
-        let claimed = self.claimed.entry(object.kind()).or_default();
-        *claimed = (*claimed + new_keys.len()).saturating_sub(claimed_before);
+        // The creation time first: the namespace rule of the rebuilt names reads it.
         if !new_keys.is_empty() {
             self.objects.insert(
                 object.clone(),
                 Claimed {
                     written,
-                    keys: new_keys,
+                    created,
+                    keys: new_keys.clone(),
                 },
             );
         }
+        for key in &touched {
+            let found = self.rebuild(key);
+            if !found.is_empty()
+                && let Some(name) = key_name(key)
+            {
+                conflicts.extend(found.into_iter().map(|conflict| NameConflict {
+                    name: name.clone(),
+                    conflict,
+                }));
+            }
+        }
+        let claimed = self.claimed.entry(object.kind()).or_default();
+        *claimed = (*claimed + new_keys.len()).saturating_sub(claimed_before);
         conflicts
+    }
+
+    /// When `object` was last written, if it claims a name here.
+    pub(crate) fn written_of(&self, object: &ObjectRef) -> Option<u32> {
+        self.objects.get(object).map(|c| c.written)
     }
 
     /// How many names the objects of each Kind claim.
@@ -525,7 +556,15 @@ impl ZoneWriter {
                 return Vec::new();
             }
         }
-        let built = build(&state.claims, self.config.ttl, is_apex);
+        let (claims, held_back) = match self.config.claims {
+            NameClaims::Shared => (Cow::Borrowed(&state.claims[..]), Vec::new()),
+            NameClaims::FirstNamespace => {
+                let objects = &self.objects;
+                first_namespace(&state.claims, |o| objects.get(o).map_or(0, |c| c.created))
+            }
+        };
+        let mut built = build(&claims, self.config.ttl, is_apex);
+        built.provenance.conflicts.splice(0..0, held_back);
         let conflicts = built.provenance.conflicts.clone();
         let has_records = !built.rrsets.is_empty();
         let role = if built.cut {

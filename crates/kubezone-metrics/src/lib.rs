@@ -5,6 +5,7 @@
 //! a query is an index computation and an uncontended atomic add, with no lock, no label lookup
 //! and no cache line shared between cores (`query.rs`).
 
+mod events;
 mod guard;
 mod query;
 mod sources;
@@ -12,6 +13,7 @@ mod zones;
 
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
+pub use events::EventCounters;
 pub use guard::GuardCounters;
 pub use query::{QueryCounters, RCODES, TYPES};
 pub use sources::WatchCounters;
@@ -39,6 +41,7 @@ pub struct Metrics {
     pub(crate) transfers: IntCounterVec,
     pub(crate) notifies: IntCounterVec,
     pub(crate) journal_bytes: IntGaugeVec,
+    pub(crate) events: IntCounterVec,
 }
 
 impl Metrics {
@@ -130,6 +133,11 @@ impl Metrics {
                 &["zone"],
             )
             .unwrap_or_else(unreachable_metric),
+            events: IntCounterVec::new(
+                Opts::new("events_total", "Kubernetes Events written on objects that are skipped, invalid or not served in full, by result: published, failed, gone (not in the cluster), dropped (queue full)."),
+                &["result"],
+            )
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
         // Every label exists from the start, so a dashboard sees 0 rather than no series.
@@ -137,6 +145,7 @@ impl Metrics {
             metrics.acl_rejected.with_label_values(&[action]);
         }
         GuardCounters::new(&metrics);
+        EventCounters::new(&metrics);
         let build = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -165,6 +174,7 @@ impl Metrics {
             Box::new(metrics.transfers.clone()),
             Box::new(metrics.notifies.clone()),
             Box::new(metrics.journal_bytes.clone()),
+            Box::new(metrics.events.clone()),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -185,6 +195,11 @@ impl Metrics {
     /// Counters for the query guards, to pass to `GuardConfig::build` as its observer.
     pub fn guard_counters(&self) -> GuardCounters {
         GuardCounters::new(self)
+    }
+
+    /// Counters of the Events written on objects.
+    pub fn event_counters(&self) -> EventCounters {
+        EventCounters::new(self)
     }
 
     /// Counters for one watched Kind.

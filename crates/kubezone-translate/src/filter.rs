@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use kubezone_model::{DnsName, Kind};
 use serde::{Deserialize, Serialize};
 
-use crate::LabelSelector;
+use crate::{LabelSelector, NamespaceFilter};
 
 /// One zone as the translator sees it: its origin and its filters.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,8 @@ pub struct ZoneFilter {
     /// A Service is served if any matches; empty means every Service.
     pub service_selectors: Vec<LabelSelector>,
     pub node_address: NodeAddressType,
+    /// Which namespaces may publish names in the zone.
+    pub namespaces: NamespaceFilter,
 }
 
 impl ZoneFilter {
@@ -32,6 +34,7 @@ impl ZoneFilter {
             gateway_classes: Vec::new(),
             service_selectors: Vec::new(),
             node_address: NodeAddressType::default(),
+            namespaces: NamespaceFilter::default(),
         }
     }
 

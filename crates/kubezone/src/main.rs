@@ -8,6 +8,7 @@ mod health;
 mod http;
 mod logging;
 mod pipeline;
+mod reports;
 mod serve;
 mod writer;
 

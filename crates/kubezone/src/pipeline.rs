@@ -8,7 +8,9 @@ use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
-use kubezone_sources::{ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect};
+use kubezone_sources::{
+    ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect, event_recorder,
+};
 use kubezone_transfer::Transfers;
 use kubezone_translate::Translator;
 use tokio::{
@@ -20,6 +22,7 @@ use tracing::error;
 use crate::{
     config::{Config, GlueServices},
     health::Readiness,
+    reports::Reports,
     writer::Writer,
 };
 
@@ -86,6 +89,7 @@ impl Pipeline {
             .map(|z| z.glue_services.clone())
             .collect();
         let mut cluster_status = None;
+        let mut reports = None;
         if let Some(cluster) = &config.kubernetes {
             sources.push(SourceId::KUBERNETES);
             let kinds: Vec<Kind> = config
@@ -94,6 +98,12 @@ impl Pipeline {
                 .flat_map(|z| z.filter.resources.iter().copied())
                 .collect();
             let client = connect(cluster).await?;
+            if cluster.events {
+                let counters = metrics.map(Metrics::event_counters);
+                let (sink, task) = event_recorder(client.clone(), counters);
+                tasks.push(tokio::spawn(task).abort_handle());
+                reports = Some(Reports::new(sink));
+            }
             let mut services: Vec<_> = glue.iter().flat_map(GlueServices::iter).cloned().collect();
             services.sort();
             services.dedup();
@@ -107,6 +117,9 @@ impl Pipeline {
         }
         drop(events);
         let mut writer = Writer::new(translator, index, &sources, glue);
+        if let Some(reports) = reports {
+            writer = writer.with_reports(reports);
+        }
         if let Some(metrics) = metrics {
             writer = writer.with_metrics(metrics.clone(), zone_names(config));
         }

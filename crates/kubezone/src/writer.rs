@@ -18,7 +18,7 @@ use kubezone_translate::{KubeObject, Translated, Translator};
 use tokio::sync::{Notify, mpsc};
 use tracing::{debug, info, warn};
 
-use crate::config::GlueServices;
+use crate::{config::GlueServices, reports::Reports};
 
 pub struct Writer {
     translator: Translator,
@@ -35,6 +35,8 @@ pub struct Writer {
     retry: Option<u32>,
     /// Woken after each publish (zone transfer takes its versions from there).
     published: Option<Arc<Notify>>,
+    /// Kubernetes Events on objects not served in full.
+    reports: Option<Reports>,
 }
 
 impl Writer {
@@ -67,7 +69,14 @@ impl Writer {
             metrics: None,
             retry,
             published: None,
+            reports: None,
         }
+    }
+
+    /// Writes an Event on each object that is skipped, invalid or not served in full.
+    pub fn with_reports(mut self, reports: Reports) -> Writer {
+        self.reports = Some(reports);
+        self
     }
 
     /// Wakes `published` after every publish.
@@ -137,12 +146,19 @@ impl Writer {
             SourceEvent::Changes { source, changes } => {
                 debug!(%source, changes = changes.len(), "applying changes");
                 for change in changes {
+                    // The creation time of the object applied; other objects whose records
+                    // follow from it (a Gateway's routes) keep the one the index has.
+                    let mut applied = None;
                     let translated = match &change {
                         Change::Apply {
                             object,
                             object_ref,
                             written,
                         } => {
+                            if let Some(reports) = &mut self.reports {
+                                reports.applied(object_ref, *written);
+                            }
+                            applied = Some((object_ref.clone(), created(object)));
                             if let KubeObject::Service(service) = object
                                 && let Some(glue) = self.glue_of(object_ref)
                             {
@@ -152,13 +168,16 @@ impl Writer {
                                 .apply_as(object, object_ref.clone(), *written)
                         }
                         Change::Delete(object) => {
+                            if let Some(reports) = &mut self.reports {
+                                reports.deleted(object);
+                            }
                             if let Some(glue) = self.glue_of(object) {
                                 self.set_glue(&glue, Vec::new(), 0);
                             }
                             self.translator.delete(object)
                         }
                     };
-                    self.apply(translated);
+                    self.apply(translated, applied);
                 }
             }
             SourceEvent::Synced { source } => {
@@ -180,25 +199,45 @@ impl Writer {
         }
     }
 
-    fn apply(&mut self, translated: Translated) {
+    fn apply(&mut self, translated: Translated, applied: Option<(ObjectRef, u32)>) {
         for problem in &translated.problems {
             warn!(object = %problem.object, "skipped: {problem}");
             if let Some((metrics, _)) = &self.metrics {
                 metrics.skipped(problem.object.kind());
             }
+            if let Some(reports) = &mut self.reports {
+                let written = translated
+                    .updates
+                    .iter()
+                    .find(|u| u.object == problem.object)
+                    .map_or(0, |u| u.written);
+                reports.problem(problem, written);
+            }
         }
         for update in translated.updates {
             let endpoints = update.endpoints.into_iter().map(|z| (z.zone, z.endpoint));
-            for conflict in self.index.apply(&update.object, endpoints, update.written) {
+            let created = match &applied {
+                Some((object, created)) if *object == update.object => *created,
+                _ => 0,
+            };
+            let conflicts = self
+                .index
+                .apply(&update.object, endpoints, update.written, created);
+            for conflict in conflicts {
+                let loser = conflict.conflict.object();
                 if let Some((metrics, _)) = &self.metrics {
-                    metrics.conflict(update.object.kind());
+                    metrics.conflict(loser.kind());
                 }
-                if matches!(conflict, Conflict::Reserved { .. }) && self.is_glue(&update.object) {
+                if matches!(conflict.conflict, Conflict::Reserved { .. }) && self.is_glue(loser) {
                     // The server's own Service names the nameserver host: expected, and its
                     // addresses are served as the glue.
-                    debug!(object = %update.object, "conflict: {conflict}");
-                } else {
-                    warn!(object = %update.object, "conflict: {conflict}");
+                    debug!(object = %loser, "conflict: {conflict}");
+                    continue;
+                }
+                warn!(object = %loser, "conflict: {conflict}");
+                if let Some(reports) = &mut self.reports {
+                    let written = self.index.written_of(loser).unwrap_or(update.written);
+                    reports.conflict(&conflict, written);
                 }
             }
         }
@@ -234,6 +273,16 @@ impl Writer {
             }
         }
     }
+}
+
+/// The object's creationTimestamp in unix seconds (0 when it has none, as manifests often do).
+fn created(object: &KubeObject) -> u32 {
+    object
+        .metadata()
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| u32::try_from(t.0.as_second()).ok())
+        .unwrap_or(0)
 }
 
 /// Seconds since the epoch, for SOA serials.

@@ -11,7 +11,7 @@ use kube::{
 use crate::ClusterError;
 
 /// The `kubernetes:` section of the config.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterConfig {
     /// A kubeconfig file; when unset, the usual places are tried in order.
     pub kubeconfig: Option<PathBuf>,
@@ -19,6 +19,20 @@ pub struct ClusterConfig {
     pub context: Option<String>,
     /// Namespaces to watch; empty for all.
     pub namespaces: Vec<String>,
+    /// Whether to write Kubernetes Events on objects that are skipped, invalid or not served in
+    /// full.
+    pub events: bool,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            kubeconfig: None,
+            context: None,
+            namespaces: Vec::new(),
+            events: true,
+        }
+    }
 }
 
 /// A client for `config`. Makes no request: every auth method kube-rs knows (tokens, client

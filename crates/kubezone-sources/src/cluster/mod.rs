@@ -5,6 +5,7 @@
 //! memory grows with the records, not with the size of the objects.
 
 mod client;
+mod events;
 mod glue;
 mod resource;
 mod slim;
@@ -19,6 +20,7 @@ use tokio::sync::mpsc;
 use tracing::info;
 
 pub use client::{ClusterConfig, connect};
+pub use events::{EventReports, ObjectReport, event_recorder};
 pub use glue::service_addresses;
 pub use resource::{api_resource, resource_name, watched_kinds};
 pub use slim::{Read as WatchedObject, read as read_watched_object};

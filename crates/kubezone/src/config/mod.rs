@@ -2,6 +2,7 @@
 //! relative paths resolved against the file's folder.
 
 mod catalog;
+mod tenancy;
 mod transfer;
 mod tsig_keys;
 mod zone_data;
@@ -140,6 +141,8 @@ struct RawKubernetes {
     context: Option<String>,
     #[serde(default)]
     namespaces: Vec<String>,
+    #[serde(default = "default_true")]
+    events: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +176,11 @@ struct RawZone {
     #[serde(default)]
     records: Vec<String>,
     transfer: Option<transfer::RawTransfer>,
+    #[serde(default)]
+    namespaces: Vec<String>,
+    namespace_selector: Option<String>,
+    #[serde(default)]
+    claims: tenancy::RawClaims,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -413,6 +421,7 @@ impl Config {
                 context: k.context,
                 namespaces: namespaces(&k.namespaces)
                     .map_err(|(key, message)| invalid(format!("kubernetes.{key}"), message))?,
+                events: k.events,
             }),
         };
         let http = match raw.http {
@@ -755,6 +764,7 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
     filter.gateway_classes = z.gateway_classes;
     filter.service_selectors = service_selectors;
     filter.node_address = z.node_address_type;
+    filter.namespaces = tenancy::namespace_filter(&z.namespaces, z.namespace_selector.as_deref())?;
     let soa = zone_data::soa(z.soa, &origin)?;
     let nameservers = zone_data::nameservers(&z.nameservers, &origin)?;
     let reserved = zone_data::Reserved {
@@ -778,6 +788,7 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
             records,
             static_written: 0,
             precedence: resources,
+            claims: z.claims.into(),
         },
         filter,
         fallthrough,
@@ -911,6 +922,7 @@ manifests: [examples]
                 kubeconfig: Some(PathBuf::from("/etc/kubezone/kube/config")),
                 context: Some("prod".into()),
                 namespaces: vec!["a".into(), "b".into()],
+                events: true,
             })
         );
         let config = parse("zones: [{zone: example.com}]\nkubernetes: {}").expect("valid");
