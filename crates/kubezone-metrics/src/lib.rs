@@ -34,6 +34,7 @@ pub struct Metrics {
     conflicts: IntCounterVec,
     forwards: IntCounter,
     forward_failures: IntCounter,
+    forward_rejections: IntCounter,
     pub(crate) rrl_dropped: IntCounterVec,
     pub(crate) rrl_slipped: IntCounterVec,
     pub(crate) acl_rejected: IntCounterVec,
@@ -108,6 +109,11 @@ impl Metrics {
                 "Forwarded queries no upstream answered (answered SERVFAIL).",
             )
             .unwrap_or_else(unreachable_metric),
+            forward_rejections: IntCounter::new(
+                "fallthrough_rejected_total",
+                "Fallthrough queries not forwarded because forwarding.maxInFlight queries were waiting upstream (answered SERVFAIL at once).",
+            )
+            .unwrap_or_else(unreachable_metric),
             rrl_dropped: IntCounterVec::new(
                 Opts::new("rrl_dropped_total", "UDP responses not sent because their account was over its rateLimit rate, by the account's kind (answer, nodata, nxdomain, referral, error; all: allPerSecond)."),
                 &["kind"],
@@ -176,6 +182,7 @@ impl Metrics {
             Box::new(metrics.conflicts.clone()),
             Box::new(metrics.forwards.clone()),
             Box::new(metrics.forward_failures.clone()),
+            Box::new(metrics.forward_rejections.clone()),
             Box::new(metrics.rrl_dropped.clone()),
             Box::new(metrics.rrl_slipped.clone()),
             Box::new(metrics.acl_rejected.clone()),
@@ -203,6 +210,7 @@ impl Metrics {
             zones,
             self.forwards.clone(),
             self.forward_failures.clone(),
+            self.forward_rejections.clone(),
         )
     }
 

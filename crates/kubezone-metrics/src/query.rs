@@ -23,6 +23,7 @@ pub struct QueryCounters {
     latency: Histogram,
     forwards: IntCounter,
     forward_failures: IntCounter,
+    forward_rejections: IntCounter,
 }
 
 impl QueryCounters {
@@ -32,6 +33,7 @@ impl QueryCounters {
         zones: &[String],
         forwards: IntCounter,
         forward_failures: IntCounter,
+        forward_rejections: IntCounter,
     ) -> QueryCounters {
         let mut counters = Vec::with_capacity((zones.len() + 1) * TYPES.len() * RCODES.len());
         for zone in zones.iter().map(String::as_str).chain([""]) {
@@ -47,6 +49,7 @@ impl QueryCounters {
             latency,
             forwards,
             forward_failures,
+            forward_rejections,
         }
     }
 
@@ -72,6 +75,11 @@ impl QueryCounters {
 
     pub fn forward_failed(&self) {
         self.forward_failures.inc();
+    }
+
+    /// A fallthrough query answered SERVFAIL at once: `maxInFlight` queries wait upstream.
+    pub fn forward_rejected(&self) {
+        self.forward_rejections.inc();
     }
 }
 
