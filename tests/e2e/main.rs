@@ -27,5 +27,6 @@ mod soak;
 mod tcp_abuse;
 mod transfer;
 mod transfer_bench;
+mod upstream;
 mod zone;
 mod zonecheck;

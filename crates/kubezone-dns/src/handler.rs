@@ -2,7 +2,12 @@
 //!
 //! Synchronous except for fallthrough, so the transports call it straight from their loops.
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex, PoisonError},
+    time::Instant,
+};
 
 use arc_swap::ArcSwap;
 use hickory_proto::{
@@ -12,14 +17,14 @@ use hickory_proto::{
         rdata::opt::{EdnsCode, EdnsOption, NSIDPayload},
     },
 };
-use kubezone_guard::{Guard, RateLimiter, RateVerdict, ResponseKey, Verdict};
+use kubezone_guard::{Guard, RateLimiter, RateVerdict, ResponseKey, ResponseKind, Verdict};
 use kubezone_index::IndexReader;
 use kubezone_metrics::QueryCounters;
 use kubezone_transfer::Transfers;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
-    FallthroughPolicy, Forwarder, Identity, Resolution,
+    Admission, FallthroughPolicy, Forwarder, Identity, Resolution,
     message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     rated, resolve_in_zone,
@@ -55,10 +60,23 @@ pub enum Handled {
     Reply,
     /// Send nothing.
     Drop,
-    /// Ask upstream with [`Answerer::forward`].
+    /// Fallthrough: take a place upstream with [`Answerer::admit`], then ask with
+    /// [`Answerer::forward`].
     Forward,
     /// An AXFR or IXFR over TCP: stream the response with [`Answerer::transfer`].
     Transfer,
+}
+
+/// Whether a fallthrough query goes upstream ([`Answerer::admit`]).
+#[derive(Debug)]
+pub enum Admit {
+    /// Ask upstream with [`Answerer::forward`], holding this place until it ends.
+    Forward(Admission),
+    /// Send the reply now in the output buffer instead: SERVFAIL when `maxInFlight` queries
+    /// wait upstream already, or the slipped reply of a client over its rate limit.
+    Reply,
+    /// Send nothing: a client over its rate limit.
+    Drop,
 }
 
 /// What answers queries: the index, fallthrough and the counters. Swapped as a whole when the
@@ -73,6 +91,9 @@ pub struct Answerer {
     guard: Option<Arc<Guard>>,
     identity: Option<Arc<Identity>>,
     transfers: Option<Arc<Transfers>>,
+    /// Per zone, the rate-limit keys of the last upstream NXDOMAIN and referral, which are
+    /// counted by a name the query does not tell: checked before forwarding.
+    upstream_keys: Arc<Mutex<HashMap<usize, [Option<ResponseKey>; 2]>>>,
 }
 
 impl Answerer {
@@ -90,6 +111,7 @@ impl Answerer {
             guard: None,
             identity: None,
             transfers: None,
+            upstream_keys: Arc::default(),
         }
     }
 
@@ -441,31 +463,173 @@ impl Answerer {
             .chaos_txt(query.key.as_bytes(), query.qtype)
     }
 
-    /// Asks upstream for a query [`Answerer::respond`] handed on, and writes its reply into
-    /// `out`; SERVFAIL when no upstream answers.
-    pub async fn forward(
+    /// Decides whether a query [`Answerer::respond`] handed on for fallthrough goes upstream.
+    /// Not when its client (over UDP) is over its rate limit already, for the responses an
+    /// upstream's reply would be counted under: the limiter's verdict then, without asking.
+    /// Not when `maxInFlight` queries wait upstream already: SERVFAIL at once, with Extended
+    /// DNS Error 23, counted.
+    pub fn admit(
         &self,
         packet: &[u8],
         transport: Transport,
         src: SocketAddr,
         out: &mut Vec<u8>,
+    ) -> Admit {
+        let start = Instant::now();
+        let Ok(query) = parse(packet) else {
+            return Admit::Drop;
+        };
+        let Some(forwarder) = &self.forwarder else {
+            return Admit::Drop;
+        };
+        let zone = self.index.load().zone_for(&query.key).map(|z| z.id());
+        let limit = limit(&query, transport);
+        let opt = self.opt(&query, limit);
+        let mut seen = Seen {
+            zone,
+            qtype: query.qtype,
+            rcode: ResponseCode::ServFail,
+            rated: ResponseKey::ERROR,
+            signed: false,
+        };
+        if let (Some(guard), Some(limiter)) = (self.guard.as_deref(), self.limiter(transport))
+            && let Some(key) = self.over_limit(limiter, &query, zone, src, start)
+        {
+            seen.rcode = match key.kind() {
+                ResponseKind::Answer | ResponseKind::NoData | ResponseKind::Referral => {
+                    ResponseCode::NoError
+                }
+                ResponseKind::NxDomain => ResponseCode::NXDomain,
+                ResponseKind::Error => ResponseCode::ServFail,
+            };
+            match guard.check_rate(src.ip(), key, start) {
+                RateVerdict::Drop => {
+                    self.account(seen, start, transport, src, packet);
+                    return Admit::Drop;
+                }
+                RateVerdict::Slip => {
+                    let mut reply = Reply::new(out, query.header, query.question, 0, opt);
+                    reply.mark_truncated();
+                    reply.finish(Flags {
+                        rcode: seen.rcode,
+                        authoritative: false,
+                    });
+                    self.account(seen, start, transport, src, packet);
+                    return Admit::Reply;
+                }
+                // Credit came back in the meantime.
+                RateVerdict::Send => {}
+            }
+        }
+        if let Some(admission) = forwarder.admit() {
+            return Admit::Forward(admission);
+        }
+        if let Some(counters) = &self.counters {
+            counters.forward_rejected();
+        }
+        let opt = opt.map(|opt| Opt {
+            error: Some(ExtendedError::UPSTREAM_BUSY),
+            ..opt
+        });
+        Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
+            rcode: ResponseCode::ServFail,
+            authoritative: false,
+        });
+        seen.rcode = ResponseCode::ServFail;
+        self.account(seen, start, transport, src, packet);
+        if transport == Transport::Udp
+            && self.rate_limit(packet, src, ResponseKey::ERROR, out) != Handled::Reply
+        {
+            return Admit::Drop;
+        }
+        Admit::Reply
+    }
+
+    /// The key of a response `query`'s client is already over its limit for, among those an
+    /// upstream's reply could be counted under: an answer or NODATA for the name, the zone's
+    /// last upstream NXDOMAIN or referral, an error.
+    fn over_limit(
+        &self,
+        limiter: &RateLimiter,
+        query: &Query<'_>,
+        zone: Option<usize>,
+        src: SocketAddr,
+        now: Instant,
+    ) -> Option<ResponseKey> {
+        let name = query.key.as_bytes();
+        let qtype = u16::from(query.qtype);
+        let remembered = zone
+            .and_then(|z| {
+                let keys = self
+                    .upstream_keys
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                keys.get(&z).copied()
+            })
+            .unwrap_or_default();
+        [
+            Some(limiter.key(ResponseKind::Answer, name, qtype)),
+            Some(limiter.key(ResponseKind::NoData, name, qtype)),
+            Some(ResponseKey::ERROR),
+        ]
+        .into_iter()
+        .chain(remembered)
+        .flatten()
+        .find(|key| limiter.in_debt(src.ip(), *key, now))
+    }
+
+    /// Remembers the key of an upstream's NXDOMAIN or referral in `zone`, for
+    /// [`Answerer::over_limit`].
+    fn remember_upstream_key(&self, zone: Option<usize>, key: ResponseKey) {
+        let slot = match key.kind() {
+            ResponseKind::NxDomain => 0,
+            ResponseKind::Referral => 1,
+            _ => return,
+        };
+        let Some(zone) = zone else {
+            return;
+        };
+        let mut keys = self
+            .upstream_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let remembered = keys.entry(zone).or_default();
+        if let Some(at) = remembered.get_mut(slot) {
+            *at = Some(key);
+        }
+    }
+
+    /// Asks upstream for a query [`Answerer::admit`] let through, and writes its reply into
+    /// `out`; SERVFAIL (Extended DNS Error 22) when no upstream answers.
+    pub async fn forward(
+        &self,
+        admission: Admission,
+        packet: &[u8],
+        transport: Transport,
+        src: SocketAddr,
+        out: &mut Vec<u8>,
     ) -> Handled {
-        self.forward_rated(packet, transport, src, out).await.0
+        self.forward_rated(admission, packet, transport, src, out)
+            .await
+            .0
     }
 
     /// Forwards a UDP query as [`Answerer::forward`] does, also saying what the rate limit
     /// counts the reply under, for [`Answerer::rate_limit`].
     pub async fn forward_udp(
         &self,
+        admission: Admission,
         packet: &[u8],
         src: SocketAddr,
         out: &mut Vec<u8>,
     ) -> (Handled, ResponseKey) {
-        self.forward_rated(packet, Transport::Udp, src, out).await
+        self.forward_rated(admission, packet, Transport::Udp, src, out)
+            .await
     }
 
     async fn forward_rated(
         &self,
+        admission: Admission,
         packet: &[u8],
         transport: Transport,
         src: SocketAddr,
@@ -477,9 +641,7 @@ impl Answerer {
         };
         let limit = limit(&query, transport);
         let opt = self.opt(&query, limit);
-        let catalog = self.index.load_full();
-        let zone = catalog.zone_for(&query.key).map(|z| z.id());
-        drop(catalog);
+        let zone = self.index.load().zone_for(&query.key).map(|z| z.id());
         if let Some(counters) = &self.counters {
             counters.forwarded();
         }
@@ -487,18 +649,27 @@ impl Answerer {
             return (Handled::Drop, ResponseKey::ERROR);
         };
         let mut rated = ResponseKey::ERROR;
-        let rcode = match forwarder.forward(packet, transport == Transport::Tcp).await {
+        let result = forwarder
+            .forward(packet, transport == Transport::Tcp, &admission)
+            .await;
+        drop(admission);
+        let rcode = match result {
             Ok(reply) => {
                 if let Some(limiter) = self.limiter(transport) {
                     rated = rated::upstream_key(limiter, &reply, &query.key, query.qtype);
+                    self.remember_upstream_key(zone, rated);
                 }
-                encode_upstream(reply, &query, usize::from(limit), opt, out)
+                encode_upstream(reply, &query, zone.is_some(), usize::from(limit), opt, out)
             }
             Err(error) => {
                 if let Some(counters) = &self.counters {
                     counters.forward_failed();
                 }
-                warn!(%error, "fallthrough failed");
+                debug!(%error, "fallthrough failed");
+                let opt = opt.map(|opt| Opt {
+                    error: Some(ExtendedError::NO_REACHABLE_AUTHORITY),
+                    ..opt
+                });
                 Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
                     rcode: ResponseCode::ServFail,
                     authoritative: false,
@@ -603,18 +774,29 @@ fn opt(query: &Query<'_>, limit: u16) -> Option<Opt<'static>> {
     })
 }
 
-/// The upstream's reply under the client's ID and our EDNS; if it does not fit, an empty
-/// truncated reply so the client retries over TCP.
+/// The upstream's reply under the client's ID, our EDNS and our flags; if it does not fit, an
+/// empty truncated reply so the client retries over TCP. The flags are kubezone's, never the
+/// upstream's: RA clear (kubezone does not recurse, RFC 1035 §4.1.1), AD clear (it validates
+/// nothing), AA set for an answer, NODATA or NXDOMAIN about a name in one of the zones, which
+/// kubezone answers for, and clear for a referral, an error or a name in no zone.
 fn encode_upstream(
     mut reply: Message,
     query: &Query<'_>,
+    in_zone: bool,
     limit: usize,
     opt: Option<Opt<'_>>,
     out: &mut Vec<u8>,
 ) -> ResponseCode {
     let rcode = reply.metadata.response_code;
+    let authoritative = in_zone
+        && matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain)
+        && !is_referral(&reply);
     reply.metadata.id = query.header.id;
     reply.metadata.recursion_desired = query.header.recursion_desired;
+    reply.metadata.checking_disabled = query.header.checking_disabled;
+    reply.metadata.recursion_available = false;
+    reply.metadata.authentic_data = false;
+    reply.metadata.authoritative = authoritative;
     let edns = opt.map(|opt| {
         let mut edns = Edns::new();
         edns.set_max_payload(opt.payload);
@@ -646,9 +828,22 @@ fn encode_upstream(
             truncated.mark_truncated();
             truncated.finish(Flags {
                 rcode,
-                authoritative: reply.metadata.authoritative,
+                authoritative,
             });
         }
     }
     rcode
+}
+
+/// A referral: no answer, NS records in authority and no SOA beside them.
+fn is_referral(reply: &Message) -> bool {
+    reply.answers.is_empty()
+        && reply
+            .authorities
+            .iter()
+            .any(|r| r.record_type() == RecordType::NS)
+        && !reply
+            .authorities
+            .iter()
+            .any(|r| r.record_type() == RecordType::SOA)
 }

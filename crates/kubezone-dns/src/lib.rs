@@ -26,8 +26,8 @@ mod tcp;
 mod udp;
 
 pub use fallthrough::{Fallthrough, FallthroughPolicy};
-pub use forward::{ForwardError, Forwarder};
-pub use handler::{Answerer, DnsHandler, Handled, MAX_UDP_PAYLOAD, Transport};
+pub use forward::{Admission, ForwardError, ForwardSettings, Forwarder, UDP_SOCKETS_PER_UPSTREAM};
+pub use handler::{Admit, Answerer, DnsHandler, Handled, MAX_UDP_PAYLOAD, Transport};
 pub use identity::{Identity, IdentityError, MAX_IDENTITY_LEN};
 pub use resolve::{Answer, Owner, Part, Resolution, Section, resolve, resolve_in_zone};
 pub use server::{DnsServer, ServeError, TcpSettings};

@@ -71,6 +71,13 @@ impl ExtendedError {
     pub const PROHIBITED: ExtendedError = ExtendedError { code: 18, text: "" };
     /// REFUSED for a name in no zone served here.
     pub const NOT_AUTHORITATIVE: ExtendedError = ExtendedError { code: 20, text: "" };
+    /// SERVFAIL for a fallthrough query when no upstream answered it in time.
+    pub const NO_REACHABLE_AUTHORITY: ExtendedError = ExtendedError { code: 22, text: "" };
+    /// SERVFAIL at once for a fallthrough query beyond `forwarding.maxInFlight`.
+    pub const UPSTREAM_BUSY: ExtendedError = ExtendedError {
+        code: 23,
+        text: "too many queries upstream",
+    };
 }
 
 /// The flags of the reply besides those copied from the query.

@@ -1,11 +1,14 @@
-//! TCP (RFC 7766): pipelined queries per connection, answered in order; an idle timeout that
-//! only a complete message resets, so a client trickling bytes (slow-loris) is closed like an
-//! idle one; and a cap on open connections that closes the longest-idle one to let a new client
-//! in, so idle connections cannot lock others out.
+//! TCP (RFC 7766): pipelined queries per connection, each answered as soon as it is ready, so a
+//! query waiting upstream holds up none after it (replies out of order, RFC 7766 §6.2.1.1); an
+//! idle timeout that only a complete message resets, so a client trickling bytes (slow-loris)
+//! is closed like an idle one; and a cap on open connections that closes the longest-idle one
+//! to let a new client in, so idle connections cannot lock others out.
 
 use std::{
     collections::HashMap,
+    future::Future,
     net::SocketAddr,
+    pin::Pin,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -13,16 +16,20 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures_util::{StreamExt, stream::FuturesUnordered};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-    sync::{Notify, watch},
-    task::JoinSet,
+    net::{
+        TcpListener, TcpStream,
+        tcp::{OwnedReadHalf, OwnedWriteHalf},
+    },
+    sync::{Notify, mpsc, watch},
+    task::{JoinHandle, JoinSet},
     time::timeout_at,
 };
 use tracing::debug;
 
-use crate::{DnsHandler, Handled, TcpSettings, Transport};
+use crate::{Admit, DnsHandler, Handled, TcpSettings, Transport};
 
 /// One open connection, as the accept loop sees it.
 struct Connection {
@@ -121,7 +128,7 @@ pub(crate) async fn serve(
 }
 
 async fn serve_connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
     handler: &DnsHandler,
     settings: TcpSettings,
@@ -130,28 +137,46 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let mut query = Vec::with_capacity(512);
+    let (reader, mut writer) = stream.into_split();
+    // Reading goes on beside the answers, so a query waiting upstream holds up nothing.
+    let (queries, mut incoming) = mpsc::channel(1);
+    let reader = AbortOnDrop(tokio::spawn(read_queries(
+        reader,
+        peer,
+        settings.idle_timeout,
+        queries,
+    )));
+    let mut forwards: FuturesUnordered<Forwarded> = FuturesUnordered::new();
+    let mut reading = true;
     let mut out = Vec::with_capacity(4096);
     let mut frame = Vec::with_capacity(4096);
     loop {
-        // A whole message must arrive within the idle timeout; bytes alone do not extend it.
-        let deadline = tokio::time::Instant::now() + settings.idle_timeout;
-        let read = tokio::select! {
-            read = timeout_at(deadline, read_message(&mut stream, &mut query)) => read,
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        };
-        match read {
-            Ok(Ok(true)) => {}
-            Ok(Ok(false)) => return,
-            Ok(Err(error)) => {
-                debug!(%error, %peer, "TCP read failed");
-                return;
-            }
-            Err(_) => {
-                debug!(%peer, "TCP connection idle, closed");
-                return;
-            }
+        if !reading && forwards.is_empty() {
+            return;
         }
+        let query = tokio::select! {
+            query = incoming.recv(), if reading && forwards.len() < MAX_FORWARDS_PER_CONNECTION => {
+                match query {
+                    Some(query) => query,
+                    None => {
+                        reading = false;
+                        continue;
+                    }
+                }
+            }
+            Some(reply) = forwards.next(), if !forwards.is_empty() => {
+                match reply {
+                    Some(reply) if write_frame(&mut writer, &reply, &mut frame, peer, settings).await => continue,
+                    _ => return,
+                }
+            }
+            () = stopping(&mut shutdown), if reading => {
+                // Stop reading; answer what waits upstream, then close.
+                reader.0.abort();
+                reading = false;
+                continue;
+            }
+        };
         connection
             .last_active
             .store(connections.now(), Ordering::Relaxed);
@@ -162,14 +187,25 @@ async fn serve_connection(
         let handled = match handled {
             Handled::Forward => {
                 let answerer = handler.load_full();
-                answerer
-                    .forward(&query, Transport::Tcp, peer, &mut out)
-                    .await
+                match answerer.admit(&query, Transport::Tcp, peer, &mut out) {
+                    Admit::Forward(admission) => {
+                        forwards.push(Box::pin(async move {
+                            let mut out = Vec::new();
+                            let handled = answerer
+                                .forward(admission, &query, Transport::Tcp, peer, &mut out)
+                                .await;
+                            (handled == Handled::Reply).then_some(out)
+                        }));
+                        continue;
+                    }
+                    Admit::Reply => Handled::Reply,
+                    Admit::Drop => Handled::Drop,
+                }
             }
             Handled::Transfer => {
                 // Writes its own messages; the connection stays open for more queries.
                 let answerer = handler.load_full();
-                if let Err(error) = answerer.transfer(&query, peer, &mut stream).await {
+                if let Err(error) = answerer.transfer(&query, peer, &mut writer).await {
                     debug!(%error, %peer, "zone transfer ended early");
                     return;
                 }
@@ -181,29 +217,93 @@ async fn serve_connection(
             // Nothing sensible can follow an unreadable message on a stream.
             return;
         }
-        let Ok(len) = u16::try_from(out.len()) else {
+        if !write_frame(&mut writer, &out, &mut frame, peer, settings).await {
             return;
-        };
-        frame.clear();
-        frame.extend_from_slice(&len.to_be_bytes());
-        frame.extend_from_slice(&out);
-        let deadline = tokio::time::Instant::now() + settings.idle_timeout;
-        match timeout_at(deadline, stream.write_all(&frame)).await {
-            Ok(Ok(())) => {}
+        }
+    }
+}
+
+/// Resolves once the server stops; its output holds no lock of the channel.
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Forwarded queries one connection may have waiting upstream at once; past it, the connection
+/// reads no more until one is answered.
+const MAX_FORWARDS_PER_CONNECTION: usize = 64;
+
+/// A query waiting upstream: its reply, or nothing to send.
+type Forwarded = Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>>;
+
+/// Aborts the task when the connection ends, however it ends.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reads length-prefixed queries into `queries` until the stream ends, fails or is idle (no
+/// complete message within `idle_timeout`), then drops the sender.
+async fn read_queries(
+    mut reader: OwnedReadHalf,
+    peer: SocketAddr,
+    idle_timeout: Duration,
+    queries: mpsc::Sender<Vec<u8>>,
+) {
+    loop {
+        // A whole message must arrive within the idle timeout; bytes alone do not extend it.
+        let deadline = tokio::time::Instant::now() + idle_timeout;
+        let mut query = Vec::with_capacity(512);
+        match timeout_at(deadline, read_message(&mut reader, &mut query)).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return,
             Ok(Err(error)) => {
-                debug!(%error, %peer, "TCP write failed");
+                debug!(%error, %peer, "TCP read failed");
                 return;
             }
             Err(_) => {
-                debug!(%peer, "TCP client not reading, closed");
+                debug!(%peer, "TCP connection idle, closed");
                 return;
             }
+        }
+        if queries.send(query).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes `reply` with its length prefix; false when the connection is done for.
+async fn write_frame(
+    writer: &mut OwnedWriteHalf,
+    reply: &[u8],
+    frame: &mut Vec<u8>,
+    peer: SocketAddr,
+    settings: TcpSettings,
+) -> bool {
+    let Ok(len) = u16::try_from(reply.len()) else {
+        return false;
+    };
+    frame.clear();
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(reply);
+    let deadline = tokio::time::Instant::now() + settings.idle_timeout;
+    match timeout_at(deadline, writer.write_all(frame)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            debug!(%error, %peer, "TCP write failed");
+            false
+        }
+        Err(_) => {
+            debug!(%peer, "TCP client not reading, closed");
+            false
         }
     }
 }
 
 /// Reads one length-prefixed message into `buf`. `Ok(false)` at a clean end of stream.
-async fn read_message(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+async fn read_message(stream: &mut OwnedReadHalf, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     let mut len = [0u8; 2];
     match stream.read_exact(&mut len).await {
         Ok(_) => {}

@@ -16,7 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::runtime::Handle;
 use tracing::debug;
 
-use crate::{DnsHandler, Handled};
+use crate::{Admission, Admit, DnsHandler, Handled, Transport};
 
 /// How often an idle worker looks at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
@@ -113,7 +113,12 @@ impl Worker {
                     }
                 }
                 (Handled::Drop | Handled::Transfer, _) => {}
-                (Handled::Forward, _) => self.forward(query.to_vec(), src),
+                (Handled::Forward, _) => match answerer.admit(query, Transport::Udp, src, &mut out)
+                {
+                    Admit::Forward(admission) => self.forward(admission, query.to_vec(), src),
+                    Admit::Reply => self.send(&out, src),
+                    Admit::Drop => {}
+                },
             }
         }
     }
@@ -124,13 +129,14 @@ impl Worker {
         }
     }
 
-    /// Fallthrough waits on the network, so it leaves the worker for a task.
-    fn forward(&self, query: Vec<u8>, src: SocketAddr) {
+    /// Fallthrough waits on the network, so it leaves the worker for a task; `admission`
+    /// bounds how many such tasks there are.
+    fn forward(&self, admission: Admission, query: Vec<u8>, src: SocketAddr) {
         let answerer = self.handler.load_full();
         let socket = self.socket.clone();
         self.runtime.spawn(async move {
             let mut out = Vec::new();
-            let (handled, response) = answerer.forward_udp(&query, src, &mut out).await;
+            let (handled, response) = answerer.forward_udp(admission, &query, src, &mut out).await;
             if handled == Handled::Reply
                 && answerer.rate_limit(&query, src, response, &mut out) == Handled::Reply
                 && let Err(error) = socket.send_to(&out, src)

@@ -285,10 +285,7 @@ impl RateLimiter {
         if self.exempt.contains(client) {
             return RateVerdict::Send;
         }
-        let prefix = match client {
-            IpAddr::V4(a) => (0xffff_u128 << 32) | u128::from(u32::from(a) & self.v4_mask),
-            IpAddr::V6(a) => u128::from(a) & self.v6_mask,
-        };
+        let prefix = self.prefix(client);
         let tick = self.tick(now);
         let kind = Account::Response(response.kind);
         let mut verdict = self.debit_account(prefix, kind, response.name, response.qtype, tick);
@@ -306,6 +303,43 @@ impl RateLimiter {
             observer.rate_limited(verdict, by);
         }
         verdict
+    }
+
+    /// Whether a response keyed `response` to `client` would find an account in debt at
+    /// `now` (its kind's, or the prefix's `allPerSecond`), without debiting anything: asked
+    /// before work whose response is not known yet, such as forwarding upstream.
+    pub fn in_debt(&self, client: IpAddr, response: ResponseKey, now: Instant) -> bool {
+        let client = client.to_canonical();
+        if self.exempt.contains(client) {
+            return false;
+        }
+        let prefix = self.prefix(client);
+        let tick = self.tick(now);
+        let kind = Account::Response(response.kind);
+        self.account_in_debt(prefix, kind, response.name, response.qtype, tick)
+            || self.account_in_debt(prefix, Account::All, 0, 0, tick)
+    }
+
+    fn account_in_debt(
+        &self,
+        prefix: u128,
+        account: Account,
+        name: u64,
+        qtype: u16,
+        tick: u64,
+    ) -> bool {
+        let rate = self.rate(account.index());
+        if rate == 0 {
+            return false;
+        }
+        let tag = self.tag(prefix, account, name, qtype);
+        let Some(bucket) = self.bucket(tag) else {
+            return false;
+        };
+        bucket
+            .iter()
+            .find(|e| e.last != 0 && e.tag == tag)
+            .is_some_and(|e| self.credit(e, rate, tick) < 0)
     }
 
     /// Debits `prefix`'s account of kind `account` for a response keyed `name` and `qtype`.
@@ -357,6 +391,14 @@ impl RateLimiter {
         match bucket.get_mut(at) {
             Some(entry) => self.debit(entry, rate, slip, tick),
             None => RateVerdict::Send,
+        }
+    }
+
+    /// The client's prefix, IPv4 as IPv4-mapped IPv6.
+    fn prefix(&self, client: IpAddr) -> u128 {
+        match client {
+            IpAddr::V4(a) => (0xffff_u128 << 32) | u128::from(u32::from(a) & self.v4_mask),
+            IpAddr::V6(a) => u128::from(a) & self.v6_mask,
         }
     }
 

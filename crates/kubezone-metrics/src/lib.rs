@@ -33,6 +33,7 @@ pub struct Metrics {
     conflicts: IntCounterVec,
     forwards: IntCounter,
     forward_failures: IntCounter,
+    forward_rejections: IntCounter,
     pub(crate) rrl_dropped: IntCounterVec,
     pub(crate) rrl_slipped: IntCounterVec,
     pub(crate) acl_rejected: IntCounterVec,
@@ -91,6 +92,11 @@ impl Metrics {
             forward_failures: IntCounter::new(
                 "fallthrough_failures_total",
                 "Forwarded queries no upstream answered (answered SERVFAIL).",
+            )
+            .unwrap_or_else(unreachable_metric),
+            forward_rejections: IntCounter::new(
+                "fallthrough_rejected_total",
+                "Fallthrough queries not forwarded because forwarding.maxInFlight queries were waiting upstream (answered SERVFAIL at once).",
             )
             .unwrap_or_else(unreachable_metric),
             rrl_dropped: IntCounterVec::new(
@@ -166,6 +172,7 @@ impl Metrics {
             Box::new(metrics.conflicts.clone()),
             Box::new(metrics.forwards.clone()),
             Box::new(metrics.forward_failures.clone()),
+            Box::new(metrics.forward_rejections.clone()),
             Box::new(metrics.rrl_dropped.clone()),
             Box::new(metrics.rrl_slipped.clone()),
             Box::new(metrics.acl_rejected.clone()),
@@ -188,8 +195,12 @@ impl Metrics {
 
     /// Counters for the answer path, for zones named `zones` (in the index's order).
     pub fn query_counters(&self, zones: &[String]) -> QueryCounters {
-        self.queries
-            .counters(zones, self.forwards.clone(), self.forward_failures.clone())
+        self.queries.counters(
+            zones,
+            self.forwards.clone(),
+            self.forward_failures.clone(),
+            self.forward_rejections.clone(),
+        )
     }
 
     /// Counters for the query guards, to pass to `GuardConfig::build` as its observer.

@@ -212,6 +212,7 @@ impl QueryStore {
         zones: &[String],
         forwards: IntCounter,
         forward_failures: IntCounter,
+        forward_rejections: IntCounter,
     ) -> QueryCounters {
         QueryCounters {
             zones: zones
@@ -223,6 +224,7 @@ impl QueryStore {
             latency: self.0.latency.clone(),
             forwards,
             forward_failures,
+            forward_rejections,
         }
     }
 }
@@ -312,6 +314,7 @@ pub struct QueryCounters {
     latency: Arc<Latency>,
     forwards: IntCounter,
     forward_failures: IntCounter,
+    forward_rejections: IntCounter,
 }
 
 impl QueryCounters {
@@ -337,6 +340,11 @@ impl QueryCounters {
 
     pub fn forward_failed(&self) {
         self.forward_failures.inc();
+    }
+
+    /// A fallthrough query answered SERVFAIL at once: `maxInFlight` queries wait upstream.
+    pub fn forward_rejected(&self) {
+        self.forward_rejections.inc();
     }
 }
 

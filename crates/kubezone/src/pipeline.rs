@@ -26,8 +26,6 @@ use crate::{
     writer::Writer,
 };
 
-/// How long an upstream has to answer a fallthrough query.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 /// Source events that may wait for the writer before a source slows down.
 const EVENT_BACKLOG: usize = 1024;
 
@@ -161,7 +159,7 @@ impl Pipeline {
                 .collect::<Vec<_>>(),
         );
         let forwarder = (!config.upstream.is_empty())
-            .then(|| Forwarder::new(config.upstream.clone(), UPSTREAM_TIMEOUT));
+            .then(|| Forwarder::new(config.upstream.clone(), config.forwarding));
         let observer = metrics
             .map(|m| std::sync::Arc::new(m.guard_counters()) as std::sync::Arc<dyn Observer>);
         let mut answerer = Answerer::new(self.reader.clone(), fallthrough, forwarder)

@@ -730,3 +730,47 @@ fn spraying_names_recycles_entries_and_keeps_hot_accounts() {
     assert!(limiter.tracked(t0 + Duration::from_secs(1)) <= 1024);
     assert!(hot_sent <= 10, "hot stream sent {hot_sent}");
 }
+
+#[test]
+fn in_debt_tells_an_account_over_its_limit_without_debiting_it() {
+    let limiter = limiter(2, 15, 0);
+    let now = Instant::now();
+    let client = ip("192.0.2.1");
+    let other = limiter.key(ResponseKind::NxDomain, &wire("example.com."), 0);
+    // Asking debits nothing: a fresh account stays full however often it is asked about.
+    for _ in 0..10 {
+        assert!(!limiter.in_debt(client, www(&limiter), now));
+    }
+    // Its second's worth spent, the account is at zero, not yet in debt.
+    assert_eq!(burst(&limiter, client, now, 2), (2, 0, 0));
+    assert!(!limiter.in_debt(client, www(&limiter), now));
+    // The next response is limited and leaves it in debt, until it has earned credit again.
+    assert_eq!(burst(&limiter, client, now, 1), (0, 0, 1));
+    assert!(limiter.in_debt(client, www(&limiter), now));
+    assert!(!limiter.in_debt(client, other, now), "another account");
+    assert!(
+        !limiter.in_debt(ip("198.51.100.1"), www(&limiter), now),
+        "another prefix"
+    );
+    assert!(!limiter.in_debt(client, www(&limiter), now + Duration::from_secs(1)));
+}
+
+#[test]
+fn in_debt_counts_the_all_per_second_cap_and_exemptions() {
+    let limiter = RateLimiter::new(&RateLimitConfig {
+        responses_per_second: 100,
+        all_per_second: 1,
+        slip: 0,
+        exempt: vec![parse_cidr("192.0.2.9").expect("cidr")],
+        ..RateLimitConfig::default()
+    });
+    let now = Instant::now();
+    let client = ip("198.51.100.7");
+    assert_eq!(burst(&limiter, client, now, 2), (1, 0, 1));
+    // Any response to the prefix is over the cap, whatever its own account says.
+    let other = limiter.key(ResponseKind::NoData, &wire("other.example.com."), 0);
+    assert!(limiter.in_debt(client, other, now));
+    let exempt = ip("192.0.2.9");
+    burst(&limiter, exempt, now, 5);
+    assert!(!limiter.in_debt(exempt, www(&limiter), now));
+}

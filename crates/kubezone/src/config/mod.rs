@@ -2,6 +2,7 @@
 //! relative paths resolved against the file's folder.
 
 mod catalog;
+mod forwarding;
 mod tenancy;
 mod transfer;
 mod tsig_keys;
@@ -18,7 +19,7 @@ use std::{
     time::Duration,
 };
 
-use kubezone_dns::{Fallthrough, Identity, listen};
+use kubezone_dns::{Fallthrough, ForwardSettings, Identity, listen};
 use kubezone_guard::{
     AclAction, AclConfig, Guard, GuardConfig, GuardError, IpNet, Observer, RateLimitConfig,
     parse_cidr,
@@ -62,6 +63,8 @@ struct RawConfig {
     zones: Vec<RawZone>,
     #[serde(default)]
     upstream: Vec<String>,
+    #[serde(default)]
+    forwarding: forwarding::RawForwarding,
     #[serde(default)]
     manifests: Vec<PathBuf>,
     kubernetes: Option<RawKubernetes>,
@@ -238,6 +241,8 @@ pub struct Config {
     pub listen: Vec<SocketAddr>,
     pub zones: Vec<Zone>,
     pub upstream: Vec<SocketAddr>,
+    /// How fallthrough queries go to `upstream`: the bound on those waiting, the timeouts.
+    pub forwarding: ForwardSettings,
     pub manifests: Vec<PathBuf>,
     /// The cluster to watch, when there is one.
     pub kubernetes: Option<ClusterConfig>,
@@ -407,6 +412,8 @@ impl Config {
                 }
             }
         }
+        let forwarding = forwarding::settings(raw.forwarding)
+            .map_err(|(key, message)| invalid(format!("forwarding.{key}"), message))?;
         if upstream.is_empty() && zones.iter().any(|z| z.fallthrough != Fallthrough::Off) {
             return Err(invalid(
                 "upstream".into(),
@@ -485,6 +492,7 @@ impl Config {
             listen,
             zones,
             upstream,
+            forwarding,
             manifests,
             kubernetes,
             http,
@@ -897,6 +905,26 @@ manifests: [examples]
         let names: Vec<_> = names.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["legacy.example.com.", "old.example.com."]);
         assert_eq!(config.upstream[1], "[::1]:53".parse().expect("addr"));
+    }
+
+    #[test]
+    fn forwarding_keys_are_named_with_their_section() {
+        let config = parse("zones: [{zone: example.com}]").expect("valid");
+        assert_eq!(config.forwarding, ForwardSettings::default());
+        assert_eq!(config.forwarding.max_in_flight, 1000);
+        let config =
+            parse("zones: [{zone: example.com}]\nforwarding: {maxInFlight: 64}").expect("valid");
+        assert_eq!(config.forwarding.max_in_flight, 64);
+        let err =
+            parse("zones: [{zone: example.com}]\nforwarding: {maxInFlight: 0}").expect_err("0");
+        assert!(
+            err.to_string()
+                .contains("forwarding.maxInFlight: 0 is out of range 1..=10000"),
+            "{err}"
+        );
+        let err = parse("zones: [{zone: example.com}]\nforwarding: {maxInflight: 5}")
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("maxInflight"), "{err}");
     }
 
     #[test]
