@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use gateway_api::apis::standard::gateways::Gateway;
 use kubezone_model::{DnsName, ObjectRef, Target};
 
 use crate::{
     KubeObject, ObjectRecords, TranslateError, Translated, ZoneFilter,
+    gateway_api::Gateway,
     output::Builder,
     route::{self, RouteState},
     targets,
@@ -169,14 +169,9 @@ impl GatewayJoin {
 
 fn read_gateway(gateway: &Gateway, b: &mut Builder<'_>) -> GatewayState {
     let mut addresses = Vec::new();
-    let status = gateway
-        .status
-        .as_ref()
-        .and_then(|s| s.addresses.as_deref())
-        .unwrap_or_default();
-    for (i, address) in status.iter().enumerate() {
+    for (i, address) in gateway.status.addresses.iter().enumerate() {
         let field = |leaf: &str| format!("status.addresses[{i}].{leaf}");
-        let target = match address.r#type.as_deref() {
+        let target = match address.type_.as_deref() {
             None | Some("IPAddress") => targets::ip(field("value"), &address.value),
             Some("Hostname") => targets::host(field("value"), &address.value),
             Some(other) => Err(TranslateError::UnsupportedAddressType {

@@ -1,8 +1,6 @@
-//! The objects kubezone reads, as their real API types.
+//! The objects kubezone reads: core Kinds as their real API types, Gateway API objects as the
+//! few fields kubezone reads of them (`crate::gateway_api`).
 
-use gateway_api::apis::standard::{
-    gateways::Gateway, grpcroutes::GrpcRoute, httproutes::HttpRoute, tlsroutes::TlsRoute,
-};
 use k8s_openapi::{
     api::{
         core::v1::{Node, Service},
@@ -12,7 +10,10 @@ use k8s_openapi::{
 };
 use kubezone_model::{Kind, ObjectRef};
 
-use crate::DnsEndpoint;
+use crate::{
+    DnsEndpoint,
+    gateway_api::{Gateway, Route},
+};
 
 /// One Kubernetes object of a Kind kubezone reads.
 #[derive(Clone, Debug)]
@@ -20,9 +21,9 @@ pub enum KubeObject {
     Ingress(Box<Ingress>),
     Service(Box<Service>),
     Gateway(Box<Gateway>),
-    HttpRoute(Box<HttpRoute>),
-    GrpcRoute(Box<GrpcRoute>),
-    TlsRoute(Box<TlsRoute>),
+    HttpRoute(Box<Route>),
+    GrpcRoute(Box<Route>),
+    TlsRoute(Box<Route>),
     DnsEndpoint(Box<DnsEndpoint>),
     Node(Box<Node>),
 }
@@ -46,7 +47,7 @@ pub enum ObjectError {
 impl KubeObject {
     /// Reads a document by its `apiVersion` and `kind`. `Ok(None)` is a Kind kubezone does not
     /// read (a ConfigMap, a Deployment, …), which is not an error.
-    pub fn from_value(mut value: serde_json::Value) -> Result<Option<KubeObject>, ObjectError> {
+    pub fn from_value(value: serde_json::Value) -> Result<Option<KubeObject>, ObjectError> {
         let kind = value
             .get("kind")
             .and_then(|k| k.as_str())
@@ -63,17 +64,6 @@ impl KubeObject {
             .and_then(|n| n.as_str())
             .unwrap_or("<unnamed>")
             .to_string();
-        if read == ReadKind::TlsRoute {
-            // The v1 type requires `hostnames` and `rules`, but v1alpha2/v1alpha3
-            // TLSRoutes, still common, may leave hostnames out to take the listeners'.
-            // Neither field's absence should make the object unreadable.
-            if let Some(spec) = value.get_mut("spec").and_then(|s| s.as_object_mut()) {
-                for field in ["hostnames", "rules"] {
-                    spec.entry(field)
-                        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-                }
-            }
-        }
         read.deserialize(value)
             .map_err(|source| ObjectError::Invalid {
                 kind: read.name(),
@@ -84,18 +74,14 @@ impl KubeObject {
     }
 
     /// Reads a document straight from any serde deserializer (a YAML document, say), when its
-    /// `apiVersion` and `kind` are already known: no intermediate JSON value. `None` when this
-    /// Kind is not read this way: a Kind kubezone does not read, or a TLSRoute, whose missing
-    /// fields [`KubeObject::from_value`] fills in first.
+    /// `apiVersion` and `kind` are already known: no intermediate JSON value. `None` for a Kind
+    /// kubezone does not read.
     pub fn deserialize_known<'de, D: serde::Deserializer<'de>>(
         api_version: &str,
         kind: &str,
         deserializer: D,
     ) -> Option<Result<KubeObject, D::Error>> {
-        match ReadKind::of(api_version, kind)? {
-            ReadKind::TlsRoute => None,
-            read => Some(read.deserialize(deserializer)),
-        }
+        ReadKind::of(api_version, kind).map(|read| read.deserialize(deserializer))
     }
 
     /// Whether kubezone reads objects of this `apiVersion` and `kind`.

@@ -2,9 +2,12 @@
 
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
-use crate::{KubeObject, TranslateError, meta::ttl_annotation, output::Builder};
-
-const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+use crate::{
+    KubeObject, TranslateError,
+    gateway_api::{GROUP, Route},
+    meta::ttl_annotation,
+    output::Builder,
+};
 
 /// A parentRef that names a Gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,47 +28,11 @@ pub(crate) struct RouteState {
     pub(crate) written: u32,
 }
 
-/// A parentRef as written, borrowed from whichever route type it came from.
-struct RawParent<'a> {
-    group: Option<&'a str>,
-    kind: Option<&'a str>,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    section: Option<&'a str>,
-}
-
-/// The three route types share their parentRef fields but not their Rust types.
-macro_rules! raw_parents {
-    ($refs:expr) => {
-        $refs
-            .iter()
-            .map(|p| RawParent {
-                group: p.group.as_deref(),
-                kind: p.kind.as_deref(),
-                namespace: p.namespace.as_deref(),
-                name: p.name.as_str(),
-                section: p.section_name.as_deref(),
-            })
-            .collect::<Vec<_>>()
-    };
-}
-
 /// Reads a route; invalid hostnames and TTLs go to the builder's problems. `None` when the
 /// object is not a route.
 pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteState> {
-    let (hostnames, parents): (&[String], Vec<RawParent<'_>>) = match object {
-        KubeObject::HttpRoute(r) => (
-            r.spec.hostnames.as_deref().unwrap_or_default(),
-            raw_parents!(r.spec.parent_refs.as_deref().unwrap_or_default()),
-        ),
-        KubeObject::GrpcRoute(r) => (
-            r.spec.hostnames.as_deref().unwrap_or_default(),
-            raw_parents!(r.spec.parent_refs.as_deref().unwrap_or_default()),
-        ),
-        KubeObject::TlsRoute(r) => (
-            r.spec.hostnames.as_slice(),
-            raw_parents!(r.spec.parent_refs.as_deref().unwrap_or_default()),
-        ),
+    let route: &Route = match object {
+        KubeObject::HttpRoute(r) | KubeObject::GrpcRoute(r) | KubeObject::TlsRoute(r) => r,
         _ => return None,
     };
     let route_namespace = object
@@ -75,7 +42,7 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         .to_string();
 
     let mut valid = Vec::new();
-    for (i, host) in hostnames.iter().enumerate() {
+    for (i, host) in route.spec.hostnames.iter().enumerate() {
         let name = DnsName::parse(host).map_err(|source| {
             TranslateError::invalid_name(format!("spec.hostnames[{i}]"), host, source)
         });
@@ -84,18 +51,20 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
     valid.sort();
     valid.dedup();
 
-    let parents = parents
-        .into_iter()
+    let parents = route
+        .spec
+        .parent_refs
+        .iter()
         // Other parents (a Service, for GAMMA meshes; a ListenerSet) have no addresses of ours.
-        .filter(|p| p.group.unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP)
-        .filter(|p| p.kind.unwrap_or("Gateway") == "Gateway")
+        .filter(|p| p.group.as_deref().unwrap_or(GROUP) == GROUP)
+        .filter(|p| p.kind.as_deref().unwrap_or("Gateway") == "Gateway")
         .map(|p| ParentRef {
             gateway: ObjectRef::new(
                 Kind::Gateway,
-                Some(p.namespace.unwrap_or(&route_namespace)),
-                p.name,
+                Some(p.namespace.as_deref().unwrap_or(&route_namespace)),
+                &p.name,
             ),
-            section: p.section.map(str::to_string),
+            section: p.section_name.clone(),
         })
         .collect();
 

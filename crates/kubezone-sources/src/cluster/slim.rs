@@ -162,6 +162,36 @@ mod tests {
         ));
     }
 
+    /// A cluster running newer (or experimental) Gateway API CRDs sends values kubezone's
+    /// types may not know; the route is read all the same.
+    #[test]
+    fn a_route_with_values_from_a_newer_gateway_api_is_read() {
+        let object = dynamic(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {
+                "hostnames": ["web.example.com"],
+                "parentRefs": [
+                    {"name": "gw"},
+                    {"group": "gateway.networking.k8s.io", "kind": "ListenerSet", "name": "extra"}
+                ],
+                "rules": [{
+                    "filters": [{"type": "ExternalAuth", "externalAuth": {"protocol": "HTTP"}}],
+                    "matches": [{"method": "QUERY"}]
+                }]
+            }
+        }));
+        match read(
+            Kind::HttpRoute,
+            &api_resource(Kind::HttpRoute).expect("served"),
+            object,
+        ) {
+            Read::Object(route @ KubeObject::HttpRoute(_)) => {
+                assert_eq!(route.object_ref().to_string(), "HTTPRoute/shop/web");
+            }
+            other => panic!("expected an HTTPRoute, got {other:?}"),
+        }
+    }
+
     #[test]
     fn an_object_that_does_not_fit_its_type_is_invalid_and_named() {
         let object = dynamic(serde_json::json!({

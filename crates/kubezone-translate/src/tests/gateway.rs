@@ -539,3 +539,53 @@ status:
     assert_eq!(updated(&out), ["Gateway/infra/gw", "HTTPRoute/shop/web"]);
     assert!(lines(&out, "HTTPRoute/shop/web").is_empty());
 }
+
+/// Values a newer (or the experimental) Gateway API has and kubezone's types may not: an
+/// unknown filter type, parent kind and listener protocol, and fields nobody knows yet. The
+/// route must still be read, and served through the Gateway it names.
+#[test]
+fn values_from_a_newer_gateway_api_are_read() {
+    let mut t = translator(&["example.com"]);
+    let out = t.apply(&obj(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: infra}
+spec:
+  gatewayClassName: envoy
+  futureField: {enabled: true}
+  listeners:
+  - {name: quic, port: 443, protocol: example.com/QUIC}
+  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+status:
+  addresses: [{value: 192.0.2.10}]
+"#));
+    assert!(out.problems.is_empty(), "{:?}", problems(&out));
+    let out = t.apply(&obj(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  hostnames: [web.example.com]
+  parentRefs:
+  - {name: gw, namespace: infra}
+  - {group: gateway.networking.k8s.io, kind: ListenerSet, name: extra, namespace: infra}
+  futureField: [1, 2]
+  rules:
+  - filters:
+    - type: ExternalAuth
+      externalAuth: {protocol: HTTP, backendRef: {name: auth, port: 9000}}
+    matches:
+    - path: {type: PathPrefix, value: /}
+      method: QUERY
+status:
+  parents:
+  - parentRef: {name: gw, namespace: infra}
+    controllerName: example.com/gateway
+    conditions: [{type: Accepted, status: "True", reason: Accepted}]
+"#));
+    assert!(out.problems.is_empty(), "{:?}", problems(&out));
+    assert_eq!(
+        lines(&out, "HTTPRoute/shop/web"),
+        ["0 web.example.com. A 192.0.2.10"]
+    );
+}
