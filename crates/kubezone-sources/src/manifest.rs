@@ -585,6 +585,7 @@ items:
             KubeObject::TlsRoute(o) => serde_json::to_value(o),
             KubeObject::DnsEndpoint(o) => serde_json::to_value(o),
             KubeObject::Node(o) => serde_json::to_value(o),
+            KubeObject::Namespace(o) => serde_json::to_value(o),
         };
         value.expect("serializable")
     }

@@ -153,6 +153,15 @@ pub struct Condition {
     pub status: String,
 }
 
+impl RouteParentStatus {
+    /// Whether the controller says the route is `Accepted` by this parent.
+    pub(crate) fn accepted(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| c.type_ == "Accepted" && c.status == "True")
+    }
+}
+
 /// `null` (as YAML writes an empty `key:`) reads as the default, like a missing field.
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

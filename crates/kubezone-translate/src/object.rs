@@ -3,7 +3,7 @@
 
 use k8s_openapi::{
     api::{
-        core::v1::{Node, Service},
+        core::v1::{Namespace, Node, Service},
         networking::v1::Ingress,
     },
     apimachinery::pkg::apis::meta::v1::ObjectMeta,
@@ -26,6 +26,8 @@ pub enum KubeObject {
     TlsRoute(Box<Route>),
     DnsEndpoint(Box<DnsEndpoint>),
     Node(Box<Node>),
+    /// Read for its labels, which a listener's `allowedRoutes.namespaces.selector` matches.
+    Namespace(Box<Namespace>),
 }
 
 /// Why a document could not become a [`KubeObject`].
@@ -99,6 +101,7 @@ impl KubeObject {
             KubeObject::TlsRoute(_) => Kind::TlsRoute,
             KubeObject::DnsEndpoint(_) => Kind::DnsEndpoint,
             KubeObject::Node(_) => Kind::Node,
+            KubeObject::Namespace(_) => Kind::Namespace,
         }
     }
 
@@ -112,6 +115,7 @@ impl KubeObject {
             KubeObject::TlsRoute(o) => &o.metadata,
             KubeObject::DnsEndpoint(o) => &o.metadata,
             KubeObject::Node(o) => &o.metadata,
+            KubeObject::Namespace(o) => &o.metadata,
         }
     }
 
@@ -137,6 +141,7 @@ enum ReadKind {
     GrpcRoute,
     TlsRoute,
     DnsEndpoint,
+    Namespace,
 }
 
 impl ReadKind {
@@ -146,6 +151,7 @@ impl ReadKind {
             ("networking.k8s.io", "Ingress") => ReadKind::Ingress,
             ("", "Service") => ReadKind::Service,
             ("", "Node") => ReadKind::Node,
+            ("", "Namespace") => ReadKind::Namespace,
             ("gateway.networking.k8s.io", "Gateway") => ReadKind::Gateway,
             ("gateway.networking.k8s.io", "HTTPRoute") => ReadKind::HttpRoute,
             ("gateway.networking.k8s.io", "GRPCRoute") => ReadKind::GrpcRoute,
@@ -165,6 +171,7 @@ impl ReadKind {
             ReadKind::GrpcRoute => "GRPCRoute",
             ReadKind::TlsRoute => "TLSRoute",
             ReadKind::DnsEndpoint => "DNSEndpoint",
+            ReadKind::Namespace => "Namespace",
         }
     }
 
@@ -182,6 +189,7 @@ impl ReadKind {
             ReadKind::GrpcRoute => KubeObject::GrpcRoute(Box::deserialize(deserializer)?),
             ReadKind::TlsRoute => KubeObject::TlsRoute(Box::deserialize(deserializer)?),
             ReadKind::DnsEndpoint => KubeObject::DnsEndpoint(Box::deserialize(deserializer)?),
+            ReadKind::Namespace => KubeObject::Namespace(Box::deserialize(deserializer)?),
         })
     }
 }

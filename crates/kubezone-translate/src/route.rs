@@ -1,10 +1,11 @@
-//! HTTPRoute, GRPCRoute and TLSRoute, reduced to the little the Gateway join needs.
+//! HTTPRoute, GRPCRoute and TLSRoute, reduced to the little the Gateway join needs: hostnames,
+//! the Gateways they name, and whether each of those accepted the route.
 
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
 use crate::{
     KubeObject, TranslateError,
-    gateway_api::{GROUP, Route},
+    gateway_api::{GROUP, ParentReference, Route},
     meta::ttl_annotation,
     output::Builder,
 };
@@ -15,9 +16,14 @@ pub(crate) struct ParentRef {
     pub(crate) gateway: ObjectRef,
     /// `sectionName`: one listener of the Gateway, or all of them.
     pub(crate) section: Option<String>,
+    /// `port`: the listeners on this port, or all of them.
+    pub(crate) port: Option<i32>,
+    /// Whether the route's status has this parentRef with `Accepted: True`.
+    pub(crate) accepted: bool,
 }
 
-/// All that is kept of a route between updates. Its Kind is in its [`ObjectRef`].
+/// All that is kept of a route between updates. Its Kind and namespace are in its
+/// [`ObjectRef`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RouteState {
     /// The valid `spec.hostnames`; empty means the listeners' host names.
@@ -35,7 +41,7 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         KubeObject::HttpRoute(r) | KubeObject::GrpcRoute(r) | KubeObject::TlsRoute(r) => r,
         _ => return None,
     };
-    let route_namespace = object
+    let namespace = object
         .object_ref()
         .namespace()
         .unwrap_or("default")
@@ -61,10 +67,17 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         .map(|p| ParentRef {
             gateway: ObjectRef::new(
                 Kind::Gateway,
-                Some(p.namespace.as_deref().unwrap_or(&route_namespace)),
+                Some(p.namespace.as_deref().unwrap_or(&namespace)),
                 &p.name,
             ),
             section: p.section_name.clone(),
+            port: p.port,
+            accepted: route
+                .status
+                .parents
+                .iter()
+                .filter(|s| same_parent(&s.parent_ref, p, &namespace))
+                .any(|s| s.accepted()),
         })
         .collect();
 
@@ -75,4 +88,18 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         ttl,
         written: 0,
     })
+}
+
+/// ParentReference equality as the Gateway API defines it: group, kind, namespace, name,
+/// sectionName and port, each with its default (the namespace defaults to the route's).
+fn same_parent(a: &ParentReference, b: &ParentReference, route_namespace: &str) -> bool {
+    let field = |x: &Option<String>, y: &Option<String>, default: &str| {
+        x.as_deref().unwrap_or(default) == y.as_deref().unwrap_or(default)
+    };
+    field(&a.group, &b.group, GROUP)
+        && field(&a.kind, &b.kind, "Gateway")
+        && field(&a.namespace, &b.namespace, route_namespace)
+        && a.name == b.name
+        && a.section_name == b.section_name
+        && a.port == b.port
 }
