@@ -242,8 +242,8 @@ impl GatewayJoin {
                 let admitted = listener::admits_namespace(
                     &listener.namespaces,
                     route_namespace,
+                    namespace.map(|n| &n.labels),
                     gateway_namespace,
-                    |_| namespace.map(|n| &n.labels),
                 );
                 if !admitted {
                     continue;

@@ -158,19 +158,19 @@ fn kinds(listener: &gateway_api::Listener) -> Vec<Kind> {
     kinds
 }
 
-/// Whether a route in `route_namespace` may attach, for a Gateway in `gateway_namespace`;
-/// `labels` looks up a namespace's labels (`None` when it is not known).
-pub(crate) fn admits_namespace<'a>(
+/// Whether a route in `route_namespace`, whose labels are `labels` (`None` when the Namespace
+/// is not known), may attach, for a Gateway in `gateway_namespace`.
+pub(crate) fn admits_namespace(
     allowed: &AllowedNamespaces,
     route_namespace: &str,
+    labels: Option<&BTreeMap<String, String>>,
     gateway_namespace: &str,
-    labels: impl FnOnce(&str) -> Option<&'a BTreeMap<String, String>>,
 ) -> bool {
     match allowed {
         AllowedNamespaces::Same => route_namespace == gateway_namespace,
         AllowedNamespaces::All => true,
         AllowedNamespaces::Selector(selector) => {
-            labels(route_namespace).is_some_and(|labels| selector.matches(labels))
+            labels.is_some_and(|labels| selector.matches(labels))
         }
         AllowedNamespaces::Nowhere => false,
     }
