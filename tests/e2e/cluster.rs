@@ -72,6 +72,37 @@ pub fn load_balancer_status(ns: &str, name: &str, ips: &[&str]) -> String {
     )
 }
 
+/// A route's status as a Gateway controller writes it: `Accepted` (`"True"` or `"False"`) by
+/// the parent `parent_ref` (a YAML flow mapping).
+pub fn route_status(kind: &str, ns: &str, name: &str, parent_ref: &str, accepted: &str) -> String {
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: {ns}}}\n{}",
+        status(parent_ref, accepted)
+    )
+}
+
+/// The `status:` of [`route_status`].
+pub fn status(parent_ref: &str, accepted: &str) -> String {
+    let reason = if accepted == "True" {
+        "Accepted"
+    } else {
+        "NotAllowedByListeners"
+    };
+    format!(
+        "status:
+  parents:
+  - parentRef: {parent_ref}
+    controllerName: example.com/gateway-controller
+    conditions:
+    - type: Accepted
+      status: \"{accepted}\"
+      reason: {reason}
+      message: written by the test
+      lastTransitionTime: \"2025-01-01T00:00:00Z\"
+"
+    )
+}
+
 #[test]
 fn a_service_follows_its_load_balancer_status() {
     let cp = cluster();
@@ -158,6 +189,8 @@ fn routes_follow_their_gateway_addresses() {
         cp.apply_yaml(&format!(
             "apiVersion: gateway.networking.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  parentRefs: [{{name: public}}]\n  hostnames: [{host}]\n  rules: [{{backendRefs: [{{name: backend, port: 443}}]}}]\n"
         ));
+        // There is no Gateway controller: the test accepts the route as one would.
+        cp.apply_status_yaml(&route_status(kind, &ns, name, "{name: public}", "True"));
         names.push((kind, name, format!("{host}.")));
     }
     for (_, _, host) in &names {

@@ -17,6 +17,7 @@ use hickory_proto::{
 use crate::{
     cluster::{
         ZONES, answers, kubernetes_section, load_balancer_service, load_balancer_status, nxdomain,
+        route_status,
     },
     control_plane::{ControlPlane, Crds, Options},
     harness::{Server, Setup, addresses},
@@ -92,6 +93,13 @@ fn missing_crds_and_forbidden_kinds_are_named_and_the_rest_is_served() {
     cp.apply_yaml(
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs: [{name: public}]\n  hostnames: [route.example.com]\n",
     );
+    cp.apply_status_yaml(&route_status(
+        "HTTPRoute",
+        "shop",
+        "web",
+        "{name: public}",
+        "True",
+    ));
     cp.apply_yaml(
         "apiVersion: externaldns.k8s.io/v1alpha1\nkind: DNSEndpoint\nmetadata: {name: legacy, namespace: shop}\nspec:\n  endpoints: [{dnsName: legacy.example.com, recordType: A, targets: [192.0.2.82]}]\n",
     );

@@ -12,6 +12,7 @@ mod dig;
 mod dualstack;
 mod fallthrough;
 mod faults;
+mod gateway;
 mod guard;
 mod harness;
 mod manifests;

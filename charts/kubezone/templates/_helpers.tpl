@@ -75,7 +75,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- .Values.apex | default (printf "%s.%s" (include "kubezone.fullname" .) .Release.Namespace) -}}
 {{- end -}}
 
-{{/* Gateway API route Kinds; serving any of them needs their Gateways too. */}}
+{{/* Gateway API route Kinds; serving any of them needs their Gateways and Namespaces too (a
+listener's allowedRoutes may select namespaces by label). */}}
 {{- define "kubezone.routeKinds" -}}
 [httproute, grpcroute, tlsroute]
 {{- end -}}
@@ -109,7 +110,7 @@ watched Kinds. Services are always kept: the nameserver glue is read from the ap
 {{- end -}}
 {{- range include "kubezone.routeKinds" . | fromYamlArray -}}
 {{- if has . $watched -}}
-{{- $needed = append $needed "gateways" -}}
+{{- $needed = concat $needed (list "gateways" "namespaces") -}}
 {{- end -}}
 {{- end -}}
 {{- $rules := list -}}

@@ -4,7 +4,6 @@
 use std::{collections::HashSet, path::Path, time::Duration};
 
 use kubezone::config::{Config, ConfigError};
-use kubezone_model::Kind;
 
 use crate::checks::check_name;
 
@@ -57,7 +56,10 @@ fn check_config(config: &Config) {
         assert_eq!(zone.index.precedence, zone.filter.resources, "{context}");
         let mut kinds = HashSet::new();
         for kind in &zone.filter.resources {
-            assert_ne!(*kind, Kind::Gateway, "{context} serves Gateway");
+            assert!(
+                kind.owns_names(),
+                "{context} serves {kind}, which owns no names"
+            );
             assert!(kinds.insert(*kind), "{context} lists {kind} twice");
         }
         let servers = std::iter::once(&zone.index.nameserver).chain(&zone.index.secondary);

@@ -4,7 +4,9 @@
 use kube::api::DynamicObject;
 use kubezone_model::{DnsName, Kind, ObjectRef};
 use kubezone_sources::{WatchedObject, api_resource, read_watched_object};
-use kubezone_translate::{KubeObject, LabelSelector, NodeAddressType, Translator, ZoneFilter};
+use kubezone_translate::{
+    GatewayConsent, KubeObject, LabelSelector, NodeAddressType, Translator, ZoneFilter,
+};
 use serde_json::Value;
 
 use crate::checks::check_translated;
@@ -58,9 +60,15 @@ pub fn translate(data: &[u8]) {
         (0, 0),
         "the Gateway join remembers objects after every one was deleted"
     );
+    assert_eq!(
+        translator.remembered_namespaces(),
+        0,
+        "the Gateway join remembers Namespaces after every one was deleted"
+    );
 }
 
-/// The zones every input is translated for: nested zones, every filter, both node address types.
+/// The zones every input is translated for: nested zones, every filter, both node address types
+/// and both kinds of Gateway consent.
 pub(crate) fn zones() -> Vec<ZoneFilter> {
     let zone = |origin: &str| {
         DnsName::parse(origin)
@@ -82,7 +90,9 @@ pub(crate) fn zones() -> Vec<ZoneFilter> {
     let mut internal = zone("internal.example.com");
     internal.resources = vec![Kind::Node, Kind::Service];
     internal.node_address = NodeAddressType::ExternalIp;
-    vec![example, apps, internal, zone("example.org")]
+    let mut org = zone("example.org");
+    org.gateway_consent = GatewayConsent::Listeners;
+    vec![example, apps, internal, org]
 }
 
 fn kind_of(document: &Value, seed: usize) -> Kind {
@@ -178,7 +188,8 @@ mod tests {
     use super::*;
 
     /// The seeds are not all returned early from: both readers accept them, and a Gateway with
-    /// its routes gives records.
+    /// its routes gives records (and, with its consent, through listeners that select a
+    /// Namespace by its labels, or in a zone that trusts the listeners).
     #[test]
     fn a_gateway_and_its_routes_give_records_read_either_way() {
         let path = crate::corpus::fuzz_root().join("corpus/translate/edge-gateway-join.json");
@@ -200,8 +211,51 @@ mod tests {
             names.contains(&"web.apps.example.com.".to_string()),
             "{names:?}"
         );
-        assert!(names.contains(&"api.example.com.".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"api.apps.example.com.".to_string()),
+            "{names:?}"
+        );
         // The whole target passes on it too.
+        translate(&text);
+
+        let path = crate::corpus::fuzz_root().join("corpus/translate/edge-gateway-consent.json");
+        let text = std::fs::read(&path).expect("the seed");
+        let Ok(Value::Array(documents)) = serde_json::from_slice::<Value>(&text) else {
+            panic!("{} is a JSON list", path.display());
+        };
+        let mut translator = Translator::new(zones.clone());
+        let mut names = Vec::new();
+        for (i, document) in documents.into_iter().enumerate() {
+            let kind = kind_of(&document, i);
+            let object = read_both_ways(kind, document, &zones).expect("read");
+            let translated = translator.apply(&object);
+            for update in translated.updates {
+                names.push((
+                    update.object.to_string(),
+                    update
+                        .endpoints
+                        .iter()
+                        .map(|e| e.endpoint.name.to_string())
+                        .collect::<Vec<_>>(),
+                ));
+            }
+        }
+        let last = |object: &str| {
+            names
+                .iter()
+                .rev()
+                .find(|(o, _)| o == object)
+                .map(|(_, names)| names.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(last("GRPCRoute/other/rpc"), ["*.example.org."], "{names:?}");
+        assert!(
+            names.iter().any(|(o, n)| o == "HTTPRoute/shop/web"
+                && n == &["www.example.com.", "www.example.org."]),
+            "{names:?}"
+        );
+        // The Namespace's labels change: the listener no longer selects it.
+        assert!(last("HTTPRoute/shop/web").is_empty(), "{names:?}");
         translate(&text);
     }
 

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 /// The Kubernetes Kinds kubezone reads.
 ///
 /// The order of the variants is the default precedence (`resources` in a zone), followed by the
-/// Kinds that are only served when a zone names them (Node) or that never own names (Gateway).
+/// Kinds that are only served when a zone names them (Node) or that never own names (Gateway,
+/// and Namespace, whose labels say which routes a Gateway's listeners admit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Kind {
     #[serde(rename = "HTTPRoute")]
@@ -20,13 +21,14 @@ pub enum Kind {
     DnsEndpoint,
     Node,
     Gateway,
+    Namespace,
     /// Static records from the config file: not a Kubernetes Kind, and never in `resources`.
     Config,
 }
 
 impl Kind {
     /// Every Kind, in default precedence order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::HttpRoute,
         Kind::TlsRoute,
         Kind::GrpcRoute,
@@ -35,6 +37,7 @@ impl Kind {
         Kind::DnsEndpoint,
         Kind::Node,
         Kind::Gateway,
+        Kind::Namespace,
     ];
 
     /// The `resources` a zone serves when its config does not say.
@@ -58,18 +61,20 @@ impl Kind {
             Kind::DnsEndpoint => "DNSEndpoint",
             Kind::Node => "Node",
             Kind::Gateway => "Gateway",
+            Kind::Namespace => "Namespace",
             Kind::Config => "Config",
         }
     }
 
     /// Whether objects of this Kind live in a namespace.
     pub fn is_namespaced(self) -> bool {
-        !matches!(self, Kind::Node | Kind::Config)
+        !matches!(self, Kind::Node | Kind::Namespace | Kind::Config)
     }
 
-    /// Whether this Kind gives names of its own (a Gateway only lends its addresses to routes).
+    /// Whether this Kind gives names of its own (a Gateway only lends its addresses to routes, a
+    /// Namespace its labels to their listeners' `allowedRoutes`).
     pub fn owns_names(self) -> bool {
-        !matches!(self, Kind::Gateway)
+        !matches!(self, Kind::Gateway | Kind::Namespace)
     }
 
     /// Whether this Kind is a Gateway API route.

@@ -565,6 +565,15 @@ items:
         assert_eq!(refs(&objects), ["Node/n2"]);
     }
 
+    /// A folder exported from a cluster running newer (or experimental) Gateway API CRDs holds
+    /// values kubezone's types may not know; the file is read all the same.
+    #[test]
+    fn routes_with_values_from_a_newer_gateway_api_are_read() {
+        let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  hostnames: [web.example.com]\n  parentRefs:\n  - name: gw\n  - {group: gateway.networking.k8s.io, kind: ListenerSet, name: extra}\n  rules:\n  - filters:\n    - type: ExternalAuth\n      externalAuth: {protocol: HTTP}\n    matches:\n    - method: QUERY\n---\napiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TLSRoute\nmetadata:\n  name: mqtt\n  namespace: iot\nspec:\n  parentRefs:\n  - name: gw\n";
+        let objects = parse("/m/routes.yaml", text).expect("read");
+        assert_eq!(refs(&objects), ["HTTPRoute/shop/web", "TLSRoute/iot/mqtt"]);
+    }
+
     /// The object as JSON, whichever path read it.
     fn as_json(object: &KubeObject) -> Value {
         let value = match object {
@@ -576,6 +585,7 @@ items:
             KubeObject::TlsRoute(o) => serde_json::to_value(o),
             KubeObject::DnsEndpoint(o) => serde_json::to_value(o),
             KubeObject::Node(o) => serde_json::to_value(o),
+            KubeObject::Namespace(o) => serde_json::to_value(o),
         };
         value.expect("serializable")
     }
@@ -590,6 +600,8 @@ items:
             INGRESS.to_string(),
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: d\n  labels:\n    app: web\n  annotations:\n    kubezone.io/ttl: \"30\"\nspec:\n  type: LoadBalancer\n  ports:\n  - port: 80\n    targetPort: http\n  - port: 443\n    targetPort: 8443\nstatus:\n  loadBalancer:\n    ingress:\n    - ip: 192.0.2.1\n      ipMode: VIP\n".to_string(),
             "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: d}\nspec:\n  hostnames: [a.example.com]\n  parentRefs:\n  - name: gw\n    sectionName: http\n".to_string(),
+            // A TLSRoute as v1alpha2 allowed it, without hostnames or rules.
+            "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TLSRoute\nmetadata:\n  name: t\nspec: {}\n".to_string(),
             "---\n# a comment\napiVersion: \"gateway.networking.k8s.io/v1\"\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  gatewayClassName: envoy\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n    hostname: \"*.example.com\"\nstatus:\n  addresses:\n  - type: IPAddress\n    value: 192.0.2.9\n".to_string(),
         ];
         for text in &documents {
@@ -626,9 +638,8 @@ items:
             "{apiVersion: v1, kind: Node, metadata: {name: n}}\n",
             "apiVersion: v1\nkind: Node # a node\nmetadata:\n  name: n\n",
             "apiVersion: v1\nkind:Node\nmetadata:\n  name: n\n",
-            // Kind given twice, a TLSRoute (its missing fields are filled in on the way).
+            // Kind given twice.
             "apiVersion: v1\nkind: Node\nkind: Node\nmetadata:\n  name: n\n",
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: TLSRoute\nmetadata: {name: t}\nspec: {}\n",
             // Errors are worded by the general path.
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports: 80\n",
             "apiVersion: v1\nkind: ConfigMap\ndata: [\n",

@@ -48,6 +48,19 @@ pub enum TranslateError {
         value: String,
         reason: &'static str,
     },
+    /// A value kubezone does not know, perhaps from a newer API; what depends on it is left out.
+    #[error("{field} = {value:?}: unknown value; expected {expected}")]
+    UnknownValue {
+        field: String,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("{field} = {value:?}: invalid label selector: {reason}")]
+    InvalidSelector {
+        field: String,
+        value: String,
+        reason: String,
+    },
 }
 
 impl TranslateError {
@@ -68,7 +81,9 @@ impl TranslateError {
             | TranslateError::UnsupportedRecordType { field, .. }
             | TranslateError::InvalidRecordData { field, .. }
             | TranslateError::UnsupportedAddressType { field, .. }
-            | TranslateError::InvalidTtl { field, .. } => field,
+            | TranslateError::InvalidTtl { field, .. }
+            | TranslateError::UnknownValue { field, .. }
+            | TranslateError::InvalidSelector { field, .. } => field,
         }
     }
 
@@ -81,7 +96,9 @@ impl TranslateError {
             | TranslateError::UnsupportedRecordType { value, .. }
             | TranslateError::InvalidRecordData { value, .. }
             | TranslateError::UnsupportedAddressType { value, .. }
-            | TranslateError::InvalidTtl { value, .. } => value,
+            | TranslateError::InvalidTtl { value, .. }
+            | TranslateError::UnknownValue { value, .. }
+            | TranslateError::InvalidSelector { value, .. } => value,
         }
     }
 }

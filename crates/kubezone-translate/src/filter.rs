@@ -22,6 +22,8 @@ pub struct ZoneFilter {
     pub node_address: NodeAddressType,
     /// Which namespaces may publish names in the zone.
     pub namespaces: NamespaceFilter,
+    /// Whether a route needs its Gateway's `Accepted` in its status to be served.
+    pub gateway_consent: GatewayConsent,
 }
 
 impl ZoneFilter {
@@ -35,6 +37,7 @@ impl ZoneFilter {
             service_selectors: Vec::new(),
             node_address: NodeAddressType::default(),
             namespaces: NamespaceFilter::default(),
+            gateway_consent: GatewayConsent::default(),
         }
     }
 
@@ -61,10 +64,31 @@ impl ZoneFilter {
         self.gateway_classes.is_empty() || self.gateway_classes.iter().any(|c| c == class)
     }
 
+    /// Whether a route is served through a parent Gateway that has (`accepted`) or has not
+    /// accepted it, by its status.
+    pub fn accepts_route_consent(&self, accepted: bool) -> bool {
+        accepted || self.gateway_consent == GatewayConsent::Listeners
+    }
+
     pub fn accepts_service_labels(&self, labels: &BTreeMap<String, String>) -> bool {
         self.service_selectors.is_empty()
             || self.service_selectors.iter().any(|s| s.matches(labels))
     }
+}
+
+/// What a route needs from a parent Gateway to be served through it. Either way it is served
+/// only through listeners whose `allowedRoutes` admit it, under the hostnames it shares with
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GatewayConsent {
+    /// The route's `status.parents` says that parent `Accepted` it: the Gateway's controller
+    /// agreed, as it does in any cluster that runs one.
+    #[default]
+    Status,
+    /// The listeners alone decide, and the route's status is not read: for routes no
+    /// controller writes a status for (a cluster without one, manifests written by hand).
+    Listeners,
 }
 
 /// Which Node addresses a zone publishes.

@@ -1,28 +1,50 @@
 //! The Gateway ↔ route join. A Gateway owns no names; its routes take their targets (and,
-//! without hostnames of their own, their names) from it. Routes and Gateways arrive in any
-//! order, so both are remembered in compact form, with a reverse index from each Gateway to
-//! the routes that name it: a Gateway change re-translates only its own routes.
+//! without hostnames of their own, their names) from it, through the listeners that admit
+//! them and, unless a zone says otherwise, only once the Gateway has accepted them. Routes,
+//! Gateways and Namespaces arrive in any order, so all are remembered in compact form, with a
+//! reverse index from each Gateway to the routes that name it: a Gateway change re-translates
+//! only its own routes, a Namespace's labels only its routes behind selecting listeners.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use gateway_api::apis::standard::gateways::Gateway;
+use k8s_openapi::api::core::v1::Namespace;
 use kubezone_model::{DnsName, ObjectRef, Target};
 
 use crate::{
     KubeObject, ObjectRecords, TranslateError, Translated, ZoneFilter,
+    gateway_api::Gateway,
+    hostname,
+    listener::{self, AllowedNamespaces, ListenerState},
     output::Builder,
     route::{self, RouteState},
     targets,
 };
+
+/// The label the API server puts on every Namespace, so a selector can pick one by name.
+const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// All that is kept of a Gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct GatewayState {
     class: String,
     addresses: Vec<Target>,
-    /// (listener name, hostname), only for listeners that have a hostname.
-    listeners: Vec<(String, DnsName)>,
+    listeners: Vec<ListenerState>,
     /// When the Gateway was last written (unix seconds; 0 unknown).
+    written: u32,
+}
+
+impl GatewayState {
+    fn selects_namespaces(&self) -> bool {
+        self.listeners
+            .iter()
+            .any(|l| matches!(l.namespaces, AllowedNamespaces::Selector(_)))
+    }
+}
+
+/// All that is kept of a Namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NamespaceState {
+    labels: BTreeMap<String, String>,
     written: u32,
 }
 
@@ -32,6 +54,8 @@ pub(crate) struct GatewayJoin {
     routes: HashMap<ObjectRef, RouteState>,
     /// Gateway → the routes whose parentRefs name it, whether or not the Gateway exists yet.
     attached: HashMap<ObjectRef, BTreeSet<ObjectRef>>,
+    /// By name; only read for listeners with `allowedRoutes.namespaces.from: Selector`.
+    namespaces: HashMap<String, NamespaceState>,
 }
 
 impl GatewayJoin {
@@ -93,7 +117,7 @@ impl GatewayJoin {
                 .or_default()
                 .insert(object.clone());
         }
-        self.add_route_records(&mut b, &state);
+        self.add_route_records(&mut b, &object, &state);
         self.routes.insert(object, state);
         b.finish().into()
     }
@@ -104,9 +128,48 @@ impl GatewayJoin {
         (ObjectRecords::empty(object.clone()), Vec::new()).into()
     }
 
+    /// Remembers a Namespace's labels, and translates again the routes in it that are
+    /// attached to a Gateway selecting namespaces by label.
+    pub(crate) fn apply_namespace(
+        &mut self,
+        zones: &[ZoneFilter],
+        namespace: &Namespace,
+        object: ObjectRef,
+        written: u32,
+    ) -> Translated {
+        let name = object.name().to_string();
+        let mut labels = namespace.metadata.labels.clone().unwrap_or_default();
+        // The API server sets it on every Namespace; one written by hand may lack it.
+        labels
+            .entry(NAME_LABEL.to_string())
+            .or_insert_with(|| name.clone());
+        self.namespaces
+            .insert(name.clone(), NamespaceState { labels, written });
+        let mut out = Translated::from((ObjectRecords::empty(object), Vec::new()));
+        self.emit_in_namespace(zones, &name, &mut out);
+        out
+    }
+
+    pub(crate) fn delete_namespace(
+        &mut self,
+        zones: &[ZoneFilter],
+        object: &ObjectRef,
+    ) -> Translated {
+        let mut out = Translated::from((ObjectRecords::empty(object.clone()), Vec::new()));
+        if self.namespaces.remove(object.name()).is_some() {
+            self.emit_in_namespace(zones, object.name(), &mut out);
+        }
+        out
+    }
+
     /// How many Gateways and routes are remembered.
     pub(crate) fn len(&self) -> (usize, usize) {
         (self.gateways.len(), self.routes.len())
+    }
+
+    /// How many Namespaces' labels are remembered.
+    pub(crate) fn namespaces(&self) -> usize {
+        self.namespaces.len()
     }
 
     fn detach(&mut self, route: &ObjectRef) {
@@ -123,23 +186,43 @@ impl GatewayJoin {
         }
     }
 
-    /// Re-translates every route attached to `gateway`. Their own problems were reported when
-    /// they were applied, so none are repeated here.
-    fn emit_attached(&self, zones: &[ZoneFilter], gateway: &ObjectRef, out: &mut Translated) {
-        let Some(routes) = self.attached.get(gateway) else {
-            return;
-        };
+    /// The routes in `namespace` behind Gateways whose listeners select namespaces by label:
+    /// only their records can depend on its labels.
+    fn emit_in_namespace(&self, zones: &[ZoneFilter], namespace: &str, out: &mut Translated) {
+        let routes: BTreeSet<&ObjectRef> = self
+            .gateways
+            .iter()
+            .filter(|(_, state)| state.selects_namespaces())
+            .filter_map(|(gateway, _)| self.attached.get(gateway))
+            .flatten()
+            .filter(|route| route.namespace() == Some(namespace))
+            .collect();
         for route in routes {
-            if let Some(state) = self.routes.get(route) {
-                let mut b = Builder::new(zones, route.clone());
-                self.add_route_records(&mut b, state);
-                out.push(b.finish());
-            }
+            self.emit_route(zones, route, out);
         }
     }
 
-    fn add_route_records(&self, b: &mut Builder<'_>, route: &RouteState) {
+    /// Re-translates every route attached to `gateway`.
+    fn emit_attached(&self, zones: &[ZoneFilter], gateway: &ObjectRef, out: &mut Translated) {
+        for route in self.attached.get(gateway).into_iter().flatten() {
+            self.emit_route(zones, route, out);
+        }
+    }
+
+    /// Re-translates a remembered route. Its own problems were reported when it was applied,
+    /// so none are repeated here.
+    fn emit_route(&self, zones: &[ZoneFilter], route: &ObjectRef, out: &mut Translated) {
+        if let Some(state) = self.routes.get(route) {
+            let mut b = Builder::new(zones, route.clone());
+            self.add_route_records(&mut b, route, state);
+            out.push(b.finish());
+        }
+    }
+
+    fn add_route_records(&self, b: &mut Builder<'_>, object: &ObjectRef, route: &RouteState) {
         b.written(route.written);
+        let kind = object.kind();
+        let route_namespace = object.namespace().unwrap_or("default");
         for parent in &route.parents {
             let Some(gateway) = self.gateways.get(&parent.gateway) else {
                 continue;
@@ -147,20 +230,45 @@ impl GatewayJoin {
             if gateway.addresses.is_empty() {
                 continue;
             }
+            let gateway_namespace = parent.gateway.namespace().unwrap_or("default");
+            let namespace = self.namespaces.get(route_namespace);
+            let mut names: Vec<DnsName> = Vec::new();
+            for listener in &gateway.listeners {
+                if !listener.is_selected(parent.section.as_deref(), parent.port)
+                    || !listener.admits_kind(kind)
+                {
+                    continue;
+                }
+                let admitted = listener::admits_namespace(
+                    &listener.namespaces,
+                    route_namespace,
+                    namespace.map(|n| &n.labels),
+                    gateway_namespace,
+                );
+                if !admitted {
+                    continue;
+                }
+                if let (AllowedNamespaces::Selector(_), Some(namespace)) =
+                    (&listener.namespaces, namespace)
+                {
+                    b.written(namespace.written);
+                }
+                names.extend(hostname::intersect(
+                    &route.hostnames,
+                    listener.hostname.as_ref(),
+                ));
+            }
+            if names.is_empty() {
+                continue;
+            }
             b.written(gateway.written);
-            let names: Vec<&DnsName> = if route.hostnames.is_empty() {
-                gateway
-                    .listeners
-                    .iter()
-                    .filter(|(listener, _)| parent.section.as_ref().is_none_or(|s| s == listener))
-                    .map(|(_, hostname)| hostname)
-                    .collect()
-            } else {
-                route.hostnames.iter().collect()
-            };
             for name in names {
-                if let Some(zone) = b.zone_for(name, |z| z.accepts_gateway_class(&gateway.class)) {
-                    b.add(zone, name.clone(), &gateway.addresses, route.ttl);
+                let zone = b.zone_for(&name, |z| {
+                    z.accepts_gateway_class(&gateway.class)
+                        && z.accepts_route_consent(parent.accepted)
+                });
+                if let Some(zone) = zone {
+                    b.add(zone, name, &gateway.addresses, route.ttl);
                 }
             }
         }
@@ -169,14 +277,9 @@ impl GatewayJoin {
 
 fn read_gateway(gateway: &Gateway, b: &mut Builder<'_>) -> GatewayState {
     let mut addresses = Vec::new();
-    let status = gateway
-        .status
-        .as_ref()
-        .and_then(|s| s.addresses.as_deref())
-        .unwrap_or_default();
-    for (i, address) in status.iter().enumerate() {
+    for (i, address) in gateway.status.addresses.iter().enumerate() {
         let field = |leaf: &str| format!("status.addresses[{i}].{leaf}");
-        let target = match address.r#type.as_deref() {
+        let target = match address.type_.as_deref() {
             None | Some("IPAddress") => targets::ip(field("value"), &address.value),
             Some("Hostname") => targets::host(field("value"), &address.value),
             Some(other) => Err(TranslateError::UnsupportedAddressType {
@@ -189,18 +292,13 @@ fn read_gateway(gateway: &Gateway, b: &mut Builder<'_>) -> GatewayState {
     addresses.sort();
     addresses.dedup();
 
-    let mut listeners = Vec::new();
-    for (i, listener) in gateway.spec.listeners.iter().enumerate() {
-        let Some(hostname) = targets::non_empty(listener.hostname.as_deref()) else {
-            continue;
-        };
-        let name = DnsName::parse(hostname).map_err(|source| {
-            TranslateError::invalid_name(format!("spec.listeners[{i}].hostname"), hostname, source)
-        });
-        if let Some(name) = b.check(name) {
-            listeners.push((listener.name.clone(), name));
-        }
-    }
+    let listeners = gateway
+        .spec
+        .listeners
+        .iter()
+        .enumerate()
+        .map(|(i, listener)| listener::read(i, listener, b))
+        .collect();
 
     GatewayState {
         class: gateway.spec.gateway_class_name.clone(),

@@ -1,8 +1,8 @@
 //! Kubernetes objects → DNS endpoints, exactly as `spec/resources.md` says.
 //!
 //! Pure: no I/O, no clock. The manifests folder and the live watch both hand their objects to
-//! one [`Translator`], which keeps just enough state (Gateways and the routes attached to them)
-//! to translate a route whose addresses live on its parent Gateway.
+//! one [`Translator`], which keeps just enough state (Gateways, the routes attached to them and
+//! Namespaces' labels) to translate a route whose addresses live on its parent Gateway.
 
 // Everything here handles input from the network or the cluster: nothing may panic on it.
 #![cfg_attr(
@@ -14,8 +14,11 @@ mod dns_endpoint;
 mod error;
 mod filter;
 mod gateway;
+mod gateway_api;
+mod hostname;
 mod kinds;
 mod label_selector;
+mod listener;
 mod meta;
 mod names;
 mod namespaces;
@@ -30,7 +33,8 @@ mod tests;
 
 pub use dns_endpoint::{DnsEndpoint, DnsEndpointSpec, DnsEndpointTarget};
 pub use error::{Problem, TranslateError};
-pub use filter::{NodeAddressType, UnknownNodeAddressType, ZoneFilter};
+pub use filter::{GatewayConsent, NodeAddressType, UnknownNodeAddressType, ZoneFilter};
+pub use gateway_api::{Gateway, Route};
 pub use label_selector::{LabelSelector, LabelSelectorError};
 pub use namespaces::NamespaceFilter;
 pub use object::{KubeObject, ObjectError};

@@ -1,18 +1,19 @@
-//! The objects kubezone reads, as their real API types.
+//! The objects kubezone reads: core Kinds as their real API types, Gateway API objects as the
+//! few fields kubezone reads of them (`crate::gateway_api`).
 
-use gateway_api::apis::standard::{
-    gateways::Gateway, grpcroutes::GrpcRoute, httproutes::HttpRoute, tlsroutes::TlsRoute,
-};
 use k8s_openapi::{
     api::{
-        core::v1::{Node, Service},
+        core::v1::{Namespace, Node, Service},
         networking::v1::Ingress,
     },
     apimachinery::pkg::apis::meta::v1::ObjectMeta,
 };
 use kubezone_model::{Kind, ObjectRef};
 
-use crate::DnsEndpoint;
+use crate::{
+    DnsEndpoint,
+    gateway_api::{Gateway, Route},
+};
 
 /// One Kubernetes object of a Kind kubezone reads.
 #[derive(Clone, Debug)]
@@ -20,11 +21,13 @@ pub enum KubeObject {
     Ingress(Box<Ingress>),
     Service(Box<Service>),
     Gateway(Box<Gateway>),
-    HttpRoute(Box<HttpRoute>),
-    GrpcRoute(Box<GrpcRoute>),
-    TlsRoute(Box<TlsRoute>),
+    HttpRoute(Box<Route>),
+    GrpcRoute(Box<Route>),
+    TlsRoute(Box<Route>),
     DnsEndpoint(Box<DnsEndpoint>),
     Node(Box<Node>),
+    /// Read for its labels, which a listener's `allowedRoutes.namespaces.selector` matches.
+    Namespace(Box<Namespace>),
 }
 
 /// Why a document could not become a [`KubeObject`].
@@ -46,7 +49,7 @@ pub enum ObjectError {
 impl KubeObject {
     /// Reads a document by its `apiVersion` and `kind`. `Ok(None)` is a Kind kubezone does not
     /// read (a ConfigMap, a Deployment, …), which is not an error.
-    pub fn from_value(mut value: serde_json::Value) -> Result<Option<KubeObject>, ObjectError> {
+    pub fn from_value(value: serde_json::Value) -> Result<Option<KubeObject>, ObjectError> {
         let kind = value
             .get("kind")
             .and_then(|k| k.as_str())
@@ -63,17 +66,6 @@ impl KubeObject {
             .and_then(|n| n.as_str())
             .unwrap_or("<unnamed>")
             .to_string();
-        if read == ReadKind::TlsRoute {
-            // The v1 type requires `hostnames` and `rules`, but v1alpha2/v1alpha3
-            // TLSRoutes, still common, may leave hostnames out to take the listeners'.
-            // Neither field's absence should make the object unreadable.
-            if let Some(spec) = value.get_mut("spec").and_then(|s| s.as_object_mut()) {
-                for field in ["hostnames", "rules"] {
-                    spec.entry(field)
-                        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-                }
-            }
-        }
         read.deserialize(value)
             .map_err(|source| ObjectError::Invalid {
                 kind: read.name(),
@@ -84,18 +76,14 @@ impl KubeObject {
     }
 
     /// Reads a document straight from any serde deserializer (a YAML document, say), when its
-    /// `apiVersion` and `kind` are already known: no intermediate JSON value. `None` when this
-    /// Kind is not read this way: a Kind kubezone does not read, or a TLSRoute, whose missing
-    /// fields [`KubeObject::from_value`] fills in first.
+    /// `apiVersion` and `kind` are already known: no intermediate JSON value. `None` for a Kind
+    /// kubezone does not read.
     pub fn deserialize_known<'de, D: serde::Deserializer<'de>>(
         api_version: &str,
         kind: &str,
         deserializer: D,
     ) -> Option<Result<KubeObject, D::Error>> {
-        match ReadKind::of(api_version, kind)? {
-            ReadKind::TlsRoute => None,
-            read => Some(read.deserialize(deserializer)),
-        }
+        ReadKind::of(api_version, kind).map(|read| read.deserialize(deserializer))
     }
 
     /// Whether kubezone reads objects of this `apiVersion` and `kind`.
@@ -113,6 +101,7 @@ impl KubeObject {
             KubeObject::TlsRoute(_) => Kind::TlsRoute,
             KubeObject::DnsEndpoint(_) => Kind::DnsEndpoint,
             KubeObject::Node(_) => Kind::Node,
+            KubeObject::Namespace(_) => Kind::Namespace,
         }
     }
 
@@ -126,6 +115,7 @@ impl KubeObject {
             KubeObject::TlsRoute(o) => &o.metadata,
             KubeObject::DnsEndpoint(o) => &o.metadata,
             KubeObject::Node(o) => &o.metadata,
+            KubeObject::Namespace(o) => &o.metadata,
         }
     }
 
@@ -151,6 +141,7 @@ enum ReadKind {
     GrpcRoute,
     TlsRoute,
     DnsEndpoint,
+    Namespace,
 }
 
 impl ReadKind {
@@ -160,6 +151,7 @@ impl ReadKind {
             ("networking.k8s.io", "Ingress") => ReadKind::Ingress,
             ("", "Service") => ReadKind::Service,
             ("", "Node") => ReadKind::Node,
+            ("", "Namespace") => ReadKind::Namespace,
             ("gateway.networking.k8s.io", "Gateway") => ReadKind::Gateway,
             ("gateway.networking.k8s.io", "HTTPRoute") => ReadKind::HttpRoute,
             ("gateway.networking.k8s.io", "GRPCRoute") => ReadKind::GrpcRoute,
@@ -179,6 +171,7 @@ impl ReadKind {
             ReadKind::GrpcRoute => "GRPCRoute",
             ReadKind::TlsRoute => "TLSRoute",
             ReadKind::DnsEndpoint => "DNSEndpoint",
+            ReadKind::Namespace => "Namespace",
         }
     }
 
@@ -196,6 +189,7 @@ impl ReadKind {
             ReadKind::GrpcRoute => KubeObject::GrpcRoute(Box::deserialize(deserializer)?),
             ReadKind::TlsRoute => KubeObject::TlsRoute(Box::deserialize(deserializer)?),
             ReadKind::DnsEndpoint => KubeObject::DnsEndpoint(Box::deserialize(deserializer)?),
+            ReadKind::Namespace => KubeObject::Namespace(Box::deserialize(deserializer)?),
         })
     }
 }

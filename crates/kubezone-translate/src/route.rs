@@ -1,10 +1,14 @@
-//! HTTPRoute, GRPCRoute and TLSRoute, reduced to the little the Gateway join needs.
+//! HTTPRoute, GRPCRoute and TLSRoute, reduced to the little the Gateway join needs: hostnames,
+//! the Gateways they name, and whether each of those accepted the route.
 
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
-use crate::{KubeObject, TranslateError, meta::ttl_annotation, output::Builder};
-
-const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+use crate::{
+    KubeObject, TranslateError,
+    gateway_api::{GROUP, ParentReference, Route},
+    meta::ttl_annotation,
+    output::Builder,
+};
 
 /// A parentRef that names a Gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,9 +16,14 @@ pub(crate) struct ParentRef {
     pub(crate) gateway: ObjectRef,
     /// `sectionName`: one listener of the Gateway, or all of them.
     pub(crate) section: Option<String>,
+    /// `port`: the listeners on this port, or all of them.
+    pub(crate) port: Option<i32>,
+    /// Whether the route's status has this parentRef with `Accepted: True`.
+    pub(crate) accepted: bool,
 }
 
-/// All that is kept of a route between updates. Its Kind is in its [`ObjectRef`].
+/// All that is kept of a route between updates. Its Kind and namespace are in its
+/// [`ObjectRef`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RouteState {
     /// The valid `spec.hostnames`; empty means the listeners' host names.
@@ -25,57 +34,21 @@ pub(crate) struct RouteState {
     pub(crate) written: u32,
 }
 
-/// A parentRef as written, borrowed from whichever route type it came from.
-struct RawParent<'a> {
-    group: Option<&'a str>,
-    kind: Option<&'a str>,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    section: Option<&'a str>,
-}
-
-/// The three route types share their parentRef fields but not their Rust types.
-macro_rules! raw_parents {
-    ($refs:expr) => {
-        $refs
-            .iter()
-            .map(|p| RawParent {
-                group: p.group.as_deref(),
-                kind: p.kind.as_deref(),
-                namespace: p.namespace.as_deref(),
-                name: p.name.as_str(),
-                section: p.section_name.as_deref(),
-            })
-            .collect::<Vec<_>>()
-    };
-}
-
 /// Reads a route; invalid hostnames and TTLs go to the builder's problems. `None` when the
 /// object is not a route.
 pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteState> {
-    let (hostnames, parents): (&[String], Vec<RawParent<'_>>) = match object {
-        KubeObject::HttpRoute(r) => (
-            r.spec.hostnames.as_deref().unwrap_or_default(),
-            raw_parents!(r.spec.parent_refs.as_deref().unwrap_or_default()),
-        ),
-        KubeObject::GrpcRoute(r) => (
-            r.spec.hostnames.as_deref().unwrap_or_default(),
-            raw_parents!(r.spec.parent_refs.as_deref().unwrap_or_default()),
-        ),
-        KubeObject::TlsRoute(r) => (
-            r.spec.hostnames.as_slice(),
-            raw_parents!(r.spec.parent_refs.as_deref().unwrap_or_default()),
-        ),
+    let route: &Route = match object {
+        KubeObject::HttpRoute(r) | KubeObject::GrpcRoute(r) | KubeObject::TlsRoute(r) => r,
         _ => return None,
     };
-    let route_namespace = object
+    let namespace = object
         .object_ref()
         .namespace()
         .unwrap_or("default")
         .to_string();
 
     let mut valid = Vec::new();
-    for (i, host) in hostnames.iter().enumerate() {
+    for (i, host) in route.spec.hostnames.iter().enumerate() {
         let name = DnsName::parse(host).map_err(|source| {
             TranslateError::invalid_name(format!("spec.hostnames[{i}]"), host, source)
         });
@@ -84,18 +57,27 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
     valid.sort();
     valid.dedup();
 
-    let parents = parents
-        .into_iter()
+    let parents = route
+        .spec
+        .parent_refs
+        .iter()
         // Other parents (a Service, for GAMMA meshes; a ListenerSet) have no addresses of ours.
-        .filter(|p| p.group.unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP)
-        .filter(|p| p.kind.unwrap_or("Gateway") == "Gateway")
+        .filter(|p| p.group.as_deref().unwrap_or(GROUP) == GROUP)
+        .filter(|p| p.kind.as_deref().unwrap_or("Gateway") == "Gateway")
         .map(|p| ParentRef {
             gateway: ObjectRef::new(
                 Kind::Gateway,
-                Some(p.namespace.unwrap_or(&route_namespace)),
-                p.name,
+                Some(p.namespace.as_deref().unwrap_or(&namespace)),
+                &p.name,
             ),
-            section: p.section.map(str::to_string),
+            section: p.section_name.clone(),
+            port: p.port,
+            accepted: route
+                .status
+                .parents
+                .iter()
+                .filter(|s| same_parent(&s.parent_ref, p, &namespace))
+                .any(|s| s.accepted()),
         })
         .collect();
 
@@ -106,4 +88,18 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         ttl,
         written: 0,
     })
+}
+
+/// ParentReference equality as the Gateway API defines it: group, kind, namespace, name,
+/// sectionName and port, each with its default (the namespace defaults to the route's).
+fn same_parent(a: &ParentReference, b: &ParentReference, route_namespace: &str) -> bool {
+    let field = |x: &Option<String>, y: &Option<String>, default: &str| {
+        x.as_deref().unwrap_or(default) == y.as_deref().unwrap_or(default)
+    };
+    field(&a.group, &b.group, GROUP)
+        && field(&a.kind, &b.kind, "Gateway")
+        && field(&a.namespace, &b.namespace, route_namespace)
+        && a.name == b.name
+        && a.section_name == b.section_name
+        && a.port == b.port
 }

@@ -9,8 +9,8 @@ use crate::{
     meta::is_ignored,
 };
 
-/// Translates objects for a fixed set of zones. Stateless for every Kind but Gateways and
-/// routes, whose join it remembers in compact form.
+/// Translates objects for a fixed set of zones. Stateless for every Kind but Gateways, routes
+/// and Namespaces, whose join it remembers in compact form.
 #[derive(Debug)]
 pub struct Translator {
     zones: Vec<ZoneFilter>,
@@ -46,8 +46,9 @@ impl Translator {
         object_ref: ObjectRef,
         written: u32,
     ) -> Translated {
-        // An ignored object is as good as deleted: it may have been served before.
-        if is_ignored(object.metadata()) {
+        // An ignored object is as good as deleted: it may have been served before. A
+        // Namespace gives no records, and its labels are only matched.
+        if object.kind() != Kind::Namespace && is_ignored(object.metadata()) {
             let mut out = self.delete(&object_ref);
             for update in &mut out.updates {
                 update.written = update.written.max(written);
@@ -66,6 +67,9 @@ impl Translator {
             KubeObject::HttpRoute(_) | KubeObject::GrpcRoute(_) | KubeObject::TlsRoute(_) => {
                 return self.join.apply_route(zones, object, object_ref, written);
             }
+            KubeObject::Namespace(o) => {
+                return self.join.apply_namespace(zones, o, object_ref, written);
+            }
         };
         for update in &mut out.updates {
             update.written = written;
@@ -74,10 +78,11 @@ impl Translator {
     }
 
     /// Removes an object: its record set becomes empty, and a Gateway's routes are re-emitted
-    /// without its addresses.
+    /// without its addresses (a Namespace's, without its labels).
     pub fn delete(&mut self, object: &ObjectRef) -> Translated {
         match object.kind() {
             Kind::Gateway => self.join.delete_gateway(&self.zones, object),
+            Kind::Namespace => self.join.delete_namespace(&self.zones, object),
             kind if kind.is_route() => self.join.delete_route(object),
             _ => (ObjectRecords::empty(object.clone()), Vec::new()).into(),
         }
@@ -86,5 +91,10 @@ impl Translator {
     /// How many Gateways and routes the join remembers, for metrics.
     pub fn remembered(&self) -> (usize, usize) {
         self.join.len()
+    }
+
+    /// How many Namespaces' labels the join remembers.
+    pub fn remembered_namespaces(&self) -> usize {
+        self.join.namespaces()
     }
 }

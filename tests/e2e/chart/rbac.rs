@@ -75,6 +75,7 @@ fn watched_resources_shrink_the_cluster_role() {
             "[HTTPRoute, Service]",
             &[
                 ("", "services"),
+                ("", "namespaces"),
                 ("gateway.networking.k8s.io", "gateways"),
                 ("gateway.networking.k8s.io", "httproutes"),
             ],
@@ -84,6 +85,7 @@ fn watched_resources_shrink_the_cluster_role() {
             "[DNSEndpoint, tlsroute, GRPCRoute]",
             &[
                 ("", "services"),
+                ("", "namespaces"),
                 ("gateway.networking.k8s.io", "gateways"),
                 ("gateway.networking.k8s.io", "grpcroutes"),
                 ("gateway.networking.k8s.io", "tlsroutes"),

@@ -62,7 +62,8 @@ impl ControlPlane {
         }
     }
 
-    fn crd_yaml(&self, crds: Crds) -> String {
+    /// The CRDs of a bundle, as `scripts/control-plane.sh` built them.
+    pub fn crd_yaml(&self, crds: Crds) -> String {
         let path = self.crds.join(crds.file());
         fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     }

@@ -23,7 +23,7 @@ use processes::{Process, Reaper, free_port};
 use k8s_openapi::{
     api::{
         authorization::v1::SubjectAccessReview,
-        core::v1::{Namespace, Service},
+        core::v1::{Namespace, Secret, Service},
     },
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };

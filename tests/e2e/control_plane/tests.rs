@@ -66,10 +66,10 @@ fn kubezone_may_read_only_what_its_cluster_role_grants() {
 
     cluster.grant_kubezone();
     list().expect("kubezone lists services after grant_kubezone");
-    let namespaces: Api<Namespace> = Api::all(cluster.kubezone_client());
-    match cluster.block_on(namespaces.list(&ListParams::default())) {
+    let secrets: Api<Secret> = Api::all(cluster.kubezone_client());
+    match cluster.block_on(secrets.list(&ListParams::default())) {
         Err(kube::Error::Api(status)) if status.code == 403 => {}
-        other => panic!("the chart's ClusterRole does not grant namespaces: {other:?}"),
+        other => panic!("the chart's ClusterRole does not grant secrets: {other:?}"),
     }
 
     cluster.grant_kubezone_except("", "services");

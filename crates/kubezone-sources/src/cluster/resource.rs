@@ -9,6 +9,7 @@ pub fn api_resource(kind: Kind) -> Option<ApiResource> {
     let (group, version, plural) = match kind {
         Kind::Service => ("", "v1", "services"),
         Kind::Node => ("", "v1", "nodes"),
+        Kind::Namespace => ("", "v1", "namespaces"),
         Kind::Ingress => ("networking.k8s.io", "v1", "ingresses"),
         Kind::Gateway => ("gateway.networking.k8s.io", "v1", "gateways"),
         Kind::HttpRoute => ("gateway.networking.k8s.io", "v1", "httproutes"),
@@ -33,14 +34,15 @@ pub fn resource_name(resource: &ApiResource) -> String {
 }
 
 /// The Kinds the cluster source watches for zones that serve `resources`: routes take their
-/// addresses from Gateways, so serving any route means watching Gateways too.
+/// addresses from Gateways, and a listener may admit them by their Namespace's labels, so
+/// serving any route means watching Gateways and Namespaces too.
 pub fn watched_kinds(resources: impl IntoIterator<Item = Kind>) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = resources
         .into_iter()
         .filter(|k| api_resource(*k).is_some())
         .collect();
     if kinds.iter().any(|k| k.is_route()) {
-        kinds.push(Kind::Gateway);
+        kinds.extend([Kind::Gateway, Kind::Namespace]);
     }
     kinds.sort();
     kinds.dedup();
@@ -52,10 +54,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_bring_their_gateways() {
+    fn routes_bring_their_gateways_and_namespaces() {
         assert_eq!(
             watched_kinds([Kind::Service, Kind::TlsRoute, Kind::Service]),
-            vec![Kind::TlsRoute, Kind::Service, Kind::Gateway]
+            vec![
+                Kind::TlsRoute,
+                Kind::Service,
+                Kind::Gateway,
+                Kind::Namespace
+            ]
         );
         assert_eq!(watched_kinds([Kind::Node]), vec![Kind::Node]);
     }
@@ -78,6 +85,7 @@ mod tests {
                 "dnsendpoints.externaldns.k8s.io",
                 "nodes",
                 "gateways.gateway.networking.k8s.io",
+                "namespaces",
             ]
         );
     }

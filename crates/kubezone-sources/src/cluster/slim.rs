@@ -55,6 +55,13 @@ pub fn read(kind: Kind, resource: &ApiResource, mut object: DynamicObject) -> Re
         return Read::Ignored;
     }
     object.metadata.managed_fields = None;
+    if kind == Kind::Namespace {
+        // Only its labels are matched, by listeners' `allowedRoutes.namespaces.selector`.
+        object.data = serde_json::Value::Null;
+        object.metadata.annotations = None;
+        object.metadata.owner_references = None;
+        object.metadata.finalizers = None;
+    }
     if let Some(annotations) = object.metadata.annotations.as_mut() {
         for key in DROPPED_ANNOTATIONS {
             annotations.remove(key);
@@ -160,6 +167,63 @@ mod tests {
             ),
             Read::Object(_)
         ));
+    }
+
+    /// A cluster running newer (or experimental) Gateway API CRDs sends values kubezone's
+    /// types may not know; the route is read all the same.
+    #[test]
+    fn a_route_with_values_from_a_newer_gateway_api_is_read() {
+        let object = dynamic(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {
+                "hostnames": ["web.example.com"],
+                "parentRefs": [
+                    {"name": "gw"},
+                    {"group": "gateway.networking.k8s.io", "kind": "ListenerSet", "name": "extra"}
+                ],
+                "rules": [{
+                    "filters": [{"type": "ExternalAuth", "externalAuth": {"protocol": "HTTP"}}],
+                    "matches": [{"method": "QUERY"}]
+                }]
+            }
+        }));
+        match read(
+            Kind::HttpRoute,
+            &api_resource(Kind::HttpRoute).expect("served"),
+            object,
+        ) {
+            Read::Object(route @ KubeObject::HttpRoute(_)) => {
+                assert_eq!(route.object_ref().to_string(), "HTTPRoute/shop/web");
+            }
+            other => panic!("expected an HTTPRoute, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_namespace_keeps_only_its_name_and_labels() {
+        let object = dynamic(serde_json::json!({
+            "metadata": {
+                "name": "shop",
+                "labels": {"team": "shop", "kubernetes.io/metadata.name": "shop"},
+                "annotations": {"owner": "someone"},
+                "finalizers": ["example.com/cleanup"]
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"}
+        }));
+        let Read::Object(KubeObject::Namespace(namespace)) = read(
+            Kind::Namespace,
+            &api_resource(Kind::Namespace).expect("served"),
+            object,
+        ) else {
+            panic!("a Namespace");
+        };
+        assert_eq!(namespace.metadata.name.as_deref(), Some("shop"));
+        assert_eq!(namespace.metadata.labels.as_ref().map(|l| l.len()), Some(2));
+        assert_eq!(namespace.metadata.annotations, None);
+        assert_eq!(namespace.metadata.finalizers, None);
+        assert_eq!(namespace.spec, None);
+        assert_eq!(namespace.status, None);
     }
 
     #[test]

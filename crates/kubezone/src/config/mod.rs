@@ -28,7 +28,7 @@ use kubezone_index::{NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Kind};
 use kubezone_sources::{ClusterConfig, ServiceName};
 use kubezone_transfer::KeyRing;
-use kubezone_translate::{LabelSelector, NodeAddressType, ZoneFilter};
+use kubezone_translate::{GatewayConsent, LabelSelector, NodeAddressType, ZoneFilter};
 use serde::Deserialize;
 
 /// Why a configuration cannot be used. Every message names the file, the key and the value.
@@ -170,6 +170,8 @@ struct RawZone {
     service_label_selectors: Vec<String>,
     #[serde(default)]
     node_address_type: NodeAddressType,
+    #[serde(default)]
+    gateway_consent: GatewayConsent,
     #[serde(default)]
     fallthrough: RawFallthrough,
     #[serde(default)]
@@ -727,11 +729,12 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
             for (i, name) in list.iter().enumerate() {
                 let kind =
                     Kind::from_str(name).map_err(|e| (format!("resources[{i}]"), e.to_string()))?;
-                if kind == Kind::Gateway {
+                if !kind.owns_names() {
                     return Err((
                         format!("resources[{i}]"),
-                        "Gateway owns no names; list the routes (HTTPRoute, TLSRoute, GRPCRoute)"
-                            .into(),
+                        format!(
+                            "{kind} owns no names; list the routes (HTTPRoute, TLSRoute, GRPCRoute)"
+                        ),
                     ));
                 }
                 if kinds.contains(&kind) {
@@ -773,6 +776,7 @@ fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, String)> {
     filter.service_selectors = service_selectors;
     filter.node_address = z.node_address_type;
     filter.namespaces = tenancy::namespace_filter(&z.namespaces, z.namespace_selector.as_deref())?;
+    filter.gateway_consent = z.gateway_consent;
     let soa = zone_data::soa(z.soa, &origin)?;
     let nameservers = zone_data::nameservers(&z.nameservers, &origin)?;
     let reserved = zone_data::Reserved {
@@ -883,6 +887,16 @@ manifests: [examples]
                 "zones[0].serviceLabelSelectors[0]",
                 "app in (",
             ),
+            (
+                "zones: [{zone: example.com, resources: [HTTPRoute, Namespace]}]",
+                "zones[0].resources[1]",
+                "Namespace owns no names",
+            ),
+            (
+                "zones: [{zone: example.com, gatewayConsent: trust}]",
+                "zones[0].gatewayConsent",
+                "trust",
+            ),
         ] {
             let err = parse(text).expect_err(text).to_string();
             assert!(err.contains(key), "{err} should name {key}");
@@ -925,6 +939,27 @@ manifests: [examples]
         let err = parse("zones: [{zone: example.com}]\nforwarding: {maxInflight: 5}")
             .expect_err("unknown key");
         assert!(err.to_string().contains("maxInflight"), "{err}");
+    }
+
+    #[test]
+    fn gateway_consent_is_status_unless_a_zone_trusts_the_listeners() {
+        let config = parse(
+            "zones: [{zone: example.com}, {zone: example.org, gatewayConsent: listeners}, {zone: example.net, gatewayConsent: status}]",
+        )
+        .expect("valid");
+        let consent: Vec<GatewayConsent> = config
+            .zones
+            .iter()
+            .map(|z| z.filter.gateway_consent)
+            .collect();
+        assert_eq!(
+            consent,
+            [
+                GatewayConsent::Status,
+                GatewayConsent::Listeners,
+                GatewayConsent::Status
+            ]
+        );
     }
 
     #[test]
