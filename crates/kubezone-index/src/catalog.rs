@@ -142,6 +142,27 @@ impl IndexWriter {
         self.zones.iter().filter_map(|z| z.written_of(object)).max()
     }
 
+    /// Turns `namespace` away from zone `zone` (`why`, which conflicts quote) or admits it
+    /// (`None`): the claims of its objects are kept either way, and served only while it is
+    /// admitted. Returns the conflicts at the names that changed.
+    pub fn refuse_namespace(
+        &mut self,
+        zone: usize,
+        namespace: &str,
+        why: Option<String>,
+    ) -> Vec<NameConflict> {
+        self.zones
+            .get_mut(zone)
+            .map(|z| z.refuse_namespace(namespace, why))
+            .unwrap_or_default()
+    }
+
+    /// Every conflict in every zone as last applied, e.g. to report them once the first full
+    /// state is in.
+    pub fn conflicts(&self) -> Vec<NameConflict> {
+        self.zones.iter().flat_map(ZoneWriter::conflicts).collect()
+    }
+
     /// How many names the objects of each Kind claim in zone `zone`.
     pub fn names_by_kind(&self, zone: usize) -> Vec<(kubezone_model::Kind, usize)> {
         self.zones

@@ -11,6 +11,9 @@ pub enum Conflict {
     /// The zone's `claims: firstNamespace` rule: `owner`, in another namespace (or cluster
     /// scoped), claimed the name first.
     Claimed { owner: ObjectRef, loser: ObjectRef },
+    /// The zone's `namespaces` or `namespaceSelector` do not admit the object's namespace;
+    /// `why` says which and how.
+    NotAdmitted { object: ObjectRef, why: String },
     /// A CNAME beside other data (RFC 2181 §10.1): the other data is served.
     CnameBesideData { object: ObjectRef },
     /// Several CNAME targets for one name: the first in name order is served.
@@ -42,7 +45,8 @@ impl Conflict {
     pub fn object(&self) -> &ObjectRef {
         match self {
             Conflict::Shadowed { loser, .. } | Conflict::Claimed { loser, .. } => loser,
-            Conflict::CnameBesideData { object }
+            Conflict::NotAdmitted { object, .. }
+            | Conflict::CnameBesideData { object }
             | Conflict::CnameTargets { object, .. }
             | Conflict::Reserved { object }
             | Conflict::Overridden { object, .. }
@@ -56,6 +60,7 @@ impl Conflict {
         match self {
             Conflict::Shadowed { .. } => "NameShadowed",
             Conflict::Claimed { .. } => "NameClaimedByAnotherNamespace",
+            Conflict::NotAdmitted { .. } => "NamespaceNotAllowed",
             Conflict::CnameBesideData { .. } => "CnameBesideOtherData",
             Conflict::CnameTargets { .. } => "CnameTargetDropped",
             Conflict::Reserved { .. } => "NameReserved",
@@ -98,6 +103,9 @@ impl fmt::Display for Conflict {
                     "{loser} is not served: {owner}, cluster scoped, claimed the name first (claims: firstNamespace)"
                 ),
             },
+            Conflict::NotAdmitted { object, why } => {
+                write!(f, "{object} is not served: {why}")
+            }
             Conflict::CnameBesideData { object } => write!(
                 f,
                 "CNAME from {object} is not served: the name has other records (RFC 2181 §10.1)"

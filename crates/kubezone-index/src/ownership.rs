@@ -1,11 +1,38 @@
-//! The `claims: firstNamespace` rule: a name that objects of one namespace serve cannot be
-//! taken by another namespace, whatever its Kind's place in `resources`.
+//! A zone's tenant rules on the claims of one name: namespaces the zone does not admit
+//! (`namespaces`, `namespaceSelector`), then `claims: firstNamespace`, where a name that objects
+//! of one namespace serve cannot be taken by another, whatever its Kind's place in `resources`.
 
 use std::borrow::Cow;
+
+use hashbrown::HashMap;
 
 use kubezone_model::{Kind, ObjectRef};
 
 use crate::{Conflict, build::Claim};
+
+/// The claims whose namespace the zone admits, and a conflict for each of the others.
+/// `refused` holds the namespaces turned away and why.
+pub(crate) fn admitted<'c>(
+    claims: &'c [Claim],
+    refused: &HashMap<String, String>,
+) -> (Cow<'c, [Claim]>, Vec<Conflict>) {
+    let why = |c: &Claim| c.object.namespace().and_then(|ns| refused.get(ns));
+    if refused.is_empty() || claims.iter().all(|c| why(c).is_none()) {
+        return (Cow::Borrowed(claims), Vec::new());
+    }
+    let mut kept = Vec::with_capacity(claims.len());
+    let mut conflicts = Vec::new();
+    for claim in claims {
+        match why(claim) {
+            None => kept.push(claim.clone()),
+            Some(why) => conflicts.push(Conflict::NotAdmitted {
+                object: claim.object.clone(),
+                why: why.clone(),
+            }),
+        }
+    }
+    (Cow::Owned(kept), conflicts)
+}
 
 /// The claims the rule lets through, and a conflict for each it holds back. The owner is the
 /// namespace of the oldest object (by `created`, unix seconds; 0, unknown, counts as newest),

@@ -825,3 +825,45 @@ fn without_the_rule_precedence_decides_across_namespaces() {
         Seen::Records(vec![a("10.6.6.6")])
     );
 }
+
+#[test]
+fn a_refused_namespace_keeps_its_claims_unserved_until_admitted() {
+    let (mut w, r) = index(&["example.com"]);
+    let web = ObjectRef::new(Kind::Ingress, Some("team-b"), "web");
+    w.refuse_namespace(
+        0,
+        "team-b",
+        Some("namespace team-b is not in [team-a]".into()),
+    );
+    let conflicts = w.apply(&web, [ep("www.example.com", &["10.0.0.1"])], T0, T0);
+    assert!(
+        matches!(
+            &conflicts[..],
+            [NameConflict { conflict: Conflict::NotAdmitted { object, why }, .. }]
+                if *object == web && why.contains("team-b")
+        ),
+        "{conflicts:?}"
+    );
+    w.publish(T0);
+    assert_eq!(seen(&r.load(), "www.example.com."), Seen::NxDomain);
+    // Reported from the writer's list of current conflicts too, though the name has no node.
+    assert_eq!(w.conflicts().len(), 1);
+
+    // Admitted (its labels changed): served at once, no conflict left.
+    let conflicts = w.refuse_namespace(0, "team-b", None);
+    assert!(conflicts.is_empty(), "{conflicts:?}");
+    w.publish(T0 + 1);
+    assert_eq!(
+        seen(&r.load(), "www.example.com."),
+        Seen::Records(vec![a("10.0.0.1")])
+    );
+    assert!(w.conflicts().is_empty());
+    // Refused again: gone again, and the same refusal twice changes nothing.
+    assert_eq!(w.refuse_namespace(0, "team-b", Some("no".into())).len(), 1);
+    assert!(
+        w.refuse_namespace(0, "team-b", Some("no".into()))
+            .is_empty()
+    );
+    w.publish(T0 + 2);
+    assert_eq!(seen(&r.load(), "www.example.com."), Seen::NxDomain);
+}

@@ -15,7 +15,7 @@ use crate::{
     Conflict, NameClaims, NameConflict, NameNode, NodeRole, RRset, ZoneConfig,
     build::{Claim, address_rrsets, build, name_of as key_name},
     key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
-    ownership::first_namespace,
+    ownership::{admitted, first_namespace},
     serial::{Serial, SerialFloor},
     table::NameTable,
 };
@@ -238,6 +238,11 @@ pub(crate) struct ZoneWriter {
     soa_hash: u64,
     /// What the static records could not serve, for the log at start.
     static_conflicts: Vec<NameConflict>,
+    /// Namespaces the zone's `namespaces`/`namespaceSelector` turn away, and why: their
+    /// objects' claims are kept but not served.
+    refused: HashMap<String, String>,
+    /// The conflicts of each name that has any, also of names left without records.
+    conflicted: HashMap<OwnedKey, Vec<Conflict>>,
 }
 
 /// The names one object claims, and when it was created and last written (unix seconds; 0
@@ -281,6 +286,8 @@ impl ZoneWriter {
             serial: Serial::new(floor),
             soa_hash,
             static_conflicts: Vec::new(),
+            refused: HashMap::new(),
+            conflicted: HashMap::new(),
             config,
         };
         zone.install_nameservers(true);
@@ -457,6 +464,62 @@ impl ZoneWriter {
         self.objects.get(object).map(|c| c.written)
     }
 
+    /// Turns `namespace` away (`why`) or admits it (`None`). When that changes, every name its
+    /// objects claim is built again; returns the conflicts found there.
+    pub(crate) fn refuse_namespace(
+        &mut self,
+        namespace: &str,
+        why: Option<String>,
+    ) -> Vec<NameConflict> {
+        if self.refused.get(namespace) == why.as_ref() {
+            return Vec::new();
+        }
+        match why {
+            Some(why) => self.refused.insert(namespace.to_string(), why),
+            None => self.refused.remove(namespace),
+        };
+        let before = self.snapshot.names.fingerprint();
+        let mut keys: Vec<OwnedKey> = self
+            .objects
+            .iter()
+            .filter(|(object, _)| object.namespace() == Some(namespace))
+            .flat_map(|(_, claimed)| claimed.keys.iter().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let mut conflicts = Vec::new();
+        for key in &keys {
+            let found = self.rebuild(key);
+            if !found.is_empty()
+                && let Some(name) = key_name(key)
+            {
+                conflicts.extend(found.into_iter().map(|conflict| NameConflict {
+                    name: name.clone(),
+                    conflict,
+                }));
+            }
+        }
+        if self.snapshot.names.fingerprint() != before {
+            // A namespace's labels moved the zone: its serial follows the clock.
+            self.serial.changed(0);
+        }
+        conflicts
+    }
+
+    /// Every conflict the zone's names have now.
+    pub(crate) fn conflicts(&self) -> Vec<NameConflict> {
+        self.conflicted
+            .iter()
+            .filter_map(|(key, conflicts)| Some((key_name(key)?, conflicts)))
+            .flat_map(|(name, conflicts)| {
+                conflicts.iter().map(move |conflict| NameConflict {
+                    name: name.clone(),
+                    conflict: conflict.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// How many names the objects of each Kind claim.
     pub(crate) fn claimed_by_kind(&self) -> &BTreeMap<Kind, usize> {
         &self.claimed
@@ -545,6 +608,7 @@ impl ZoneWriter {
     fn rebuild(&mut self, key: &OwnedKey) -> Vec<Conflict> {
         let is_apex = *key == self.origin_key;
         let Some(state) = self.names.get(key) else {
+            self.conflicted.remove(key);
             if is_apex {
                 self.publish_apex(Vec::new(), None);
             }
@@ -556,16 +620,25 @@ impl ZoneWriter {
                 return Vec::new();
             }
         }
-        let (claims, held_back) = match self.config.claims {
-            NameClaims::Shared => (Cow::Borrowed(&state.claims[..]), Vec::new()),
+        let (claims, mut held_back) = admitted(&state.claims, &self.refused);
+        let (claims, claimed) = match self.config.claims {
+            NameClaims::Shared => (claims, Vec::new()),
             NameClaims::FirstNamespace => {
                 let objects = &self.objects;
-                first_namespace(&state.claims, |o| objects.get(o).map_or(0, |c| c.created))
+                let (kept, claimed) =
+                    first_namespace(&claims, |o| objects.get(o).map_or(0, |c| c.created));
+                (Cow::Owned(kept.into_owned()), claimed)
             }
         };
+        held_back.extend(claimed);
         let mut built = build(&claims, self.config.ttl, is_apex);
         built.provenance.conflicts.splice(0..0, held_back);
         let conflicts = built.provenance.conflicts.clone();
+        if conflicts.is_empty() {
+            self.conflicted.remove(key);
+        } else {
+            self.conflicted.insert(key.clone(), conflicts.clone());
+        }
         let has_records = !built.rrsets.is_empty();
         let role = if built.cut {
             NodeRole::Delegation

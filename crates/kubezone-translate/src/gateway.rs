@@ -54,7 +54,8 @@ pub(crate) struct GatewayJoin {
     routes: HashMap<ObjectRef, RouteState>,
     /// Gateway → the routes whose parentRefs name it, whether or not the Gateway exists yet.
     attached: HashMap<ObjectRef, BTreeSet<ObjectRef>>,
-    /// By name; only read for listeners with `allowedRoutes.namespaces.from: Selector`.
+    /// By name; read for listeners with `allowedRoutes.namespaces.from: Selector` and for
+    /// zones with a `namespaceSelector`.
     namespaces: HashMap<String, NamespaceState>,
 }
 
@@ -165,6 +166,11 @@ impl GatewayJoin {
     /// How many Gateways and routes are remembered.
     pub(crate) fn len(&self) -> (usize, usize) {
         (self.gateways.len(), self.routes.len())
+    }
+
+    /// The labels of Namespace `name`, if it is known.
+    pub(crate) fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.namespaces.get(name).map(|n| &n.labels)
     }
 
     /// How many Namespaces' labels are remembered.

@@ -93,6 +93,15 @@ impl Translator {
         self.join.len()
     }
 
+    /// The labels of Namespace `name`, if one was applied (a zone's `namespaceSelector` is
+    /// matched against them).
+    pub fn namespace_labels(
+        &self,
+        name: &str,
+    ) -> Option<&std::collections::BTreeMap<String, String>> {
+        self.join.namespace_labels(name)
+    }
+
     /// How many Namespaces' labels the join remembers.
     pub fn remembered_namespaces(&self) -> usize {
         self.join.namespaces()

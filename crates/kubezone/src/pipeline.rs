@@ -90,11 +90,19 @@ impl Pipeline {
         let mut reports = None;
         if let Some(cluster) = &config.kubernetes {
             sources.push(SourceId::KUBERNETES);
-            let kinds: Vec<Kind> = config
+            let mut kinds: Vec<Kind> = config
                 .zones
                 .iter()
                 .flat_map(|z| z.filter.resources.iter().copied())
                 .collect();
+            // A zone's namespaceSelector is matched against Namespace labels.
+            if config
+                .zones
+                .iter()
+                .any(|z| z.filter.namespaces.needs_labels())
+            {
+                kinds.push(Kind::Namespace);
+            }
             let client = connect(cluster).await?;
             if cluster.events {
                 let counters = metrics.map(Metrics::event_counters);

@@ -21,6 +21,9 @@ const INVALID: &str = "InvalidDnsValue";
 
 pub struct Reports {
     sink: EventReports,
+    /// Off until the first full state is in: conflicts met while the lists arrive are often
+    /// only a matter of order.
+    live: bool,
     /// Per object with reports: its write time when they were sent, and what was sent.
     sent: HashMap<ObjectRef, Sent>,
 }
@@ -34,8 +37,18 @@ impl Reports {
     pub fn new(sink: EventReports) -> Reports {
         Reports {
             sink,
+            live: false,
             sent: HashMap::new(),
         }
+    }
+
+    /// Conflicts are reported from now on.
+    pub fn go_live(&mut self) {
+        self.live = true;
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
     }
 
     /// `object` was written at `written` (applied again): reports about it may be sent anew
@@ -65,6 +78,9 @@ impl Reports {
 
     /// A conflict at a name; its loser was last written at `written`.
     pub fn conflict(&mut self, conflict: &NameConflict, written: u32) {
+        if !self.live {
+            return;
+        }
         let object = conflict.conflict.object();
         self.send(
             object,
@@ -122,6 +138,7 @@ mod tests {
     fn a_conflict_is_reported_once_per_change_of_its_object() {
         let (sink, mut queue) = EventReports::channel(16);
         let mut reports = Reports::new(sink);
+        reports.go_live();
         let ingress = ObjectRef::new(Kind::Ingress, Some("shop"), "web");
         reports.conflict(&shadowed(&ingress), 100);
         // The same conflict found again (another object at the name changed, a relist).
@@ -150,9 +167,22 @@ mod tests {
     }
 
     #[test]
+    fn conflicts_wait_until_the_first_full_state_is_in() {
+        let (sink, mut queue) = EventReports::channel(16);
+        let mut reports = Reports::new(sink);
+        let ingress = ObjectRef::new(Kind::Ingress, Some("shop"), "web");
+        reports.conflict(&shadowed(&ingress), 100);
+        assert!(queue.try_recv().is_err(), "nothing while the lists come in");
+        reports.go_live();
+        reports.conflict(&shadowed(&ingress), 100);
+        assert!(queue.try_recv().is_ok(), "reported once live");
+    }
+
+    #[test]
     fn static_records_get_no_event() {
         let (sink, mut queue) = EventReports::channel(16);
         let mut reports = Reports::new(sink);
+        reports.go_live();
         let record = ObjectRef::new(Kind::Config, None, "zones[0].records[0]");
         reports.conflict(&shadowed(&record), 0);
         assert!(queue.try_recv().is_err());
@@ -162,6 +192,7 @@ mod tests {
     fn a_full_queue_drops_rather_than_waits() {
         let (sink, mut queue) = EventReports::channel(1);
         let mut reports = Reports::new(sink);
+        reports.go_live();
         for name in ["a", "b", "c"] {
             reports.conflict(
                 &shadowed(&ObjectRef::new(Kind::Ingress, Some("x"), name)),

@@ -10,11 +10,11 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use kubezone_index::{Conflict, IndexWriter};
+use kubezone_index::{Conflict, IndexWriter, NameConflict};
 use kubezone_metrics::Metrics;
 use kubezone_model::{Kind, ObjectRef};
 use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId, service_addresses};
-use kubezone_translate::{KubeObject, Translated, Translator};
+use kubezone_translate::{KubeObject, NamespaceFilter, Translated, Translator};
 use tokio::sync::{Notify, mpsc};
 use tracing::{debug, info, warn};
 
@@ -37,6 +37,8 @@ pub struct Writer {
     published: Option<Arc<Notify>>,
     /// Kubernetes Events on objects not served in full.
     reports: Option<Reports>,
+    /// The zones that do not admit every namespace, and their rule.
+    tenancy: Vec<(usize, NamespaceFilter)>,
 }
 
 impl Writer {
@@ -54,6 +56,13 @@ impl Writer {
                 .unwrap_or_default();
             warn!(zone = %origin, "static record not served: {conflict}");
         }
+        let tenancy = translator
+            .zones()
+            .iter()
+            .enumerate()
+            .filter(|(_, zone)| !zone.namespaces.is_open())
+            .map(|(i, zone)| (i, zone.namespaces.clone()))
+            .collect();
         let unsynced: BTreeSet<SourceId> = sources.iter().copied().collect();
         let mut retry = None;
         if unsynced.is_empty() {
@@ -70,11 +79,15 @@ impl Writer {
             retry,
             published: None,
             reports: None,
+            tenancy,
         }
     }
 
     /// Writes an Event on each object that is skipped, invalid or not served in full.
-    pub fn with_reports(mut self, reports: Reports) -> Writer {
+    pub fn with_reports(mut self, mut reports: Reports) -> Writer {
+        if self.unsynced.is_empty() {
+            reports.go_live();
+        }
         self.reports = Some(reports);
         self
     }
@@ -178,6 +191,14 @@ impl Writer {
                         }
                     };
                     self.apply(translated, applied);
+                    // A Namespace's labels may admit or turn away its objects in a zone.
+                    let namespace = match &change {
+                        Change::Apply { object_ref, .. } => object_ref,
+                        Change::Delete(object) => object,
+                    };
+                    if namespace.kind() == Kind::Namespace {
+                        self.admit_namespace(namespace.name());
+                    }
                 }
             }
             SourceEvent::Synced { source } => {
@@ -186,6 +207,15 @@ impl Writer {
                 }
                 if self.unsynced.is_empty() {
                     self.index.set_ready(true);
+                    // Conflicts met while the first lists came in were often only a matter of
+                    // order; those still there now are reported.
+                    if let Some(reports) = &mut self.reports
+                        && !reports.is_live()
+                    {
+                        reports.go_live();
+                        let conflicts = self.index.conflicts();
+                        self.report_conflicts(conflicts, 0);
+                    }
                 }
             }
             SourceEvent::ReplaceBegin { .. } => self.replacing += 1,
@@ -215,6 +245,11 @@ impl Writer {
             }
         }
         for update in translated.updates {
+            if let Some(namespace) = update.object.namespace()
+                && !self.tenancy.is_empty()
+            {
+                self.admit_namespace(namespace);
+            }
             let endpoints = update.endpoints.into_iter().map(|z| (z.zone, z.endpoint));
             let created = match &applied {
                 Some((object, created)) if *object == update.object => *created,
@@ -223,24 +258,42 @@ impl Writer {
             let conflicts = self
                 .index
                 .apply(&update.object, endpoints, update.written, created);
-            for conflict in conflicts {
-                let loser = conflict.conflict.object();
-                if let Some((metrics, _)) = &self.metrics {
-                    metrics.conflict(loser.kind());
-                }
-                if matches!(conflict.conflict, Conflict::Reserved { .. }) && self.is_glue(loser) {
-                    // The server's own Service names the nameserver host: expected, and its
-                    // addresses are served as the glue.
-                    debug!(object = %loser, "conflict: {conflict}");
-                    continue;
-                }
-                warn!(object = %loser, "conflict: {conflict}");
-                if let Some(reports) = &mut self.reports {
-                    let written = self.index.written_of(loser).unwrap_or(update.written);
-                    reports.conflict(&conflict, written);
-                }
+            self.report_conflicts(conflicts, update.written);
+        }
+    }
+
+    /// Logs, counts and reports conflicts; `written` stands in for a loser's write time that
+    /// the index does not know.
+    fn report_conflicts(&mut self, conflicts: Vec<NameConflict>, written: u32) {
+        for conflict in conflicts {
+            let loser = conflict.conflict.object();
+            if let Some((metrics, _)) = &self.metrics {
+                metrics.conflict(loser.kind());
+            }
+            if matches!(conflict.conflict, Conflict::Reserved { .. }) && self.is_glue(loser) {
+                // The server's own Service names the nameserver host: expected, and its
+                // addresses are served as the glue.
+                debug!(object = %loser, "conflict: {conflict}");
+                continue;
+            }
+            warn!(object = %loser, "conflict: {conflict}");
+            if let Some(reports) = &mut self.reports {
+                let written = self.index.written_of(loser).unwrap_or(written);
+                reports.conflict(&conflict, written);
             }
         }
+    }
+
+    /// Tells the index, for each zone with a namespace rule, whether `namespace` (as its
+    /// Namespace object's labels now are) may publish there.
+    fn admit_namespace(&mut self, namespace: &str) {
+        let labels = self.translator.namespace_labels(namespace);
+        let mut conflicts = Vec::new();
+        for (zone, filter) in &self.tenancy {
+            let why = filter.refuses(Some(namespace), labels);
+            conflicts.extend(self.index.refuse_namespace(*zone, namespace, why));
+        }
+        self.report_conflicts(conflicts, 0);
     }
 }
 
