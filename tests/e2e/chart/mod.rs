@@ -147,8 +147,8 @@ impl Rendered {
 
     /// kubezone's config file, as JSON.
     fn config(&self) -> Value {
-        let yaml: serde_yaml::Value =
-            serde_yaml::from_str(self.config_text()).expect("the config is YAML");
+        let yaml: serde_norway::Value =
+            serde_norway::from_str(self.config_text()).expect("the config is YAML");
         serde_json::to_value(yaml).expect("the config as JSON")
     }
 
@@ -173,8 +173,8 @@ impl Rendered {
 }
 
 fn parse_documents(yaml: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(yaml)
-        .map(|document| serde_yaml::Value::deserialize(document).expect("valid YAML"))
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|document| serde_norway::Value::deserialize(document).expect("valid YAML"))
         .filter(|value| !value.is_null())
         .map(|value| serde_json::to_value(value).expect("YAML as JSON"))
         .collect()
