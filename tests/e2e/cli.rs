@@ -51,6 +51,76 @@ fn check_names_a_broken_manifest_and_its_line() {
     assert!(text.contains("line"), "{text}");
 }
 
+/// A config rendered for a cluster (by `helm template` or `kubezone migrate`) checks on a laptop:
+/// nothing of the `kubernetes:` section is loaded, and the output says so.
+#[test]
+fn check_is_offline_and_says_the_cluster_was_not_contacted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("m")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("m/web.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {type: LoadBalancer}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("xfr.key"),
+        "ytgbPL4Nc61BdQix0OsEpV2tMsqYpk/sMyWaQYxknhg=\n",
+    )
+    .expect("write");
+    let config = dir.path().join("kubezone.yaml");
+    let config = config.to_str().expect("utf-8");
+    let write = |key_file: &str| {
+        std::fs::write(
+            config,
+            format!(
+                "zones: [{{zone: example.com}}]\nmanifests: [m]\n\
+                 tsigKeys: [{{name: xfr, secretFile: {key_file}}}]\n\
+                 kubernetes: {{kubeconfig: missing.kubeconfig, namespaces: [shop]}}\n"
+            ),
+        )
+        .expect("write");
+    };
+    write("xfr.key");
+    let (ok, text) = kubezone(&["check", "--config", config]);
+    assert!(ok, "{text}");
+    assert!(text.contains("1 object(s) in manifests"), "{text}");
+    assert!(
+        text.contains("the cluster was not contacted") && text.contains("--probe"),
+        "{text}"
+    );
+    assert!(!text.contains("missing.kubeconfig"), "{text}");
+    // The flags that turn the cluster on are not followed either.
+    let (ok, text) = kubezone(&["check", "--config", config, "--in-cluster"]);
+    assert!(ok && text.contains("not contacted"), "{text}");
+
+    // Everything that is read from disk when the server loads is still checked.
+    write("missing.key");
+    let (ok, text) = kubezone(&["check", "--config", config]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("tsigKeys[0].secretFile") && text.contains("missing.key"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_probe_needs_a_cluster_to_probe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("kubezone.yaml");
+    std::fs::write(&config, "zones: [{zone: example.com}]\n").expect("write");
+    let (ok, text) = kubezone(&[
+        "check",
+        "--probe",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("--probe") && text.contains("kubernetes:"),
+        "{text}"
+    );
+}
+
 #[test]
 fn serving_fails_clearly_on_a_missing_config() {
     let (ok, text) = kubezone(&["--config", "/nonexistent/kubezone.yaml"]);
@@ -67,7 +137,7 @@ fn serving_fails_clearly_on_an_unusable_kubeconfig() {
         "listen: [\"127.0.0.1:0\"]\nzones: [{zone: example.com}]\nkubernetes: {kubeconfig: missing.kubeconfig}\n",
     )
     .expect("write");
-    for command in [&["check"][..], &[]] {
+    for command in [&["check", "--probe"][..], &[]] {
         let mut args = command.to_vec();
         args.extend(["--config", config.to_str().expect("utf-8")]);
         let (ok, text) = kubezone(&args);

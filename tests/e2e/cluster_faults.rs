@@ -279,3 +279,131 @@ fn a_relist_never_drops_an_answer() {
         "the restart should have made the Service watch relist:\n{log}"
     );
 }
+
+/// `kubezone check --probe` against the config at `config`: whether it passed, stdout, stderr.
+fn check_probe(config: &std::path::Path) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubezone"))
+        .args(["check", "--probe", "--config"])
+        .arg(config)
+        .env_remove("KUBEZONE_CONFIG")
+        .output()
+        .expect("run kubezone check");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn problems(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("kubezone: cluster: "))
+        .collect()
+}
+
+#[test]
+fn check_probe_names_a_missing_crd_and_a_missing_rbac_rule() {
+    let cp = ControlPlane::start();
+    cp.install_crds(Crds::GatewayApi);
+    cp.install_crds(Crds::DnsEndpoint);
+    cp.grant_kubezone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("kubezone.yaml");
+    let write = |namespaces: &[&str]| {
+        std::fs::write(
+            &config,
+            format!("zones:\n{ZONES}{}", kubernetes_section(&cp, namespaces)),
+        )
+        .expect("write the config");
+    };
+
+    // Everything the zones need is served, and the chart's ClusterRole grants it.
+    write(&[]);
+    let (ok, out, err) = check_probe(&config);
+    assert!(ok, "{out}{err}");
+    for kind in [
+        "HTTPRoute",
+        "TLSRoute",
+        "GRPCRoute",
+        "Ingress",
+        "Service",
+        "DNSEndpoint",
+        "Node",
+        "Gateway",
+    ] {
+        assert!(
+            out.contains(&format!("cluster: {kind}: ")),
+            "{kind} probed:\n{out}"
+        );
+    }
+
+    // A CRD is uninstalled: its Kind is named, with the CRD, and nothing else is.
+    cp.uninstall_crds(Crds::DnsEndpoint);
+    let (ok, out, err) = check_probe(&config);
+    assert!(!ok, "{out}{err}");
+    assert_eq!(
+        problems(&err),
+        [
+            "kubezone: cluster: DNSEndpoint: the CRD dnsendpoints.externaldns.k8s.io is not \
+             installed, or does not serve externaldns.k8s.io/v1alpha1"
+        ],
+        "{err}"
+    );
+
+    // The CRD is back, but at a version kubezone does not read: the versions served are named.
+    cp.install_crd_yaml(
+        "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: dnsendpoints.externaldns.k8s.io
+  annotations: {api-approved.kubernetes.io: \"unapproved, a test of kubezone\"}
+spec:
+  group: externaldns.k8s.io
+  names: {kind: DNSEndpoint, listKind: DNSEndpointList, plural: dnsendpoints, singular: dnsendpoint}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+",
+    );
+    let (ok, out, err) = check_probe(&config);
+    assert!(!ok, "{out}{err}");
+    let endpoints = "kubezone: cluster: DNSEndpoint: the CRD dnsendpoints.externaldns.k8s.io is \
+         not installed, or does not serve externaldns.k8s.io/v1alpha1: the API server serves \
+         externaldns.k8s.io at v1 only, and kubezone reads v1alpha1";
+    assert_eq!(problems(&err), [endpoints], "{err}");
+
+    // An RBAC rule is missing: the Kind, the verbs, each namespace watched and the rule to add.
+    cp.grant_kubezone_except("gateway.networking.k8s.io", "httproutes");
+    write(&["shop", "web"]);
+    let (ok, out, err) = check_probe(&config);
+    assert!(!ok, "{out}{err}");
+    let rule = r#"{apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "watch"]}"#;
+    let forbidden = |ns: &str| {
+        format!(
+            "kubezone: cluster: HTTPRoute: forbidden to get, list, watch \
+             httproutes.gateway.networking.k8s.io in namespace {ns}; kubezone's ClusterRole needs \
+             the rule {rule}"
+        )
+    };
+    let expected = [endpoints.to_owned(), forbidden("shop"), forbidden("web")];
+    assert_eq!(problems(&err), expected, "{err}");
+    assert!(
+        out.contains("cluster: TLSRoute: ") && out.contains("in namespace web"),
+        "{out}"
+    );
+
+    // No API server: one line says so.
+    cp.stop_apiserver();
+    let (ok, out, err) = check_probe(&config);
+    assert!(!ok, "{out}{err}");
+    let said = problems(&err);
+    let server = format!("cannot use the API server at {}", cp.server_url());
+    assert!(
+        said.len() == 1 && said[0].contains(&server) && said[0].contains("refused"),
+        "{err}"
+    );
+}

@@ -179,8 +179,8 @@ fn a_zone_trusting_the_listeners_serves_routes_without_status() {
 /// experimental channel has it: what a cluster with newer CRDs than kubezone's stores.
 fn newer_gateway_api(cp: &ControlPlane) -> String {
     let mut out = String::new();
-    for document in serde_yaml::Deserializer::from_str(&cp.crd_yaml(Crds::GatewayApi)) {
-        let mut crd = serde_yaml::Value::deserialize(document).expect("a CRD");
+    for document in serde_norway::Deserializer::from_str(&cp.crd_yaml(Crds::GatewayApi)) {
+        let mut crd = serde_norway::Value::deserialize(document).expect("a CRD");
         if crd["metadata"]["name"] == "httproutes.gateway.networking.k8s.io" {
             for version in crd["spec"]["versions"].as_sequence_mut().expect("versions") {
                 let filter_type = &mut version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
@@ -193,7 +193,7 @@ fn newer_gateway_api(cp: &ControlPlane) -> String {
         }
         if !crd.is_null() {
             out.push_str("---\n");
-            out.push_str(&serde_yaml::to_string(&crd).expect("YAML"));
+            out.push_str(&serde_norway::to_string(&crd).expect("YAML"));
         }
     }
     out

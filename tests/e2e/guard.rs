@@ -501,7 +501,7 @@ fn chart_config(values: &str) -> String {
         .split("\n---")
         .find(|doc| doc.contains("kind: ConfigMap"))
         .unwrap_or_else(|| panic!("no ConfigMap in\n{rendered}"));
-    let document: serde_json::Value = serde_yaml::from_str(config_map).expect("YAML");
+    let document: serde_json::Value = serde_norway::from_str(config_map).expect("YAML");
     document["data"]["kubezone.yaml"]
         .as_str()
         .expect("data.kubezone.yaml")
@@ -517,7 +517,7 @@ fn the_chart_renders_guard_values_that_kubezone_accepts() {
          acl: {enabled: true, allow: [10.0.0.0/8, \"2001:db8::/32\"], action: drop}\n\
          tcp: {maxConnections: 200}\n",
     );
-    let parsed: serde_json::Value = serde_yaml::from_str(&config).expect("config YAML");
+    let parsed: serde_json::Value = serde_norway::from_str(&config).expect("config YAML");
     assert_eq!(
         parsed["rateLimit"],
         serde_json::json!({
@@ -551,7 +551,7 @@ fn the_chart_renders_guard_values_that_kubezone_accepts() {
 
     // Off by default: neither section is rendered.
     let config = chart_config("domain: example.com\n");
-    let parsed: serde_json::Value = serde_yaml::from_str(&config).expect("config YAML");
+    let parsed: serde_json::Value = serde_norway::from_str(&config).expect("config YAML");
     assert!(parsed.get("rateLimit").is_none(), "{config}");
     assert!(parsed.get("acl").is_none(), "{config}");
     assert_eq!(parsed["tcp"]["maxConnections"], 1000);

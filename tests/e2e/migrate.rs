@@ -65,7 +65,7 @@ fn migrate_prints_a_config_that_check_accepts_and_warns_on_stderr() {
     let run = migrate(&corefile);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
-    let config: serde_yaml::Value = serde_yaml::from_str(&run.stdout).expect("YAML on stdout");
+    let config: serde_norway::Value = serde_norway::from_str(&run.stdout).expect("YAML on stdout");
     assert_eq!(config["listen"][0].as_str(), Some("0.0.0.0:1053"));
     let zones: Vec<&str> = config["zones"]
         .as_sequence()
@@ -80,7 +80,8 @@ fn migrate_prints_a_config_that_check_accepts_and_warns_on_stderr() {
     assert_eq!(zone["fallthrough"][0].as_str(), Some("legacy.example.com"));
     assert_eq!(
         zone["resources"],
-        serde_yaml::from_str::<serde_yaml::Value>("[HTTPRoute, Ingress, Service]").expect("yaml")
+        serde_norway::from_str::<serde_norway::Value>("[HTTPRoute, Ingress, Service]")
+            .expect("yaml")
     );
     assert!(
         config["zones"][1]["fallthrough"].is_null(),

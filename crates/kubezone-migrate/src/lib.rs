@@ -39,7 +39,7 @@ pub enum MigrateError {
     #[error("line {line}: k8s_gateway names no zone kubezone can serve")]
     NoZones { line: usize },
     #[error("cannot write the config as YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_norway::Error),
 }
 
 /// Reads `corefile` and returns the equivalent kubezone config.

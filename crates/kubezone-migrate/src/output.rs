@@ -80,7 +80,7 @@ pub struct Http {
 
 /// The YAML, after a comment header that repeats the warnings: a user who redirects the output
 /// to a file finds them there.
-pub fn render(config: &Config, warnings: &[String]) -> Result<String, serde_yaml::Error> {
+pub fn render(config: &Config, warnings: &[String]) -> Result<String, serde_norway::Error> {
     let mut out = String::from(
         "# kubezone config migrated from a CoreDNS Corefile by `kubezone migrate`.\n\
          # Check it with `kubezone check --config FILE` before serving it.\n",
@@ -98,6 +98,6 @@ pub fn render(config: &Config, warnings: &[String]) -> Result<String, serde_yaml
         }
     }
     out.push('\n');
-    out.push_str(&serde_yaml::to_string(config)?);
+    out.push_str(&serde_norway::to_string(config)?);
     Ok(out)
 }

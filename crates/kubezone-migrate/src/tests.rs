@@ -27,7 +27,7 @@ fn assert_migrates(corefile: &str, yaml: &str, warnings: &[&str]) {
 
 /// Top-level and zone keys of kubezone's config (crates/kubezone/src/config.rs).
 fn assert_known_keys(config: &str) {
-    let value: serde_yaml::Value = serde_yaml::from_str(config).expect("YAML");
+    let value: serde_norway::Value = serde_norway::from_str(config).expect("YAML");
     let top = value.as_mapping().expect("a mapping");
     for key in top.keys() {
         let key = key.as_str().expect("string key");
@@ -596,7 +596,7 @@ fn warnings_are_comments_above_the_yaml() {
             "{warning} is not in {comments:?}"
         );
     }
-    let value: serde_yaml::Value = serde_yaml::from_str(&migration.config).expect("YAML");
+    let value: serde_norway::Value = serde_norway::from_str(&migration.config).expect("YAML");
     assert_eq!(value["zones"][0]["zone"].as_str(), Some("example.com"));
 }
 
@@ -614,10 +614,10 @@ fn encrypted_transports_and_interface_binds_are_not_carried_over() {
             "kubezone serves every zone on every `listen` address; CoreDNS served each server block's zones on that block's own addresses only",
         ]
     );
-    let config: serde_yaml::Value = serde_yaml::from_str(&migration.config).expect("YAML");
+    let config: serde_norway::Value = serde_norway::from_str(&migration.config).expect("YAML");
     assert_eq!(
         config["listen"],
-        serde_yaml::from_str::<serde_yaml::Value>("['192.0.2.10:5353']").expect("YAML")
+        serde_norway::from_str::<serde_norway::Value>("['192.0.2.10:5353']").expect("YAML")
     );
     assert_eq!(config["zones"][0]["zone"].as_str(), Some("example.com"));
     assert_eq!(config["zones"][1]["zone"].as_str(), Some("example.org"));

@@ -24,9 +24,9 @@ mod walk;
 mod watch;
 
 pub use cluster::{
-    ClusterConfig, ClusterSource, ClusterStatus, EventReports, ObjectReport, WatchState,
-    WatchStatus, WatchedObject, api_resource, connect, event_recorder, read_watched_object,
-    resource_name, service_addresses, watched_kinds,
+    ClusterConfig, ClusterSource, ClusterStatus, EventReports, ObjectReport, ProbeProblem,
+    ProbeReport, WatchState, WatchStatus, WatchedObject, api_resource, connect, event_recorder,
+    probe, read_watched_object, resource_name, service_addresses, watched_kinds,
 };
 pub use error::{ClusterError, ManifestError, SourceError};
 pub use event::{Change, ServiceName, SourceEvent, SourceId};

@@ -52,7 +52,7 @@ pub(crate) fn parse_objects(path: &Path, text: &str) -> Result<Vec<Parsed>, Mani
 
 fn parse_yaml(path: &Path, text: &str, out: &mut Vec<Parsed>) -> Result<(), ManifestError> {
     // Each document is parsed on its own so that an error can name the line its document starts
-    // on; serde_yaml does not tell where a document begins.
+    // on; serde_norway does not tell where a document begins.
     for chunk in split_documents(text) {
         match fast_document(&chunk) {
             Fast::Object(parsed) => {
@@ -62,8 +62,8 @@ fn parse_yaml(path: &Path, text: &str, out: &mut Vec<Parsed>) -> Result<(), Mani
             Fast::Skip => continue,
             Fast::Slow => {}
         }
-        for document in serde_yaml::Deserializer::from_str(chunk.text) {
-            let mut value = match serde_yaml::Value::deserialize(document) {
+        for document in serde_norway::Deserializer::from_str(chunk.text) {
+            let mut value = match serde_norway::Value::deserialize(document) {
                 Ok(value) => value,
                 Err(error) => return Err(yaml_syntax_error(path, text, &chunk, &error)),
             };
@@ -231,7 +231,7 @@ fn fast_document(chunk: &Chunk<'_>) -> Fast {
     if kind.ends_with("List") {
         return Fast::Slow;
     }
-    let document = serde_yaml::Deserializer::from_str(chunk.text);
+    let document = serde_norway::Deserializer::from_str(chunk.text);
     if !KubeObject::is_read(api_version, kind) {
         return match serde::de::IgnoredAny::deserialize(document) {
             Ok(_) => Fast::Skip,
@@ -322,10 +322,10 @@ fn yaml_syntax_error(
     path: &Path,
     text: &str,
     chunk: &Chunk<'_>,
-    chunk_error: &serde_yaml::Error,
+    chunk_error: &serde_norway::Error,
 ) -> ManifestError {
-    for document in serde_yaml::Deserializer::from_str(text) {
-        if let Err(error) = serde_yaml::Value::deserialize(document) {
+    for document in serde_norway::Deserializer::from_str(text) {
+        if let Err(error) = serde_norway::Value::deserialize(document) {
             let (line, column) = error
                 .location()
                 .map_or((chunk.line, 1), |l| (l.line(), l.column()));
@@ -609,7 +609,7 @@ items:
                 panic!("not read by the fast path:\n{text}");
             };
             let mut general = Vec::new();
-            let value = serde_yaml::from_str::<Value>(text).expect("yaml");
+            let value = serde_norway::from_str::<Value>(text).expect("yaml");
             collect(Path::new("/m/a.yaml"), 1, value, "", &mut general).expect("valid");
             assert_eq!(general.len(), 1);
             assert_eq!(

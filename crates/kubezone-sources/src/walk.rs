@@ -9,6 +9,7 @@ use std::{
 };
 
 use tracing::debug;
+use walkdir::WalkDir;
 
 /// One configured path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,47 +85,24 @@ pub fn manifest_files(path: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 /// Every manifest file below `dir`, following symlinks (a ConfigMap volume is symlinks) but not
-/// into a loop. Unreadable entries are skipped; the caller re-walks on the next change.
+/// around a loop, which walkdir reports as an error. Unreadable entries are skipped; the caller
+/// re-walks on the next change.
 pub(crate) fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut ancestors = Vec::new();
-    walk(dir, &mut ancestors, out);
-}
-
-fn walk(dir: &Path, ancestors: &mut Vec<PathBuf>, out: &mut Vec<PathBuf>) {
-    // A symlink back to a folder we are already inside would recurse forever.
-    let canonical = match fs::canonicalize(dir) {
-        Ok(canonical) => canonical,
-        Err(error) => {
-            debug!(dir = %dir.display(), %error, "cannot resolve folder");
-            return;
-        }
-    };
-    if ancestors.contains(&canonical) {
-        debug!(dir = %dir.display(), "symlink loop; not followed");
-        return;
-    }
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) => {
-            debug!(dir = %dir.display(), %error, "cannot list folder");
-            return;
-        }
-    };
-    ancestors.push(canonical);
-    for entry in entries.flatten() {
-        if is_hidden(&entry.file_name()) {
-            continue;
-        }
-        let path = entry.path();
-        // `fs::metadata` follows symlinks: a link to a file is a file.
-        match fs::metadata(&path) {
-            Ok(metadata) if metadata.is_dir() => walk(&path, ancestors, out),
-            Ok(metadata) if metadata.is_file() && is_manifest_name(&path) => out.push(path),
+    let entries = WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        // The folder itself was named in the config, whatever its name.
+        .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
+    for entry in entries {
+        match entry {
+            // The type of what a symlink points to: a link to a file is a file.
+            Ok(entry) if entry.file_type().is_file() && is_manifest_name(entry.path()) => {
+                out.push(entry.into_path());
+            }
             Ok(_) => {}
-            Err(error) => debug!(path = %path.display(), %error, "skipping (dangling symlink?)"),
+            Err(error) => debug!(%error, "skipping (dangling symlink, loop or unreadable)"),
         }
     }
-    ancestors.pop();
 }
 
 /// What a file looked like when it was last read. Following symlinks, so that a ConfigMap
@@ -212,6 +190,39 @@ mod tests {
         let single = root.join("x.txt");
         assert_eq!(manifest_files(&single).expect("exists"), vec![single]);
         assert!(manifest_files(&root.join("missing")).is_err());
+    }
+
+    /// A ConfigMap volume is symlinks: links to files and folders are followed (and named by
+    /// the path through the link), a link back up is not followed around, and a dangling one
+    /// is skipped.
+    #[cfg(unix)]
+    #[test]
+    fn manifest_files_follows_symlinks_but_not_around_a_loop() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = dir.path().join("outside");
+        let root = dir.path().join("root");
+        fs::create_dir_all(outside.join("deep")).expect("mkdir");
+        fs::create_dir(&root).expect("mkdir");
+        fs::write(outside.join("real.yaml"), "").expect("write");
+        fs::write(outside.join("deep/more.json"), "").expect("write");
+        symlink(outside.join("real.yaml"), root.join("linked.yaml")).expect("symlink");
+        symlink(&outside, root.join("sub")).expect("symlink");
+        symlink(&root, root.join("loop")).expect("symlink");
+        symlink(root.join("missing.yaml"), root.join("dangling.yaml")).expect("symlink");
+        let files = manifest_files(&root).expect("exists");
+        let rel: Vec<_> = files
+            .iter()
+            .map(|f| f.strip_prefix(&root).expect("below").to_path_buf())
+            .collect();
+        assert_eq!(
+            rel,
+            [
+                PathBuf::from("linked.yaml"),
+                PathBuf::from("sub/deep/more.json"),
+                PathBuf::from("sub/real.yaml"),
+            ]
+        );
     }
 
     #[test]

@@ -1,14 +1,19 @@
-//! `kubezone check --config FILE`: the config, every manifest it names and the kubeconfig it
-//! would use, without serving or sending a request.
+//! `kubezone check --config FILE`: the config (with the TSIG secret files it names) and every
+//! manifest it names, read as the server reads them, without contacting the cluster, so that a
+//! config rendered for a cluster checks anywhere. With `--probe`, also the cluster: whether its
+//! API server serves what the zones need and lets kubezone read it.
 
-use std::{path::Path, process::ExitCode};
+use std::{path::Path, process::ExitCode, time::Duration};
 
-use kubezone_sources::{connect, manifest_files, parse_manifest};
+use kubezone_sources::{ClusterConfig, ServiceName, manifest_files, parse_manifest, probe};
 
 use crate::config::Config;
 
+/// How long the probe may wait for the API server, in all.
+const PROBE_PATIENCE: Duration = Duration::from_secs(30);
+
 /// `config` is the file as loaded, with the command line's overrides.
-pub fn run(path: &Path, config: Result<Config, String>) -> ExitCode {
+pub fn run(path: &Path, config: Result<Config, String>, probe_cluster: bool) -> ExitCode {
     let config = match config {
         Ok(config) => config,
         Err(e) => {
@@ -16,24 +21,57 @@ pub fn run(path: &Path, config: Result<Config, String>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut broken = 0;
-    if let Some(cluster) = &config.kubernetes {
-        let loaded = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-            .and_then(|runtime| {
-                runtime
-                    .block_on(connect(cluster))
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(e) = loaded {
-            eprintln!("kubezone: {e}");
+    let (objects, mut broken) = read_manifests(&config);
+    let mut cluster_said = None;
+    match (&config.kubernetes, probe_cluster) {
+        (None, false) => {}
+        (Some(_), false) => {
+            cluster_said = Some(
+                "the cluster was not contacted; `kubezone check --probe` asks its API server \
+                 whether it serves what the zones need and lets kubezone read it",
+            );
+        }
+        (None, true) => {
+            eprintln!(
+                "kubezone: --probe: {} has no `kubernetes:` section (nor does the command line \
+                 give --kubeconfig, --context, --namespace or --in-cluster): no cluster to probe",
+                path.display()
+            );
             broken += 1;
         }
+        (Some(cluster), true) => {
+            let problems = probe_with_patience(cluster, &config);
+            if problems == 0 {
+                cluster_said = Some(
+                    "the cluster's API server serves every resource the zones need, and lets \
+                     kubezone get, list and watch them",
+                );
+            }
+            broken += problems;
+        }
     }
-    let mut objects = 0;
+    if broken > 0 {
+        eprintln!(
+            "kubezone: {} is not usable: {broken} problem(s)",
+            path.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "{}: ok ({} zone(s), {objects} object(s) in manifests)",
+        path.display(),
+        config.zones.len()
+    );
+    if let Some(said) = cluster_said {
+        println!("{}: {said}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// Parses every manifest file as the manifests source would; the number of objects and of
+/// broken files or paths, each said on stderr.
+fn read_manifests(config: &Config) -> (usize, usize) {
+    let (mut objects, mut broken) = (0, 0);
     for root in &config.manifests {
         let files = match manifest_files(root) {
             Ok(files) => files,
@@ -56,17 +94,54 @@ pub fn run(path: &Path, config: Result<Config, String>) -> ExitCode {
             }
         }
     }
-    if broken > 0 {
-        eprintln!(
-            "kubezone: {} is not usable: {broken} problem(s)",
-            path.display()
-        );
-        return ExitCode::FAILURE;
+    (objects, broken)
+}
+
+/// Connects as the server would and probes what its watches need; says each usable resource on
+/// stdout and each problem on stderr, and returns the number of problems.
+fn probe_with_patience(cluster: &ClusterConfig, config: &Config) -> usize {
+    let kinds = config.cluster_kinds();
+    let mut glue: Vec<ServiceName> = config
+        .zones
+        .iter()
+        .flat_map(|z| z.glue_services.iter().cloned())
+        .collect();
+    glue.sort();
+    glue.dedup();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("kubezone: cannot start the probe: {e}");
+            return 1;
+        }
+    };
+    // The timer needs the runtime: the timeout is made inside it.
+    let report = runtime.block_on(async {
+        tokio::time::timeout(PROBE_PATIENCE, probe(cluster, kinds, &glue)).await
+    });
+    let report = match report {
+        Ok(report) => report.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "cluster: the API server did not answer within {} s",
+            PROBE_PATIENCE.as_secs()
+        )),
+    };
+    match report {
+        Err(e) => {
+            eprintln!("kubezone: {e}");
+            1
+        }
+        Ok(report) => {
+            for usable in &report.usable {
+                println!("cluster: {usable}");
+            }
+            for problem in &report.problems {
+                eprintln!("kubezone: cluster: {problem}");
+            }
+            report.problems.len()
+        }
     }
-    println!(
-        "{}: ok ({} zone(s), {objects} object(s) in manifests)",
-        path.display(),
-        config.zones.len()
-    );
-    ExitCode::SUCCESS
 }

@@ -10,6 +10,7 @@ use hyper::{
 use hyper_util::rt::TokioIo;
 use kubezone_dns::listen::{self, BindError};
 use kubezone_metrics::Metrics;
+use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tracing::{debug, info};
 
@@ -120,39 +121,17 @@ fn text(code: StatusCode, body: String) -> Response<Full<Bytes>> {
     response
 }
 
-/// The percent-decoded value of `key` in a query string.
+/// The value of `key` in a query string, decoded as a form would encode it: `+` is a space,
+/// `%XX` a byte, and bytes that are not UTF-8 become U+FFFD.
 fn query_value(query: &str, key: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
-        (k == key && !v.is_empty()).then(|| percent_decode(v))
+        (k == key && !v.is_empty()).then(|| {
+            percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
     })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(decoded)) => {
-                out.push(decoded);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -171,6 +150,19 @@ mod tests {
         );
         assert_eq!(query_value("name=", "name"), None);
         assert_eq!(query_value("other=x", "name"), None);
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        // What is not an escape stays as written.
+        assert_eq!(query_value("name=%zz%4", "name").as_deref(), Some("%zz%4"));
+        assert_eq!(
+            query_value("name=a+b%2Bc%20d", "name").as_deref(),
+            Some("a b+c d")
+        );
+        assert_eq!(
+            query_value("name=caf%C3%A9.example.com", "name").as_deref(),
+            Some("café.example.com")
+        );
+        assert_eq!(
+            query_value("name=%FF.example.com", "name").as_deref(),
+            Some("\u{fffd}.example.com")
+        );
     }
 }

@@ -101,8 +101,15 @@ impl KubernetesFlags {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check a configuration and the manifests it names, then exit: 0 when usable.
-    Check,
+    /// Check a configuration, the files it names and its manifests, then exit: 0 when usable.
+    /// The cluster is not contacted unless --probe is given.
+    Check {
+        /// Also connect to the cluster, and check that its API server serves every Kind the
+        /// zones need at the version kubezone reads, and that RBAC lets kubezone get, list and
+        /// watch them where it would.
+        #[arg(long)]
+        probe: bool,
+    },
     /// Say why a name resolves as it does: its records, the objects behind them, the Kind that
     /// won precedence, and conflicts. Reads the config's sources (and cluster) first.
     Explain {
@@ -137,7 +144,7 @@ fn main() -> std::process::ExitCode {
     };
     match cli.command {
         Some(Command::Migrate { .. }) => std::process::ExitCode::SUCCESS,
-        Some(Command::Check) => check::run(&path, load(&path, &cli.overrides)),
+        Some(Command::Check { probe }) => check::run(&path, load(&path, &cli.overrides), probe),
         Some(Command::Explain { name }) => match explain(&path, &cli.overrides, &name) {
             Ok(text) => {
                 print!("{text}");

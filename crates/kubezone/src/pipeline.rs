@@ -7,7 +7,6 @@ use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder};
 use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
-use kubezone_model::Kind;
 use kubezone_sources::{
     ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect, event_recorder,
 };
@@ -90,19 +89,7 @@ impl Pipeline {
         let mut reports = None;
         if let Some(cluster) = &config.kubernetes {
             sources.push(SourceId::KUBERNETES);
-            let mut kinds: Vec<Kind> = config
-                .zones
-                .iter()
-                .flat_map(|z| z.filter.resources.iter().copied())
-                .collect();
-            // A zone's namespaceSelector is matched against Namespace labels.
-            if config
-                .zones
-                .iter()
-                .any(|z| z.filter.namespaces.needs_labels())
-            {
-                kinds.push(Kind::Namespace);
-            }
+            let kinds = config.cluster_kinds();
             let client = connect(cluster).await?;
             if cluster.events {
                 let counters = metrics.map(Metrics::event_counters);

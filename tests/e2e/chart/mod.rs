@@ -147,8 +147,8 @@ impl Rendered {
 
     /// kubezone's config file, as JSON.
     fn config(&self) -> Value {
-        let yaml: serde_yaml::Value =
-            serde_yaml::from_str(self.config_text()).expect("the config is YAML");
+        let yaml: serde_norway::Value =
+            serde_norway::from_str(self.config_text()).expect("the config is YAML");
         serde_json::to_value(yaml).expect("the config as JSON")
     }
 
@@ -173,8 +173,8 @@ impl Rendered {
 }
 
 fn parse_documents(yaml: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(yaml)
-        .map(|document| serde_yaml::Value::deserialize(document).expect("valid YAML"))
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|document| serde_norway::Value::deserialize(document).expect("valid YAML"))
         .filter(|value| !value.is_null())
         .map(|value| serde_json::to_value(value).expect("YAML as JSON"))
         .collect()
@@ -264,9 +264,9 @@ fn template_fails(values: &str) -> String {
     text(&output.stderr)
 }
 
-/// `kubezone check` on a rendered config. Its `kubernetes: {}` means in-cluster, which check
-/// loads; the control plane's kubeconfig stands in for the pod's, and a file of a test secret
-/// for each TSIG key's mounted Secret.
+/// `kubezone check` on a rendered config, as on a laptop: its `kubernetes: {}` (in-cluster) is
+/// not contacted, so no kubeconfig is needed; a file of a test secret stands in for each TSIG
+/// key's mounted Secret, which check reads.
 fn kubezone_check(config: &str) {
     let dir = tempfile::Builder::new()
         .prefix("kubezone-chart-config-")
@@ -285,7 +285,8 @@ fn kubezone_check(config: &str) {
     let output = run(Command::new(env!("CARGO_BIN_EXE_kubezone"))
         .args(["check", "--config"])
         .arg(&path)
-        .env("KUBECONFIG", ControlPlane::shared().admin_kubeconfig())
+        // Not there, as outside a cluster.
+        .env("KUBECONFIG", dir.path().join("kubeconfig"))
         .env_remove("KUBEZONE_CONFIG")
         .stdin(Stdio::null()));
     assert!(
@@ -293,6 +294,11 @@ fn kubezone_check(config: &str) {
         "kubezone check refused the rendered config:\n{config}\n{}{}",
         text(&output.stdout),
         text(&output.stderr)
+    );
+    assert!(
+        text(&output.stdout).contains("the cluster was not contacted"),
+        "{}",
+        text(&output.stdout)
     );
 }
 

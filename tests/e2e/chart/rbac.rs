@@ -25,8 +25,8 @@ fn rule_set(rules: &Value) -> Vec<(String, String, Vec<String>)> {
 }
 
 fn file_rules() -> Value {
-    let role: serde_yaml::Value =
-        serde_yaml::from_str(CLUSTER_ROLE_FILE).expect("files/clusterrole.yaml");
+    let role: serde_norway::Value =
+        serde_norway::from_str(CLUSTER_ROLE_FILE).expect("files/clusterrole.yaml");
     serde_json::to_value(role).expect("as JSON")["rules"].clone()
 }
 
@@ -102,7 +102,7 @@ fn watched_resources_shrink_the_cluster_role() {
             pairs(expected),
             "watchedResources {watched}"
         );
-        let listed: Value = serde_yaml::from_str::<serde_yaml::Value>(watched)
+        let listed: Value = serde_norway::from_str::<serde_norway::Value>(watched)
             .map(|v| serde_json::to_value(v).expect("JSON"))
             .expect("YAML list");
         assert_eq!(rendered.config()["zones"][0]["resources"], listed);

@@ -49,7 +49,7 @@ impl ControlPlane {
             "contexts": [{ "name": user, "context": { "cluster": "e2e", "user": user } }],
             "current-context": user,
         });
-        let yaml = serde_yaml::to_string(&kubeconfig).expect("kubeconfig yaml");
+        let yaml = serde_norway::to_string(&kubeconfig).expect("kubeconfig yaml");
         fs::write(self.dir.path().join(format!("{user}.kubeconfig")), yaml)
             .expect("write kubeconfig");
     }

@@ -99,8 +99,8 @@ impl ControlPlane {
 const FIELD_MANAGER: &str = "kubezone-e2e";
 
 pub(super) fn documents(yaml: &str) -> Vec<DynamicObject> {
-    serde_yaml::Deserializer::from_str(yaml)
-        .map(|document| serde_yaml::Value::deserialize(document).expect("valid YAML"))
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|document| serde_norway::Value::deserialize(document).expect("valid YAML"))
         .filter(|value| !value.is_null())
         .map(|value| {
             let value = serde_json::to_value(value).expect("YAML as JSON");

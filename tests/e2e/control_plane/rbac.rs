@@ -79,7 +79,7 @@ async fn kubezone_can(admin: &Client, verb: &str, group: &str, resource: &str) -
 
 /// The chart's ClusterRole, optionally without one (group, resource).
 fn cluster_role_without(except: Option<(&str, &str)>) -> serde_json::Value {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(CLUSTER_ROLE).expect("clusterrole.yaml");
+    let yaml: serde_norway::Value = serde_norway::from_str(CLUSTER_ROLE).expect("clusterrole.yaml");
     let mut role = serde_json::to_value(yaml).expect("clusterrole.yaml as JSON");
     if let Some((group, resource)) = except
         && let Some(rules) = role["rules"].as_array_mut()

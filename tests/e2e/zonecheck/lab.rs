@@ -210,7 +210,7 @@ fn kubezone_config(host: &Host) -> String {
 fn example_records() -> String {
     let path = examples().join("../kubezone.yaml");
     let text = std::fs::read_to_string(&path).expect("config/kubezone.yaml");
-    let config: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+    let config: serde_norway::Value = serde_norway::from_str(&text).expect("YAML");
     let records = config["zones"][0]["records"]
         .as_sequence()
         .expect("config/kubezone.yaml gives example.com static records");

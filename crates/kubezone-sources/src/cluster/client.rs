@@ -38,6 +38,22 @@ impl Default for ClusterConfig {
 /// A client for `config`. Makes no request: every auth method kube-rs knows (tokens, client
 /// certificates, exec plugins, OIDC) is set up here and runs on the first request.
 pub async fn connect(config: &ClusterConfig) -> Result<Client, ClusterError> {
+    connect_with_url(config).await.map(|(client, _)| client)
+}
+
+/// [`connect`], and the API server's URL, for messages.
+pub async fn connect_with_url(config: &ClusterConfig) -> Result<(Client, String), ClusterError> {
+    let client_config = client_config(config).await?;
+    let url = client_config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_owned();
+    let client = Client::try_from(client_config).map_err(ClusterError::Client)?;
+    Ok((client, url))
+}
+
+async fn client_config(config: &ClusterConfig) -> Result<Config, ClusterError> {
     let options = KubeConfigOptions {
         context: config.context.clone(),
         ..KubeConfigOptions::default()
@@ -77,7 +93,7 @@ pub async fn connect(config: &ClusterConfig) -> Result<Client, ClusterError> {
             }
         },
     };
-    Client::try_from(client_config).map_err(ClusterError::Client)
+    Ok(client_config)
 }
 
 fn default_place() -> String {

@@ -7,6 +7,7 @@
 mod client;
 mod events;
 mod glue;
+mod probe;
 mod resource;
 mod slim;
 mod status;
@@ -22,6 +23,7 @@ use tracing::info;
 pub use client::{ClusterConfig, connect};
 pub use events::{EventReports, ObjectReport, event_recorder};
 pub use glue::service_addresses;
+pub use probe::{ProbeProblem, ProbeReport, probe};
 pub use resource::{api_resource, resource_name, watched_kinds};
 pub use slim::{Read as WatchedObject, read as read_watched_object};
 pub use status::{ClusterStatus, WatchState, WatchStatus};
@@ -91,7 +93,7 @@ impl ClusterSource {
         // The watches live as long as this task: stopping it (a reload) stops them.
         let mut watches = tokio::task::JoinSet::new();
         for &kind in &self.kinds {
-            for namespace in self.scopes(kind) {
+            for namespace in scopes(kind, &self.namespaces) {
                 if let Some(watch) = self.kind_watch(&client, kind, namespace) {
                     watches.spawn(watch.run(events.clone()));
                 }
@@ -123,15 +125,6 @@ impl ClusterSource {
         }
     }
 
-    /// The namespaces to watch `kind` in: `None` for all of them.
-    fn scopes(&self, kind: Kind) -> Vec<Option<String>> {
-        if !kind.is_namespaced() || self.namespaces.is_empty() {
-            vec![None]
-        } else {
-            self.namespaces.iter().cloned().map(Some).collect()
-        }
-    }
-
     fn kind_watch(
         &self,
         client: &Client,
@@ -155,5 +148,15 @@ impl ClusterSource {
             status: self.status.clone(),
             id,
         })
+    }
+}
+
+/// The namespaces to watch `kind` in, of the configured `namespaces` (empty for all): `None` for
+/// all of them.
+fn scopes(kind: Kind, namespaces: &[String]) -> Vec<Option<String>> {
+    if !kind.is_namespaced() || namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.iter().cloned().map(Some).collect()
     }
 }

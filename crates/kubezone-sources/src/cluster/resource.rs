@@ -98,8 +98,8 @@ mod tests {
             "/../../charts/kubezone/files/clusterrole.yaml"
         );
         let text = std::fs::read_to_string(path).expect("the ClusterRole file");
-        let role: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
-        let strings = |v: &serde_yaml::Value| -> Vec<String> {
+        let role: serde_norway::Value = serde_norway::from_str(&text).expect("YAML");
+        let strings = |v: &serde_norway::Value| -> Vec<String> {
             v.as_sequence()
                 .into_iter()
                 .flatten()

@@ -13,7 +13,7 @@ use kubezone_model::{DnsName, Kind, ObjectRef};
 use crate::{KubeObject, ObjectRecords, Translated, Translator, ZoneFilter};
 
 pub(crate) fn obj(yaml: &str) -> KubeObject {
-    let value: serde_json::Value = serde_yaml::from_str(yaml).expect("valid YAML");
+    let value: serde_json::Value = serde_norway::from_str(yaml).expect("valid YAML");
     KubeObject::from_value(value)
         .expect("a valid object")
         .expect("a Kind kubezone reads")

@@ -97,7 +97,7 @@ mod tests {
     use super::*;
 
     fn raw(yaml: &str) -> RawCatalog {
-        serde_yaml::from_str(yaml).expect("yaml")
+        serde_norway::from_str(yaml).expect("yaml")
     }
 
     #[test]

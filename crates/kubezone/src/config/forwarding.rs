@@ -75,7 +75,7 @@ mod tests {
     use super::*;
 
     fn parse(yaml: &str) -> Result<ForwardSettings, (String, String)> {
-        settings(serde_yaml::from_str(yaml).expect("yaml"))
+        settings(serde_norway::from_str(yaml).expect("yaml"))
     }
 
     #[test]

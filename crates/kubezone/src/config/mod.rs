@@ -44,7 +44,7 @@ pub enum ConfigError {
     Parse {
         path: PathBuf,
         #[source]
-        source: serde_yaml::Error,
+        source: serde_norway::Error,
     },
     #[error("config {path}: {key}: {message}")]
     Invalid {
@@ -304,6 +304,24 @@ impl GlueServices {
 }
 
 impl Config {
+    /// The Kinds the zones read from a cluster: those they serve, and Namespaces when a zone
+    /// selects namespaces by label (the cluster source adds what routes need).
+    pub fn cluster_kinds(&self) -> Vec<Kind> {
+        let mut kinds: Vec<Kind> = self
+            .zones
+            .iter()
+            .flat_map(|z| z.filter.resources.iter().copied())
+            .collect();
+        if self
+            .zones
+            .iter()
+            .any(|z| z.filter.namespaces.needs_labels())
+        {
+            kinds.push(Kind::Namespace);
+        }
+        kinds
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
@@ -314,7 +332,7 @@ impl Config {
 
     /// Parses `text` as if read from `path` (relative paths resolve against its folder).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = serde_yaml::from_str(text).map_err(|source| ConfigError::Parse {
+        let raw: RawConfig = serde_norway::from_str(text).map_err(|source| ConfigError::Parse {
             path: path.to_path_buf(),
             source,
         })?;

@@ -105,7 +105,7 @@ mod tests {
     }
 
     fn raw(yaml: &str) -> RawTransfer {
-        serde_yaml::from_str(yaml).expect("yaml")
+        serde_norway::from_str(yaml).expect("yaml")
     }
 
     #[test]

@@ -364,7 +364,7 @@ mod tests {
         assert!(shown.contains("xfr-key."), "{shown}");
         assert!(!shown.contains(SECRET), "{shown}");
         let raw: Vec<super::RawTsigKey> =
-            serde_yaml::from_str(&format!("- {{name: xfr-key, secret: \"{SECRET}\"}}"))
+            serde_norway::from_str(&format!("- {{name: xfr-key, secret: \"{SECRET}\"}}"))
                 .expect("yaml");
         let shown = format!("{raw:?}");
         assert!(
