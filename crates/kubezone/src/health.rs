@@ -13,11 +13,14 @@ use arc_swap::ArcSwap;
 use kubezone_index::IndexReader;
 use kubezone_sources::{ClusterStatus, SourceId};
 
-/// What readiness is read from: the running pipeline's index and sources.
+use crate::replacements::ReplacementsView;
+
+/// What readiness is read from: the running pipeline's index, sources and lists under way.
 pub struct Readiness {
     pub reader: IndexReader,
     pub sources: Vec<SourceId>,
     pub cluster: Option<ClusterStatus>,
+    pub replacements: ReplacementsView,
 }
 
 #[derive(Clone)]
@@ -80,6 +83,9 @@ impl Health {
             for watch in cluster.watches() {
                 let _ = writeln!(out, "watch {}: {}", watch.watch, watch.state);
             }
+        }
+        for list in current.replacements.lines() {
+            let _ = writeln!(out, "{list}");
         }
         out
     }

@@ -8,6 +8,7 @@ mod health;
 mod http;
 mod logging;
 mod pipeline;
+mod replacements;
 mod serve;
 mod writer;
 

@@ -20,6 +20,7 @@ use tracing::error;
 use crate::{
     config::{Config, GlueServices},
     health::Readiness,
+    replacements::ReplacementsView,
     writer::Writer,
 };
 
@@ -36,6 +37,8 @@ pub struct Pipeline {
     pub transfers: Option<Arc<Transfers>>,
     /// Woken by the writer after each publish, for `transfers`.
     published: Arc<Notify>,
+    /// The lists under way in the writer.
+    replacements: ReplacementsView,
     /// The writer and source tasks; stopped when the pipeline is dropped.
     tasks: Vec<AbortHandle>,
 }
@@ -116,6 +119,7 @@ impl Pipeline {
         if transfers.is_some() {
             writer = writer.with_published(published.clone());
         }
+        let replacements = writer.replacements();
         tasks.push(tokio::spawn(writer.run(receiver)).abort_handle());
         Ok(Pipeline {
             reader,
@@ -123,6 +127,7 @@ impl Pipeline {
             cluster: cluster_status,
             transfers,
             published,
+            replacements,
             tasks,
         })
     }
@@ -169,6 +174,7 @@ impl Pipeline {
             reader: self.reader.clone(),
             sources: self.sources.clone(),
             cluster: self.cluster.clone(),
+            replacements: self.replacements.clone(),
         }
     }
 

@@ -24,7 +24,7 @@ pub use resource::{api_resource, resource_name, watched_kinds};
 pub use slim::{Read as WatchedObject, read as read_watched_object};
 pub use status::{ClusterStatus, WatchState, WatchStatus};
 
-use crate::{ServiceName, SourceEvent, SourceId};
+use crate::{Scope, ServiceName, SourceEvent, SourceId};
 use glue::GlueWatch;
 use watch::KindWatch;
 
@@ -141,9 +141,13 @@ impl ClusterSource {
             Some(ns) => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &resource),
             None => Api::<DynamicObject>::all_with(client.clone(), &resource),
         };
-        let id = self
-            .status
-            .register(KindWatch::label(kind, namespace.as_deref()));
+        let id = self.status.register(
+            Scope {
+                kind,
+                namespace: namespace.clone(),
+            }
+            .to_string(),
+        );
         Some(KindWatch {
             counters: self.metrics.as_ref().map(|m| m.watch_counters(kind)),
             kind,
