@@ -1,5 +1,6 @@
 //! Liveness and readiness: ready once every source has synced, and not ready from the moment
-//! the server starts to stop (the lameduck), so load balancers drain it first.
+//! the server starts to stop (the lameduck) or one of its tasks has stopped, so load balancers
+//! drain it first.
 
 use std::{
     fmt::Write,
@@ -9,11 +10,11 @@ use std::{
     },
 };
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use kubezone_index::IndexReader;
 use kubezone_sources::{ClusterStatus, SourceId};
 
-use crate::replacements::ReplacementsView;
+use crate::{replacements::ReplacementsView, supervise::TaskFailure};
 
 /// What readiness is read from: the running pipeline's index, sources and lists under way.
 pub struct Readiness {
@@ -27,6 +28,8 @@ pub struct Readiness {
 pub struct Health {
     current: Arc<ArcSwap<Readiness>>,
     stopping: Arc<AtomicBool>,
+    /// The task whose end is stopping the process.
+    failed: Arc<ArcSwapOption<TaskFailure>>,
 }
 
 impl Health {
@@ -34,7 +37,13 @@ impl Health {
         Health {
             current: Arc::new(ArcSwap::from_pointee(readiness)),
             stopping: Arc::new(AtomicBool::new(false)),
+            failed: Arc::new(ArcSwapOption::empty()),
         }
+    }
+
+    /// A task of the running pipeline stopped: not ready from now on.
+    pub fn failed(&self, failure: TaskFailure) {
+        self.failed.store(Some(Arc::new(failure)));
     }
 
     /// After a reload: readiness comes from the new pipeline.
@@ -47,7 +56,9 @@ impl Health {
     }
 
     pub fn is_ready(&self) -> bool {
-        !self.stopping.load(Ordering::SeqCst) && self.current.load().reader.load().is_ready()
+        !self.stopping.load(Ordering::SeqCst)
+            && self.failed.load().is_none()
+            && self.current.load().reader.load().is_ready()
     }
 
     /// The current catalog, for explain.
@@ -60,12 +71,14 @@ impl Health {
         let current = self.current.load();
         let catalog = current.reader.load();
         let mut out = String::new();
-        let verdict = if self.stopping.load(Ordering::SeqCst) {
-            "not ready: stopping"
+        let verdict = if let Some(failure) = &*self.failed.load() {
+            format!("not ready: {failure}; the process exits once the lameduck ends")
+        } else if self.stopping.load(Ordering::SeqCst) {
+            "not ready: stopping".into()
         } else if catalog.is_ready() {
-            "ready"
+            "ready".into()
         } else {
-            "not ready: waiting for every source's first sync"
+            "not ready: waiting for every source's first sync".into()
         };
         let _ = writeln!(out, "{verdict}");
         let sources: Vec<&str> = current.sources.iter().map(|s| s.as_str()).collect();

@@ -10,6 +10,7 @@ mod logging;
 mod pipeline;
 mod replacements;
 mod serve;
+mod supervise;
 mod writer;
 
 use std::path::PathBuf;
@@ -171,7 +172,7 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let pipeline = pipeline::Pipeline::start(&config, None, None).await?;
+        let mut pipeline = pipeline::Pipeline::start(&config, None, None).await?;
         tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
             .await
             .map_err(|_| {
@@ -179,7 +180,8 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
                     "the sources did not sync within {} s",
                     EXPLAIN_PATIENCE.as_secs()
                 )
-            })?;
+            })?
+            .map_err(|failure| anyhow::anyhow!("{failure}"))?;
         Ok(explain::explain(&pipeline.reader.load(), name))
     })
 }

@@ -8,19 +8,17 @@ use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
+use kubezone_sources::SourceEvent;
 use kubezone_sources::{ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect};
 use kubezone_transfer::Transfers;
 use kubezone_translate::Translator;
-use tokio::{
-    sync::{Notify, mpsc},
-    task::AbortHandle,
-};
-use tracing::error;
+use tokio::sync::{Notify, mpsc};
 
 use crate::{
     config::{Config, GlueServices},
     health::Readiness,
     replacements::ReplacementsView,
+    supervise::{TaskFailure, Tasks},
     writer::Writer,
 };
 
@@ -39,8 +37,11 @@ pub struct Pipeline {
     published: Arc<Notify>,
     /// The lists under way in the writer.
     replacements: ReplacementsView,
-    /// The writer and source tasks; stopped when the pipeline is dropped.
-    tasks: Vec<AbortHandle>,
+    /// The writer, source and transfer tasks, watched; stopped when the pipeline is dropped.
+    tasks: Tasks,
+    /// Keeps the writer's channel open while the pipeline lives, so the writer never stops
+    /// because its sources did: their end is reported as theirs.
+    _events: mpsc::Sender<SourceEvent>,
 }
 
 impl Pipeline {
@@ -71,17 +72,14 @@ impl Pipeline {
         let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
         let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
         let mut sources = Vec::new();
-        let mut tasks = Vec::new();
+        let mut tasks = Tasks::default();
         if !config.manifests.is_empty() {
             sources.push(SourceId::MANIFESTS);
             let source = ManifestsSource::new(config.manifests.clone());
             let events = events.clone();
-            let task = tokio::spawn(async move {
-                if let Err(e) = source.run(events).await {
-                    error!("manifests source stopped: {e}");
-                }
+            tasks.spawn("the manifests source", async move {
+                source.run(events).await.map_err(|e| e.to_string())
             });
-            tasks.push(task.abort_handle());
         }
         let glue: Vec<GlueServices> = config
             .zones
@@ -106,9 +104,11 @@ impl Pipeline {
                 source = source.with_metrics(metrics.clone());
             }
             cluster_status = Some(source.status());
-            tasks.push(tokio::spawn(source.run(events.clone())).abort_handle());
+            let events = events.clone();
+            tasks.spawn("the cluster source", async move {
+                source.run(events).await.map_err(|e| e.to_string())
+            });
         }
-        drop(events);
         let mut writer = Writer::new(translator, index, &sources, glue);
         if let Some(metrics) = metrics {
             writer = writer.with_metrics(metrics.clone(), zone_names(config));
@@ -120,7 +120,10 @@ impl Pipeline {
             writer = writer.with_published(published.clone());
         }
         let replacements = writer.replacements();
-        tasks.push(tokio::spawn(writer.run(receiver)).abort_handle());
+        tasks.spawn("the index writer", async move {
+            writer.run(receiver).await;
+            Ok(())
+        });
         Ok(Pipeline {
             reader,
             sources,
@@ -129,6 +132,7 @@ impl Pipeline {
             published,
             replacements,
             tasks,
+            _events: events,
         })
     }
 
@@ -139,7 +143,10 @@ impl Pipeline {
             let run = transfers
                 .clone()
                 .run(self.reader.clone(), self.published.clone());
-            self.tasks.push(tokio::spawn(run).abort_handle());
+            self.tasks.spawn("zone transfer", async move {
+                run.await;
+                Ok(())
+            });
         }
     }
 
@@ -178,19 +185,23 @@ impl Pipeline {
         }
     }
 
-    /// Waits until every source has synced.
-    pub async fn ready(&self) {
-        while !self.reader.load().is_ready() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    /// Waits until every source has synced; fails when a task stops first.
+    pub async fn ready(&mut self) -> Result<(), TaskFailure> {
+        let reader = &self.reader;
+        let synced = async {
+            while !reader.load().is_ready() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            () = synced => Ok(()),
+            failure = self.tasks.failed() => Err(failure),
         }
     }
-}
 
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+    /// Waits until one of the pipeline's tasks stops, which none does while it works.
+    pub async fn failed(&mut self) -> TaskFailure {
+        self.tasks.failed().await
     }
 }
 
