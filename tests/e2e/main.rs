@@ -23,6 +23,7 @@ mod primary;
 mod protocol;
 mod secondary;
 mod soak;
+mod stalls;
 mod tcp_abuse;
 mod transfer;
 mod transfer_bench;
