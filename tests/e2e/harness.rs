@@ -34,6 +34,9 @@ pub struct Setup<'a> {
     pub listen: Option<&'a [&'a str]>,
     /// A manifests folder to serve instead of a fresh one (several servers sharing one).
     pub manifests_dir: Option<&'a Path>,
+    /// A command (and its options) that runs kubezone, such as `setpriv` to drop privileges;
+    /// empty to run it directly.
+    pub run_under: &'a [&'a str],
 }
 
 impl Server {
@@ -89,7 +92,15 @@ impl Server {
         );
         let config_path = dir.path().join("kubezone.yaml");
         std::fs::write(&config_path, config).expect("write config");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kubezone"))
+        let mut command = match setup.run_under.split_first() {
+            Some((program, options)) => {
+                let mut command = Command::new(program);
+                command.args(options).arg(env!("CARGO_BIN_EXE_kubezone"));
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_kubezone")),
+        };
+        let mut child = command
             .arg("--config")
             .arg(&config_path)
             .arg("--log-level")

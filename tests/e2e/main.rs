@@ -25,6 +25,7 @@ mod protocol;
 mod query_log;
 mod secondary;
 mod soak;
+mod stalls;
 mod tcp_abuse;
 mod transfer;
 mod transfer_bench;

@@ -8,6 +8,7 @@
 mod events;
 mod guard;
 mod query;
+mod replacements;
 mod sources;
 mod zones;
 
@@ -16,6 +17,7 @@ use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry
 pub use events::EventCounters;
 pub use guard::GuardCounters;
 pub use query::{QueryCounters, RCODES, TYPES};
+pub use replacements::OpenReplacement;
 pub use sources::WatchCounters;
 pub use zones::TransferCounters;
 
@@ -43,6 +45,8 @@ pub struct Metrics {
     pub(crate) notifies: IntCounterVec,
     pub(crate) journal_bytes: IntGaugeVec,
     pub(crate) events: IntCounterVec,
+    pub(crate) replacements_open: IntGaugeVec,
+    pub(crate) replacement_oldest: std::sync::Arc<replacements::Oldest>,
 }
 
 impl Metrics {
@@ -144,6 +148,12 @@ impl Metrics {
                 &["result"],
             )
             .unwrap_or_else(unreachable_metric),
+            replacements_open: IntGaugeVec::new(
+                Opts::new("replacements_open", "Replacements under way (a watch's list: its changes are held and applied in one step when it ends), by source and the Kind and namespace (empty: all) the watch lists."),
+                &["source", "kind", "namespace"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            replacement_oldest: std::sync::Arc::new(replacements::Oldest::new()),
             registry,
         };
         // Every label exists from the start, so a dashboard sees 0 rather than no series.
@@ -182,6 +192,10 @@ impl Metrics {
             Box::new(metrics.notifies.clone()),
             Box::new(metrics.journal_bytes.clone()),
             Box::new(metrics.events.clone()),
+            Box::new(metrics.replacements_open.clone()),
+            Box::new(replacements::OldestCollector(
+                metrics.replacement_oldest.clone(),
+            )),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),

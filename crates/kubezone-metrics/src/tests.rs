@@ -198,3 +198,49 @@ fn counts_from_many_threads_and_from_a_reloaded_config_add_up() {
         Some(r#"kubezone_query_duration_seconds_bucket{le="0.000025"} 0"#)
     );
 }
+
+#[test]
+fn replacements_count_while_open_and_the_oldest_ages_until_it_ends() {
+    let metrics = Metrics::new("0");
+    let oldest = |text: &str| -> f64 {
+        line(text, "kubezone_replacement_oldest_open_seconds ")
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no oldest age:\n{text}"))
+    };
+    assert_eq!(oldest(&metrics.render()), 0.0, "none open");
+    let services = r#"kubezone_replacements_open{kind="Service",namespace="",source="kubernetes"}"#;
+    let ingresses =
+        r#"kubezone_replacements_open{kind="Ingress",namespace="shop",source="kubernetes"}"#;
+
+    let first = metrics.replacement_opened("kubernetes", Kind::Service, "");
+    std::thread::sleep(Duration::from_millis(50));
+    let second = metrics.replacement_opened("kubernetes", Kind::Ingress, "shop");
+    // A reload's pipeline lists the same watch while the old one still has it open.
+    let again = metrics.replacement_opened("kubernetes", Kind::Service, "");
+    let text = metrics.render();
+    assert_eq!(
+        line(&text, services),
+        Some(format!("{services} 2").as_str())
+    );
+    assert_eq!(
+        line(&text, ingresses),
+        Some(format!("{ingresses} 1").as_str())
+    );
+    assert!(oldest(&text) >= 0.05, "the first one's age:\n{text}");
+
+    drop(first);
+    drop(again);
+    let text = metrics.render();
+    assert_eq!(
+        line(&text, services),
+        Some(format!("{services} 0").as_str())
+    );
+    assert!(oldest(&text) > 0.0, "the second is still open:\n{text}");
+    drop(second);
+    let text = metrics.render();
+    assert_eq!(
+        line(&text, ingresses),
+        Some(format!("{ingresses} 0").as_str())
+    );
+    assert_eq!(oldest(&text), 0.0, "none open:\n{text}");
+}

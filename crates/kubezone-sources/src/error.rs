@@ -67,6 +67,10 @@ pub enum SourceError {
     WatcherStopped,
     #[error("reading manifests failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A watch of the cluster source ended, which it never does on its own (it retries every
+    /// error): `reason` is its panic, or that it ended.
+    #[error("the watch of {watch} stopped: {reason}")]
+    WatchStopped { watch: String, reason: String },
 }
 
 /// Why the cluster source cannot start. Errors of single watches are not here: they are retried,

@@ -1,6 +1,6 @@
 use std::{fmt, net::IpAddr};
 
-use kubezone_model::ObjectRef;
+use kubezone_model::{Kind, ObjectRef};
 use kubezone_translate::KubeObject;
 
 /// Which source an event comes from, so the index writer can tell when every source has synced
@@ -74,17 +74,15 @@ pub enum SourceEvent {
         changes: Vec<Change>,
     },
     /// The source has delivered its first complete state.
-    Synced {
-        source: SourceId,
-    },
-    /// A list that replaces some of the source's data begins: nothing is published until the
-    /// matching `ReplaceEnd`, so readers see the old state or the new one, never a mix.
-    ReplaceBegin {
-        source: SourceId,
-    },
-    ReplaceEnd {
-        source: SourceId,
-    },
+    Synced { source: SourceId },
+    /// A list that replaces the source's objects of `scope` begins. The source's changes to
+    /// objects in `scope` until the matching `ReplaceEnd` are applied together at its end, so
+    /// readers see the old state of that Kind or the new one, never a mix; changes to anything
+    /// else keep being published as they come.
+    ReplaceBegin { source: SourceId, scope: Scope },
+    /// The list of `scope` is over: complete, or cut short by an error (what it returned so far
+    /// is newer than what was there, and is kept).
+    ReplaceEnd { source: SourceId, scope: Scope },
     /// The addresses of a Service that serves as the zones' nameserver (their glue), and when
     /// it was last written (unix seconds; 0 unknown or deleted).
     Glue {
@@ -93,6 +91,36 @@ pub enum SourceEvent {
         addrs: Vec<IpAddr>,
         written: u32,
     },
+}
+
+/// What one watch lists and a replacement is about: a Kind, in one namespace or in all of them
+/// (and for cluster-scoped Kinds).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub kind: Kind,
+    /// `None` for every namespace.
+    pub namespace: Option<String>,
+}
+
+impl Scope {
+    /// Whether `object` is one this scope lists.
+    pub fn covers(&self, object: &ObjectRef) -> bool {
+        object.kind() == self.kind
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| object.namespace() == Some(ns))
+    }
+}
+
+/// As a log line or `/readyz?verbose` names a watch: `Service`, `Ingress in namespace shop`.
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} in namespace {ns}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
 }
 
 /// A Service by namespace and name, such as the server's own (`dns1.kube-system`).
@@ -113,9 +141,38 @@ impl SourceEvent {
         match self {
             SourceEvent::Changes { source, .. }
             | SourceEvent::Synced { source }
-            | SourceEvent::ReplaceBegin { source }
-            | SourceEvent::ReplaceEnd { source }
+            | SourceEvent::ReplaceBegin { source, .. }
+            | SourceEvent::ReplaceEnd { source, .. }
             | SourceEvent::Glue { source, .. } => *source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_covers_its_kind_in_its_namespace() {
+        let all = Scope {
+            kind: Kind::Service,
+            namespace: None,
+        };
+        let shop = Scope {
+            kind: Kind::Service,
+            namespace: Some("shop".into()),
+        };
+        let web = ObjectRef::new(Kind::Service, Some("shop"), "web");
+        let other = ObjectRef::new(Kind::Service, Some("other"), "web");
+        let ingress = ObjectRef::new(Kind::Ingress, Some("shop"), "web");
+        assert!(all.covers(&web) && all.covers(&other) && !all.covers(&ingress));
+        assert!(shop.covers(&web) && !shop.covers(&other) && !shop.covers(&ingress));
+        let nodes = Scope {
+            kind: Kind::Node,
+            namespace: None,
+        };
+        assert!(nodes.covers(&ObjectRef::new(Kind::Node, None, "node-1")));
+        assert_eq!(shop.to_string(), "Service in namespace shop");
+        assert_eq!(nodes.to_string(), "Node");
     }
 }

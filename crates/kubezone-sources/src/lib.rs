@@ -29,7 +29,7 @@ pub use cluster::{
     probe, read_watched_object, resource_name, service_addresses, watched_kinds,
 };
 pub use error::{ClusterError, ManifestError, SourceError};
-pub use event::{Change, ServiceName, SourceEvent, SourceId};
+pub use event::{Change, Scope, ServiceName, SourceEvent, SourceId};
 pub use manifest::parse_manifest;
 pub use manifests::ManifestsSource;
 pub use walk::manifest_files;

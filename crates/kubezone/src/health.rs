@@ -1,5 +1,6 @@
 //! Liveness and readiness: ready once every source has synced, and not ready from the moment
-//! the server starts to stop (the lameduck), so load balancers drain it first.
+//! the server starts to stop (the lameduck) or one of its tasks has stopped, so load balancers
+//! drain it first.
 
 use std::{
     fmt::Write,
@@ -9,21 +10,26 @@ use std::{
     },
 };
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use kubezone_index::IndexReader;
 use kubezone_sources::{ClusterStatus, SourceId};
 
-/// What readiness is read from: the running pipeline's index and sources.
+use crate::{replacements::ReplacementsView, supervise::TaskFailure};
+
+/// What readiness is read from: the running pipeline's index, sources and lists under way.
 pub struct Readiness {
     pub reader: IndexReader,
     pub sources: Vec<SourceId>,
     pub cluster: Option<ClusterStatus>,
+    pub replacements: ReplacementsView,
 }
 
 #[derive(Clone)]
 pub struct Health {
     current: Arc<ArcSwap<Readiness>>,
     stopping: Arc<AtomicBool>,
+    /// The task whose end is stopping the process.
+    failed: Arc<ArcSwapOption<TaskFailure>>,
 }
 
 impl Health {
@@ -31,7 +37,13 @@ impl Health {
         Health {
             current: Arc::new(ArcSwap::from_pointee(readiness)),
             stopping: Arc::new(AtomicBool::new(false)),
+            failed: Arc::new(ArcSwapOption::empty()),
         }
+    }
+
+    /// A task of the running pipeline stopped: not ready from now on.
+    pub fn failed(&self, failure: TaskFailure) {
+        self.failed.store(Some(Arc::new(failure)));
     }
 
     /// After a reload: readiness comes from the new pipeline.
@@ -44,7 +56,9 @@ impl Health {
     }
 
     pub fn is_ready(&self) -> bool {
-        !self.stopping.load(Ordering::SeqCst) && self.current.load().reader.load().is_ready()
+        !self.stopping.load(Ordering::SeqCst)
+            && self.failed.load().is_none()
+            && self.current.load().reader.load().is_ready()
     }
 
     /// The current catalog, for explain.
@@ -57,12 +71,14 @@ impl Health {
         let current = self.current.load();
         let catalog = current.reader.load();
         let mut out = String::new();
-        let verdict = if self.stopping.load(Ordering::SeqCst) {
-            "not ready: stopping"
+        let verdict = if let Some(failure) = &*self.failed.load() {
+            format!("not ready: {failure}; the process exits once the lameduck ends")
+        } else if self.stopping.load(Ordering::SeqCst) {
+            "not ready: stopping".into()
         } else if catalog.is_ready() {
-            "ready"
+            "ready".into()
         } else {
-            "not ready: waiting for every source's first sync"
+            "not ready: waiting for every source's first sync".into()
         };
         let _ = writeln!(out, "{verdict}");
         let sources: Vec<&str> = current.sources.iter().map(|s| s.as_str()).collect();
@@ -80,6 +96,9 @@ impl Health {
             for watch in cluster.watches() {
                 let _ = writeln!(out, "watch {}: {}", watch.watch, watch.state);
             }
+        }
+        for list in current.replacements.lines() {
+            let _ = writeln!(out, "{list}");
         }
         out
     }

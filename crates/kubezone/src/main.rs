@@ -8,8 +8,10 @@ mod health;
 mod http;
 mod logging;
 mod pipeline;
+mod replacements;
 mod reports;
 mod serve;
+mod supervise;
 mod writer;
 
 use std::path::PathBuf;
@@ -181,7 +183,7 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let pipeline = pipeline::Pipeline::start(&config, None, None).await?;
+        let mut pipeline = pipeline::Pipeline::start(&config, None, None).await?;
         tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
             .await
             .map_err(|_| {
@@ -189,7 +191,8 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
                     "the sources did not sync within {} s",
                     EXPLAIN_PATIENCE.as_secs()
                 )
-            })?;
+            })?
+            .map_err(|failure| anyhow::anyhow!("{failure}"))?;
         Ok(explain::explain(&pipeline.reader.load(), name))
     })
 }

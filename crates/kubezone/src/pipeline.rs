@@ -8,20 +8,18 @@ use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
 use kubezone_sources::{
-    ClusterSource, ClusterStatus, ManifestsSource, SourceId, connect, event_recorder,
+    ClusterSource, ClusterStatus, ManifestsSource, SourceEvent, SourceId, connect, event_recorder,
 };
 use kubezone_transfer::Transfers;
 use kubezone_translate::Translator;
-use tokio::{
-    sync::{Notify, mpsc},
-    task::AbortHandle,
-};
-use tracing::error;
+use tokio::sync::{Notify, mpsc};
 
 use crate::{
     config::{Config, GlueServices},
     health::Readiness,
+    replacements::ReplacementsView,
     reports::Reports,
+    supervise::{TaskFailure, Tasks},
     writer::Writer,
 };
 
@@ -36,8 +34,13 @@ pub struct Pipeline {
     pub transfers: Option<Arc<Transfers>>,
     /// Woken by the writer after each publish, for `transfers`.
     published: Arc<Notify>,
-    /// The writer and source tasks; stopped when the pipeline is dropped.
-    tasks: Vec<AbortHandle>,
+    /// The lists under way in the writer.
+    replacements: ReplacementsView,
+    /// The writer, source and transfer tasks, watched; stopped when the pipeline is dropped.
+    tasks: Tasks,
+    /// Keeps the writer's channel open while the pipeline lives, so the writer never stops
+    /// because its sources did: their end is reported as theirs.
+    _events: mpsc::Sender<SourceEvent>,
 }
 
 impl Pipeline {
@@ -68,17 +71,14 @@ impl Pipeline {
         let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
         let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
         let mut sources = Vec::new();
-        let mut tasks = Vec::new();
+        let mut tasks = Tasks::default();
         if !config.manifests.is_empty() {
             sources.push(SourceId::MANIFESTS);
             let source = ManifestsSource::new(config.manifests.clone());
             let events = events.clone();
-            let task = tokio::spawn(async move {
-                if let Err(e) = source.run(events).await {
-                    error!("manifests source stopped: {e}");
-                }
+            tasks.spawn("the manifests source", async move {
+                source.run(events).await.map_err(|e| e.to_string())
             });
-            tasks.push(task.abort_handle());
         }
         let glue: Vec<GlueServices> = config
             .zones
@@ -94,7 +94,10 @@ impl Pipeline {
             if cluster.events {
                 let counters = metrics.map(Metrics::event_counters);
                 let (sink, task) = event_recorder(client.clone(), counters);
-                tasks.push(tokio::spawn(task).abort_handle());
+                tasks.spawn("the event recorder", async move {
+                    task.await;
+                    Ok(())
+                });
                 reports = Some(Reports::new(sink));
             }
             let mut services: Vec<_> = glue.iter().flat_map(GlueServices::iter).cloned().collect();
@@ -106,9 +109,11 @@ impl Pipeline {
                 source = source.with_metrics(metrics.clone());
             }
             cluster_status = Some(source.status());
-            tasks.push(tokio::spawn(source.run(events.clone())).abort_handle());
+            let events = events.clone();
+            tasks.spawn("the cluster source", async move {
+                source.run(events).await.map_err(|e| e.to_string())
+            });
         }
-        drop(events);
         let mut writer = Writer::new(translator, index, &sources, glue);
         if let Some(reports) = reports {
             writer = writer.with_reports(reports);
@@ -122,14 +127,20 @@ impl Pipeline {
         if transfers.is_some() {
             writer = writer.with_published(published.clone());
         }
-        tasks.push(tokio::spawn(writer.run(receiver)).abort_handle());
+        let replacements = writer.replacements();
+        tasks.spawn("the index writer", async move {
+            writer.run(receiver).await;
+            Ok(())
+        });
         Ok(Pipeline {
             reader,
             sources,
             cluster: cluster_status,
             transfers,
             published,
+            replacements,
             tasks,
+            _events: events,
         })
     }
 
@@ -140,7 +151,10 @@ impl Pipeline {
             let run = transfers
                 .clone()
                 .run(self.reader.clone(), self.published.clone());
-            self.tasks.push(tokio::spawn(run).abort_handle());
+            self.tasks.spawn("zone transfer", async move {
+                run.await;
+                Ok(())
+            });
         }
     }
 
@@ -175,22 +189,27 @@ impl Pipeline {
             reader: self.reader.clone(),
             sources: self.sources.clone(),
             cluster: self.cluster.clone(),
+            replacements: self.replacements.clone(),
         }
     }
 
-    /// Waits until every source has synced.
-    pub async fn ready(&self) {
-        while !self.reader.load().is_ready() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    /// Waits until every source has synced; fails when a task stops first.
+    pub async fn ready(&mut self) -> Result<(), TaskFailure> {
+        let reader = &self.reader;
+        let synced = async {
+            while !reader.load().is_ready() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            () = synced => Ok(()),
+            failure = self.tasks.failed() => Err(failure),
         }
     }
-}
 
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+    /// Waits until one of the pipeline's tasks stops, which none does while it works.
+    pub async fn failed(&mut self) -> TaskFailure {
+        self.tasks.failed().await
     }
 }
 

@@ -1,6 +1,13 @@
 //! `kubezone --config FILE`: wires the pipeline (sources → writer → index) to the DNS server and
 //! the HTTP endpoints, and runs the lifecycle: reload on SIGHUP or a changed config file, and on
 //! SIGTERM a lameduck (not ready, still answering) before stopping.
+//!
+//! When a task of the running pipeline stops (a source, the writer: none ever ends while it
+//! works), the index would freeze behind a server that says it is ready. Instead the failure is
+//! logged, `/readyz` turns 503 and names it, DNS answers the last state for the lameduck, and
+//! the process exits 1, so that Kubernetes restarts it with every source read afresh.
+//! Restarting the task in place is not sound: a source started again sends its whole state
+//! without saying what it no longer has, and a writer started again has lost the index.
 
 use std::{future::Future, path::PathBuf, pin::Pin, time::Duration};
 
@@ -60,6 +67,8 @@ pub async fn serve(
     pipeline.serve_transfers();
     info!(addrs = ?server.local_addrs(), zones = config.zones.len(), "kubezone is serving");
 
+    // Set when a task's failure ends the process.
+    let mut failure = None;
     let control = async {
         let mut running = config;
         let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -70,6 +79,16 @@ pub async fn serve(
         loop {
             let reload_because = tokio::select! {
                 () = &mut shutdown => break,
+                failed = pipeline.failed() => {
+                    error!(
+                        lameduck_seconds = running.lameduck.as_secs_f64(),
+                        "{failed}; not ready from now on, exiting once the lameduck ends so that \
+                         the process is restarted"
+                    );
+                    health.failed(failed.clone());
+                    failure = Some(failed);
+                    break;
+                }
                 () = next_hangup(&mut hangup) => "SIGHUP",
                 _ = check.tick() => {
                     let text = std::fs::read_to_string(&path).ok();
@@ -115,6 +134,9 @@ pub async fn serve(
         drop(pipeline);
     };
     server.run_until(control).await?;
+    if let Some(failure) = failure {
+        anyhow::bail!("{failure}");
+    }
     info!("stopped");
     Ok(())
 }
@@ -126,7 +148,7 @@ async fn prepare(
     running: kubezone_index::IndexReader,
 ) -> Result<(Pipeline, Config), String> {
     let config = config?;
-    let pipeline = Pipeline::start(&config, metrics.as_ref(), Some(&running))
+    let mut pipeline = Pipeline::start(&config, metrics.as_ref(), Some(&running))
         .await
         .map_err(|e| format!("{e:#}"))?;
     tokio::time::timeout(RELOAD_PATIENCE, pipeline.ready())
@@ -136,7 +158,8 @@ async fn prepare(
                 "the new config's sources did not sync within {} s",
                 RELOAD_PATIENCE.as_secs()
             )
-        })?;
+        })?
+        .map_err(|failure| format!("in the new config, {failure}"))?;
     Ok((pipeline, config))
 }
 

@@ -2,7 +2,8 @@
 //!
 //! It drains every pending source event, applies them, and publishes one snapshot for the
 //! batch, so a burst of changes costs one publish and readers never see half of a file. While a
-//! source replaces part of its data (a relist), nothing is published until it is done.
+//! watch relists its Kind, that Kind's changes are held and applied in one step at the list's
+//! end (`replacements.rs`); everything else is published as it comes.
 
 use std::{
     collections::BTreeSet,
@@ -18,15 +19,19 @@ use kubezone_translate::{KubeObject, NamespaceFilter, Translated, Translator};
 use tokio::sync::{Notify, mpsc};
 use tracing::{debug, info, warn};
 
-use crate::{config::GlueServices, reports::Reports};
+use crate::{
+    config::GlueServices,
+    replacements::{Replacements, ReplacementsView},
+    reports::Reports,
+};
 
 pub struct Writer {
     translator: Translator,
     index: IndexWriter,
     /// Sources that have not delivered their first full state yet.
     unsynced: BTreeSet<SourceId>,
-    /// Replacements under way; publishing waits for all of them.
-    replacing: usize,
+    /// Lists under way, and the changes held until each ends.
+    replacements: Replacements,
     /// Per zone, the Services whose addresses are its nameserver hosts' glue.
     glue: Vec<GlueServices>,
     /// Where skipped objects, conflicts and records per zone are counted, with the zone names.
@@ -73,7 +78,7 @@ impl Writer {
             translator,
             index,
             unsynced,
-            replacing: 0,
+            replacements: Replacements::default(),
             glue,
             metrics: None,
             retry,
@@ -99,23 +104,30 @@ impl Writer {
     }
 
     pub fn with_metrics(mut self, metrics: Metrics, zones: Vec<String>) -> Writer {
+        self.replacements = std::mem::take(&mut self.replacements).with_metrics(metrics.clone());
         self.metrics = Some((metrics, zones));
         self
+    }
+
+    /// The lists under way, for `/readyz?verbose`.
+    pub fn replacements(&self) -> ReplacementsView {
+        self.replacements.view()
     }
 
     /// Applies events until every sender is gone.
     pub async fn run(mut self, mut events: mpsc::Receiver<SourceEvent>) {
         loop {
-            let event = match self.retry {
-                None => events.recv().await,
-                Some(at) => {
-                    tokio::select! {
-                        event = events.recv() => event,
-                        () = tokio::time::sleep(until_unix(at)) => {
-                            self.publish_unless_replacing();
-                            continue;
-                        }
-                    }
+            let retry = self.retry;
+            let stuck = self.replacements.next_stuck();
+            let event = tokio::select! {
+                event = events.recv() => event,
+                () = tokio::time::sleep(until_unix(retry.unwrap_or_default())), if retry.is_some() => {
+                    self.publish();
+                    continue;
+                }
+                () = sleep_until(stuck), if stuck.is_some() => {
+                    self.replacements.report_stuck(std::time::Instant::now());
+                    continue;
                 }
             };
             let Some(event) = event else {
@@ -125,29 +137,27 @@ impl Writer {
             while let Ok(event) = events.try_recv() {
                 self.handle(event);
             }
-            self.publish_unless_replacing();
+            self.publish();
         }
         debug!("every source has stopped; the index stays as it is");
     }
 
-    /// Publishes what was applied, unless a replacement is under way.
-    pub fn publish_unless_replacing(&mut self) {
-        if self.replacing == 0 {
-            self.retry = self.index.publish(now_unix());
-            if let Some(published) = &self.published {
-                published.notify_one();
-            }
-            if let Some((metrics, zones)) = &self.metrics {
-                let serials: Vec<(String, u32)> =
-                    zones.iter().cloned().zip(self.index.serials()).collect();
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0.0, |d| d.as_secs_f64());
-                metrics.published(&serials, now);
-                for (i, zone) in zones.iter().enumerate() {
-                    for (kind, names) in self.index.names_by_kind(i) {
-                        metrics.set_records(zone, kind, i64::try_from(names).unwrap_or(i64::MAX));
-                    }
+    /// Publishes what was applied.
+    pub fn publish(&mut self) {
+        self.retry = self.index.publish(now_unix());
+        if let Some(published) = &self.published {
+            published.notify_one();
+        }
+        if let Some((metrics, zones)) = &self.metrics {
+            let serials: Vec<(String, u32)> =
+                zones.iter().cloned().zip(self.index.serials()).collect();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            metrics.published(&serials, now);
+            for (i, zone) in zones.iter().enumerate() {
+                for (kind, names) in self.index.names_by_kind(i) {
+                    metrics.set_records(zone, kind, i64::try_from(names).unwrap_or(i64::MAX));
                 }
             }
         }
@@ -158,47 +168,8 @@ impl Writer {
         match event {
             SourceEvent::Changes { source, changes } => {
                 debug!(%source, changes = changes.len(), "applying changes");
-                for change in changes {
-                    // The creation time of the object applied; other objects whose records
-                    // follow from it (a Gateway's routes) keep the one the index has.
-                    let mut applied = None;
-                    let translated = match &change {
-                        Change::Apply {
-                            object,
-                            object_ref,
-                            written,
-                        } => {
-                            if let Some(reports) = &mut self.reports {
-                                reports.applied(object_ref, *written);
-                            }
-                            applied = Some((object_ref.clone(), created(object)));
-                            if let KubeObject::Service(service) = object
-                                && let Some(glue) = self.glue_of(object_ref)
-                            {
-                                self.set_glue(&glue, service_addresses(service), *written);
-                            }
-                            self.translator
-                                .apply_as(object, object_ref.clone(), *written)
-                        }
-                        Change::Delete(object) => {
-                            if let Some(reports) = &mut self.reports {
-                                reports.deleted(object);
-                            }
-                            if let Some(glue) = self.glue_of(object) {
-                                self.set_glue(&glue, Vec::new(), 0);
-                            }
-                            self.translator.delete(object)
-                        }
-                    };
-                    self.apply(translated, applied);
-                    // A Namespace's labels may admit or turn away its objects in a zone.
-                    let namespace = match &change {
-                        Change::Apply { object_ref, .. } => object_ref,
-                        Change::Delete(object) => object,
-                    };
-                    if namespace.kind() == Kind::Namespace {
-                        self.admit_namespace(namespace.name());
-                    }
+                for change in self.replacements.hold(source, changes) {
+                    self.apply_change(&change);
                 }
             }
             SourceEvent::Synced { source } => {
@@ -218,14 +189,68 @@ impl Writer {
                     }
                 }
             }
-            SourceEvent::ReplaceBegin { .. } => self.replacing += 1,
-            SourceEvent::ReplaceEnd { .. } => self.replacing = self.replacing.saturating_sub(1),
+            SourceEvent::ReplaceBegin { source, scope } => {
+                // Before the index is served nobody sees the state in between: apply as it
+                // comes. (A Kind whose list began then and ends after is the one exception.)
+                let hold = self.unsynced.is_empty();
+                for change in self.replacements.begin(source, scope, hold) {
+                    self.apply_change(&change);
+                }
+            }
+            SourceEvent::ReplaceEnd { source, scope } => {
+                for change in self.replacements.end(source, &scope) {
+                    self.apply_change(&change);
+                }
+            }
             SourceEvent::Glue {
                 service,
                 addrs,
                 written,
                 ..
             } => self.set_glue(&service, addrs, written),
+        }
+    }
+
+    fn apply_change(&mut self, change: &Change) {
+        // The creation time of the object applied; other objects whose records follow from
+        // it (a Gateway's routes) keep the one the index has.
+        let mut applied = None;
+        let translated = match change {
+            Change::Apply {
+                object,
+                object_ref,
+                written,
+            } => {
+                if let Some(reports) = &mut self.reports {
+                    reports.applied(object_ref, *written);
+                }
+                applied = Some((object_ref.clone(), created(object)));
+                if let KubeObject::Service(service) = object
+                    && let Some(glue) = self.glue_of(object_ref)
+                {
+                    self.set_glue(&glue, service_addresses(service), *written);
+                }
+                self.translator
+                    .apply_as(object, object_ref.clone(), *written)
+            }
+            Change::Delete(object) => {
+                if let Some(reports) = &mut self.reports {
+                    reports.deleted(object);
+                }
+                if let Some(glue) = self.glue_of(object) {
+                    self.set_glue(&glue, Vec::new(), 0);
+                }
+                self.translator.delete(object)
+            }
+        };
+        self.apply(translated, applied);
+        // A Namespace's labels may admit or turn away its objects in a zone.
+        let object = match change {
+            Change::Apply { object_ref, .. } => object_ref,
+            Change::Delete(object) => object,
+        };
+        if object.kind() == Kind::Namespace {
+            self.admit_namespace(object.name());
         }
     }
 
@@ -345,6 +370,13 @@ pub fn now_unix() -> u32 {
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
+async fn sleep_until(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How long until the unix second `at` begins.
 fn until_unix(at: u32) -> Duration {
     let at = UNIX_EPOCH + Duration::from_secs(u64::from(at));
@@ -354,8 +386,8 @@ fn until_unix(at: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use kubezone_index::{IndexWriter, NameServer, ZoneConfig};
-    use kubezone_model::DnsName;
-    use kubezone_sources::{Change, ServiceName, SourceEvent, SourceId};
+    use kubezone_model::{DnsName, Kind};
+    use kubezone_sources::{Change, Scope, ServiceName, SourceEvent, SourceId};
     use kubezone_translate::{KubeObject, Translator, ZoneFilter};
 
     use super::Writer;
@@ -403,10 +435,10 @@ mod tests {
         writer.handle(SourceEvent::Synced {
             source: SourceId::MANIFESTS,
         });
-        writer.publish_unless_replacing();
+        writer.publish();
         assert!(!reader.load().is_ready(), "one source is still listing");
         writer.handle(SourceEvent::Synced { source: other });
-        writer.publish_unless_replacing();
+        writer.publish();
         assert!(reader.load().is_ready());
         let zone_len = reader.load().zone(0).map(|z| z.len());
         assert_eq!(
@@ -416,40 +448,174 @@ mod tests {
         );
     }
 
+    fn scope(kind: Kind, namespace: Option<&str>) -> Scope {
+        Scope {
+            kind,
+            namespace: namespace.map(String::from),
+        }
+    }
+
+    /// Which of `names` have records in the published index.
+    fn served(reader: &kubezone_index::IndexReader, names: &[&str]) -> Vec<String> {
+        let catalog = reader.load();
+        names
+            .iter()
+            .filter(|name| {
+                let name = hickory_proto::rr::Name::from_ascii(name).expect("name");
+                catalog
+                    .zone(0)
+                    .and_then(|z| z.get(&name))
+                    .is_some_and(|node| !node.rrsets().is_empty())
+            })
+            .map(|name| name.to_string())
+            .collect()
+    }
+
+    fn lb_service(namespace: &str, name: &str, ip: &str) -> KubeObject {
+        KubeObject::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {"ingress": [{"ip": ip}]}}
+        }))
+        .expect("valid")
+        .expect("a Kind we read")
+    }
+
+    fn ingress(name: &str, host: &str) -> KubeObject {
+        KubeObject::from_value(serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"rules": [{"host": host}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.9"}]}}
+        }))
+        .expect("valid")
+        .expect("a Kind we read")
+    }
+
+    fn changes(source: SourceId, changes: Vec<Change>) -> SourceEvent {
+        SourceEvent::Changes { source, changes }
+    }
+
     #[test]
     fn a_replacement_is_published_in_one_step() {
         let (mut writer, reader) = setup(&[]);
         let svc = service();
-        writer.handle(SourceEvent::Changes {
-            source: SourceId::KUBERNETES,
-            changes: vec![Change::apply(svc.clone())],
-        });
-        writer.publish_unless_replacing();
-        let before = reader.load().zone(0).map(|z| z.len());
-        assert_eq!(before, Some(5));
+        writer.handle(changes(
+            SourceId::KUBERNETES,
+            vec![Change::apply(svc.clone())],
+        ));
+        writer.publish();
+        let both = ["web.shop.example.com.", "api.shop.example.com."];
+        assert_eq!(served(&reader, &both), ["web.shop.example.com."]);
 
+        let services = scope(Kind::Service, None);
         writer.handle(SourceEvent::ReplaceBegin {
             source: SourceId::KUBERNETES,
+            scope: services.clone(),
         });
-        writer.handle(SourceEvent::Changes {
-            source: SourceId::KUBERNETES,
-            changes: vec![Change::Delete(svc.object_ref())],
-        });
-        writer.publish_unless_replacing();
+        // The relist so far has another Service, and the end deletes the one it no longer has.
+        writer.handle(changes(
+            SourceId::KUBERNETES,
+            vec![Change::apply(lb_service("shop", "api", "10.0.0.2"))],
+        ));
+        writer.publish();
         assert_eq!(
-            reader.load().zone(0).map(|z| z.len()),
-            before,
+            served(&reader, &both),
+            ["web.shop.example.com."],
             "half a relist is not published"
         );
-        writer.handle(SourceEvent::Changes {
-            source: SourceId::KUBERNETES,
-            changes: vec![Change::apply(svc)],
-        });
+        writer.handle(changes(
+            SourceId::KUBERNETES,
+            vec![Change::Delete(svc.object_ref())],
+        ));
         writer.handle(SourceEvent::ReplaceEnd {
             source: SourceId::KUBERNETES,
+            scope: services,
         });
-        writer.publish_unless_replacing();
-        assert_eq!(reader.load().zone(0).map(|z| z.len()), before);
+        writer.publish();
+        assert_eq!(served(&reader, &both), ["api.shop.example.com."]);
+    }
+
+    /// One Kind's relist (or a list that hangs) holds back that Kind only: other Kinds of the
+    /// same source, the same Kind from the manifests, and Services of other namespaces than the
+    /// one the watch lists are published as they come.
+    #[test]
+    fn a_relist_holds_back_only_its_own_kind_and_namespace() {
+        let (mut writer, reader) = setup(&[]);
+        let shop = scope(Kind::Service, Some("shop"));
+        writer.handle(SourceEvent::ReplaceBegin {
+            source: SourceId::KUBERNETES,
+            scope: shop.clone(),
+        });
+        writer.handle(changes(
+            SourceId::KUBERNETES,
+            vec![Change::apply(lb_service("shop", "held", "10.0.0.1"))],
+        ));
+        writer.handle(changes(
+            SourceId::KUBERNETES,
+            vec![
+                Change::apply(lb_service("other", "watched", "10.0.0.2")),
+                Change::apply(ingress("store", "store.example.com")),
+            ],
+        ));
+        writer.handle(changes(
+            SourceId::MANIFESTS,
+            vec![Change::apply(lb_service("shop", "file", "10.0.0.3"))],
+        ));
+        writer.publish();
+        let all = [
+            "watched.other.example.com.",
+            "store.example.com.",
+            "file.shop.example.com.",
+            "held.shop.example.com.",
+        ];
+        assert_eq!(served(&reader, &all), all[..3]);
+        let view = writer.replacements().lines();
+        assert_eq!(view.len(), 1, "{view:?}");
+        assert!(
+            view[0].starts_with("list Service in namespace shop (kubernetes): listing since "),
+            "{view:?}"
+        );
+
+        writer.handle(SourceEvent::ReplaceEnd {
+            source: SourceId::KUBERNETES,
+            scope: shop,
+        });
+        writer.publish();
+        assert_eq!(served(&reader, &all), all);
+        assert!(writer.replacements().lines().is_empty());
+    }
+
+    /// Before the index is served nobody sees it, so a list is applied as it comes and a first
+    /// list of many objects is not kept twice; once served, lists are held.
+    #[test]
+    fn a_list_is_held_only_once_the_index_is_served() {
+        let (mut writer, _reader) = setup(&[SourceId::KUBERNETES]);
+        let services = scope(Kind::Service, None);
+        writer.handle(SourceEvent::ReplaceBegin {
+            source: SourceId::KUBERNETES,
+            scope: services.clone(),
+        });
+        let passed = writer
+            .replacements
+            .hold(SourceId::KUBERNETES, vec![Change::apply(service())]);
+        assert_eq!(passed.len(), 1, "applied as it comes");
+        writer.handle(SourceEvent::ReplaceEnd {
+            source: SourceId::KUBERNETES,
+            scope: services.clone(),
+        });
+        writer.handle(SourceEvent::Synced {
+            source: SourceId::KUBERNETES,
+        });
+        writer.handle(SourceEvent::ReplaceBegin {
+            source: SourceId::KUBERNETES,
+            scope: services,
+        });
+        let passed = writer
+            .replacements
+            .hold(SourceId::KUBERNETES, vec![Change::apply(service())]);
+        assert!(passed.is_empty(), "held until the end");
     }
 
     #[test]
@@ -488,7 +654,7 @@ mod tests {
                 addrs: addrs.iter().map(|a| a.parse().expect("ip")).collect(),
                 written: 0,
             });
-            writer.publish_unless_replacing();
+            writer.publish();
             assert_eq!(
                 glue_of(&reader),
                 Some(expected.iter().map(|s| s.to_string()).collect()),
@@ -515,7 +681,7 @@ mod tests {
             source: SourceId::MANIFESTS,
             changes: vec![Change::Delete(svc.object_ref())],
         });
-        writer.publish_unless_replacing();
+        writer.publish();
         assert_eq!(reader.load().zone(0).map(|z| z.len()), Some(3));
     }
 
@@ -553,13 +719,13 @@ mod tests {
             source: SourceId::MANIFESTS,
             changes: vec![Change::apply(service.clone())],
         });
-        writer.publish_unless_replacing();
+        writer.publish();
         assert_eq!(glue_of(&reader), Some(vec!["192.0.2.53".to_string()]));
         writer.handle(SourceEvent::Changes {
             source: SourceId::MANIFESTS,
             changes: vec![Change::Delete(service.object_ref())],
         });
-        writer.publish_unless_replacing();
+        writer.publish();
         assert_eq!(glue_of(&reader), Some(Vec::new()));
     }
 
@@ -578,7 +744,7 @@ mod tests {
         writer.handle(SourceEvent::Synced {
             source: SourceId::MANIFESTS,
         });
-        writer.publish_unless_replacing();
+        writer.publish();
         assert_eq!(
             reader.load().zone(0).map(|z| z.serial()),
             Some(1_700_000_123)

@@ -13,11 +13,13 @@ mod slim;
 mod status;
 mod watch;
 
+use std::collections::HashMap;
+
 use k8s_openapi::api::core::v1::Service;
 use kube::{Api, Client, api::DynamicObject};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, task::JoinSet};
 use tracing::info;
 
 pub use client::{ClusterConfig, connect};
@@ -28,7 +30,7 @@ pub use resource::{api_resource, resource_name, watched_kinds};
 pub use slim::{Read as WatchedObject, read as read_watched_object};
 pub use status::{ClusterStatus, WatchState, WatchStatus};
 
-use crate::{ServiceName, SourceEvent, SourceId};
+use crate::{Scope, ServiceName, SourceError, SourceEvent, SourceId};
 use glue::GlueWatch;
 use watch::KindWatch;
 
@@ -82,7 +84,11 @@ impl ClusterSource {
 
     /// Starts every watch. Sends `Synced` once every watch has listed or found its resource
     /// unavailable, and runs until `events` closes.
-    pub async fn run(self, events: mpsc::Sender<SourceEvent>) {
+    ///
+    /// Fails, naming the watch, when one ends while `events` is open: watches retry every error
+    /// and never end on their own, so that is a panic or a bug, and the watch's Kind would stop
+    /// following the cluster without a word.
+    pub async fn run(self, events: mpsc::Sender<SourceEvent>) -> Result<(), SourceError> {
         let client = self.client.clone();
         info!(
             kinds = ?self.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
@@ -91,37 +97,57 @@ impl ClusterSource {
         );
         let mut settled = self.status.subscribe();
         // The watches live as long as this task: stopping it (a reload) stops them.
-        let mut watches = tokio::task::JoinSet::new();
+        let mut watches = JoinSet::new();
+        let mut names: HashMap<tokio::task::Id, String> = HashMap::new();
         for &kind in &self.kinds {
             for namespace in scopes(kind, &self.namespaces) {
                 if let Some(watch) = self.kind_watch(&client, kind, namespace) {
-                    watches.spawn(watch.run(events.clone()));
+                    let name = watch.scope().to_string();
+                    let task = watches.spawn(watch.run(events.clone()));
+                    names.insert(task.id(), name);
                 }
             }
         }
         for service in &self.glue {
-            let id = self.status.register(GlueWatch::label(service));
+            let name = GlueWatch::label(service);
+            let id = self.status.register(name.clone());
             let watch = GlueWatch {
                 service: service.clone(),
                 api: Api::<Service>::namespaced(client.clone(), &service.namespace),
                 status: self.status.clone(),
                 id,
             };
-            watches.spawn(watch.run(events.clone()));
+            let task = watches.spawn(watch.run(events.clone()));
+            names.insert(task.id(), name);
         }
-        while !self.status.is_settled() {
-            tokio::select! {
-                changed = settled.changed() => if changed.is_err() { return },
-                () = events.closed() => return,
+        let mut synced = false;
+        loop {
+            if !synced && self.status.is_settled() {
+                info!("every available Kind has listed");
+                if events
+                    .send(SourceEvent::Synced { source: SOURCE })
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                synced = true;
             }
-        }
-        info!("every available Kind has listed");
-        if events
-            .send(SourceEvent::Synced { source: SOURCE })
-            .await
-            .is_ok()
-        {
-            events.closed().await;
+            tokio::select! {
+                changed = settled.changed(), if !synced => if changed.is_err() { return Ok(()) },
+                () = events.closed() => return Ok(()),
+                Some(ended) = watches.join_next_with_id() => {
+                    if events.is_closed() {
+                        return Ok(());
+                    }
+                    let (id, reason) = match ended {
+                        Ok((id, ())) => (id, "it ended".to_string()),
+                        Err(e) => (e.id(), e.to_string()),
+                    };
+                    let watch = names.get(&id).cloned().unwrap_or_default();
+                    return Err(SourceError::WatchStopped { watch, reason });
+                }
+            }
         }
     }
 
@@ -136,9 +162,13 @@ impl ClusterSource {
             Some(ns) => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &resource),
             None => Api::<DynamicObject>::all_with(client.clone(), &resource),
         };
-        let id = self
-            .status
-            .register(KindWatch::label(kind, namespace.as_deref()));
+        let id = self.status.register(
+            Scope {
+                kind,
+                namespace: namespace.clone(),
+            }
+            .to_string(),
+        );
         Some(KindWatch {
             counters: self.metrics.as_ref().map(|m| m.watch_counters(kind)),
             kind,

@@ -26,7 +26,7 @@ use super::{
     slim::{Read, object_ref, read, written},
     status::{ClusterStatus, WatchState},
 };
-use crate::{Change, SourceEvent};
+use crate::{Change, Scope, SourceEvent};
 
 /// A watch that failed and then went this long without another error is watching again: kube's
 /// watcher resumes a watch without an event, so quiet is the only sign (retries come at most
@@ -77,11 +77,11 @@ fn unix_now() -> f64 {
 }
 
 impl KindWatch {
-    /// What a log line or `/readyz` calls this watch.
-    pub fn label(kind: Kind, namespace: Option<&str>) -> String {
-        match namespace {
-            Some(ns) => format!("{kind} in namespace {ns}"),
-            None => kind.to_string(),
+    /// What this watch lists, which is also what a log line or `/readyz` calls it.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            kind: self.kind,
+            namespace: self.namespace.clone(),
         }
     }
 
@@ -127,7 +127,11 @@ impl KindWatch {
             let sent = match item {
                 Ok(Event::Init) => {
                     state.listing = Some(HashSet::new());
-                    out.send(SourceEvent::ReplaceBegin { source: SOURCE }).await
+                    out.send(SourceEvent::ReplaceBegin {
+                        source: SOURCE,
+                        scope: self.scope(),
+                    })
+                    .await
                 }
                 Ok(Event::InitApply(object)) => {
                     let change = self.listed(&mut state, object);
@@ -150,8 +154,7 @@ impl KindWatch {
                         // worth knowing when changes seem slow.
                         info!(watch = %self.label_now(), objects = state.known.len(), "relisted");
                     }
-                    let sent = out.flush().await
-                        && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
+                    let sent = out.flush().await && out.send(self.replace_end()).await;
                     self.set_state(WatchState::Synced);
                     sent
                 }
@@ -172,8 +175,7 @@ impl KindWatch {
                     if state.listing.take().is_some() {
                         // What was listed so far is newer than what was there; keep it and
                         // let the next list finish the job.
-                        sent = out.flush().await
-                            && out.send(SourceEvent::ReplaceEnd { source: SOURCE }).await;
+                        sent = out.flush().await && out.send(self.replace_end()).await;
                     }
                     match self.classify(&e) {
                         Some(WatchState::Failing { message }) => {
@@ -189,6 +191,13 @@ impl KindWatch {
             if !sent {
                 return;
             }
+        }
+    }
+
+    fn replace_end(&self) -> SourceEvent {
+        SourceEvent::ReplaceEnd {
+            source: SOURCE,
+            scope: self.scope(),
         }
     }
 
@@ -211,7 +220,7 @@ impl KindWatch {
     }
 
     fn label_now(&self) -> String {
-        KindWatch::label(self.kind, self.namespace.as_deref())
+        self.scope().to_string()
     }
 
     fn listed(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
