@@ -96,15 +96,19 @@ listener's allowedRoutes may select namespaces by label). */}}
 {{- end -}}
 
 {{/* The ClusterRole's rules: those of files/clusterrole.yaml, keeping only the resources of the
-watched Kinds. Services are always kept: the nameserver glue is read from the apex Service. */}}
+watched Kinds (all of them when watchedResources is empty), Namespaces when routes or a
+namespaceSelector need their labels, and Events when `events` is on. Services are always kept:
+the nameserver glue is read from the apex Service. */}}
 {{- define "kubezone.clusterRoleRules" -}}
 {{- $file := .Files.Get "files/clusterrole.yaml" | fromYaml -}}
 {{- $watched := include "kubezone.watched" . | fromYamlArray -}}
+{{- $needed := list "services" -}}
 {{- if not $watched -}}
-{{- toYaml $file.rules -}}
+{{- range $file.rules -}}
+{{- $needed = concat $needed (without .resources "events") -}}
+{{- end -}}
 {{- else -}}
 {{- $resourceOf := dict "httproute" "httproutes" "tlsroute" "tlsroutes" "grpcroute" "grpcroutes" "ingress" "ingresses" "service" "services" "dnsendpoint" "dnsendpoints" "node" "nodes" -}}
-{{- $needed := list "services" -}}
 {{- range $watched -}}
 {{- $needed = append $needed (get $resourceOf .) -}}
 {{- end -}}
@@ -112,6 +116,13 @@ watched Kinds. Services are always kept: the nameserver glue is read from the ap
 {{- if has . $watched -}}
 {{- $needed = concat $needed (list "gateways" "namespaces") -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if (.Values.tenancy).namespaceSelector -}}
+{{- $needed = append $needed "namespaces" -}}
+{{- end -}}
+{{- if .Values.events -}}
+{{- $needed = append $needed "events" -}}
 {{- end -}}
 {{- $rules := list -}}
 {{- range $file.rules -}}
@@ -126,7 +137,6 @@ watched Kinds. Services are always kept: the nameserver glue is read from the ap
 {{- end -}}
 {{- end -}}
 {{- toYaml $rules -}}
-{{- end -}}
 {{- end -}}
 
 {{/* Fallthrough of one zone: true, a list of names, or false. Listed names go to the domains
@@ -231,9 +241,13 @@ acl:
 {{- end }}
 {{- end }}
 # In-cluster, as the release's ServiceAccount.
-kubernetes: {}
+kubernetes:
+  events: {{ .Values.events }}
 {{- with $ft.upstream }}
 upstream: {{ toJson . }}
+{{- end }}
+{{- with $ft.forwarding }}
+forwarding: {{ toJson . }}
 {{- end }}
 zones:
 {{- range $domains }}
@@ -260,6 +274,20 @@ zones:
     {{- end }}
     {{- with $.Values.nodeAddressType }}
     nodeAddressType: {{ . }}
+    {{- end }}
+    {{- with $.Values.gatewayConsent }}
+    gatewayConsent: {{ . }}
+    {{- end }}
+    {{- with $.Values.tenancy }}
+    {{- with .namespaces }}
+    namespaces: {{ toJson . }}
+    {{- end }}
+    {{- with .namespaceSelector }}
+    namespaceSelector: {{ . | quote }}
+    {{- end }}
+    {{- with .claims }}
+    claims: {{ . }}
+    {{- end }}
     {{- end }}
     fallthrough: {{ include "kubezone.fallthrough" (list $ .) }}
     {{- with $.Values.soa }}

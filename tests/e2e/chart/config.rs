@@ -28,6 +28,42 @@ fn several_zones_share_the_settings() {
 }
 
 #[test]
+fn tenancy_gateway_consent_and_forwarding_reach_every_zone() {
+    let rendered = render(
+        "domain: [example.com, example.org]
+tenancy:
+  namespaces: [team-a, team-b]
+  namespaceSelector: dns.example.com/publish=true
+  claims: firstNamespace
+gatewayConsent: listeners
+fallthrough:
+  enabled: true
+  upstream: [10.0.0.10]
+  forwarding: {maxInFlight: 200, timeoutMilliseconds: 1500}
+",
+    );
+    let config = rendered.config();
+    for zone in config["zones"].as_array().expect("zones") {
+        assert_eq!(zone["namespaces"], json!(["team-a", "team-b"]));
+        assert_eq!(zone["namespaceSelector"], "dns.example.com/publish=true");
+        assert_eq!(zone["claims"], "firstNamespace");
+        assert_eq!(zone["gatewayConsent"], "listeners");
+    }
+    assert_eq!(
+        config["forwarding"],
+        json!({"maxInFlight": 200, "timeoutMilliseconds": 1500})
+    );
+    assert_eq!(config["kubernetes"]["events"], true);
+    kubezone_check(rendered.config_text());
+
+    // The defaults: every namespace, shared names, consent from the route's status.
+    let config = render("domain: example.com\n").config();
+    assert_eq!(config["zones"][0].get("namespaces"), None);
+    assert_eq!(config["zones"][0]["claims"], "shared");
+    assert_eq!(config["zones"][0]["gatewayConsent"], "status");
+}
+
+#[test]
 fn fallthrough_forwards_to_the_upstream() {
     let rendered = render(
         "domain: [example.com, example.org]

@@ -99,7 +99,8 @@ fn defaults_serve_udp_and_tcp_on_53_from_a_locked_down_pod() {
         config["http"],
         json!({"listen": "[::]:8080", "metrics": true})
     );
-    assert_eq!(config["kubernetes"], json!({}));
+    // In-cluster, writing Events on objects not served in full.
+    assert_eq!(config["kubernetes"], json!({"events": true}));
     // Each pod says its name in NSID and CH TXT answers.
     assert_eq!(config["identity"], json!({"nsid": true, "chaos": true}));
     assert_eq!(

@@ -34,7 +34,13 @@ fn resources(rendered: &Rendered) -> BTreeSet<(String, String)> {
     rule_set(&rendered.one("ClusterRole")["rules"])
         .into_iter()
         .map(|(group, resource, verbs)| {
-            assert_eq!(verbs, ["get", "list", "watch"], "verbs of {resource}");
+            // Events are written, never read; everything else is read, never written.
+            let expected: &[&str] = if resource == "events" {
+                &["create", "patch"]
+            } else {
+                &["get", "list", "watch"]
+            };
+            assert_eq!(verbs, expected, "verbs of {resource}");
             (group, resource)
         })
         .collect()
@@ -66,10 +72,15 @@ fn default_cluster_role_has_exactly_the_files_rules() {
 #[test]
 fn watched_resources_shrink_the_cluster_role() {
     let cases: [(&str, &[(&str, &str)]); 4] = [
-        // Services stay: the glue is read from the apex Service.
+        // Services stay: the glue is read from the apex Service. Events are written on objects
+        // not served in full.
         (
             "[Ingress]",
-            &[("", "services"), ("networking.k8s.io", "ingresses")],
+            &[
+                ("", "services"),
+                ("networking.k8s.io", "ingresses"),
+                ("events.k8s.io", "events"),
+            ],
         ),
         (
             "[HTTPRoute, Service]",
@@ -78,9 +89,13 @@ fn watched_resources_shrink_the_cluster_role() {
                 ("", "namespaces"),
                 ("gateway.networking.k8s.io", "gateways"),
                 ("gateway.networking.k8s.io", "httproutes"),
+                ("events.k8s.io", "events"),
             ],
         ),
-        ("[Node]", &[("", "services"), ("", "nodes")]),
+        (
+            "[Node]",
+            &[("", "services"), ("", "nodes"), ("events.k8s.io", "events")],
+        ),
         (
             "[DNSEndpoint, tlsroute, GRPCRoute]",
             &[
@@ -90,6 +105,7 @@ fn watched_resources_shrink_the_cluster_role() {
                 ("gateway.networking.k8s.io", "grpcroutes"),
                 ("gateway.networking.k8s.io", "tlsroutes"),
                 ("externaldns.k8s.io", "dnsendpoints"),
+                ("events.k8s.io", "events"),
             ],
         ),
     ];
@@ -107,6 +123,30 @@ fn watched_resources_shrink_the_cluster_role() {
             .expect("YAML list");
         assert_eq!(rendered.config()["zones"][0]["resources"], listed);
     }
+
+    // Without Events, no write at all; a namespaceSelector reads Namespaces.
+    let rendered = render(
+        "domain: example.com\nwatchedResources: [Ingress]\nevents: false\ntenancy: {namespaceSelector: team=web}\n",
+    );
+    assert_eq!(
+        resources(&rendered),
+        pairs(&[
+            ("", "services"),
+            ("", "namespaces"),
+            ("networking.k8s.io", "ingresses")
+        ])
+    );
+    assert_eq!(rendered.config()["kubernetes"]["events"], false);
+    assert_eq!(
+        rendered.config()["zones"][0]["namespaceSelector"],
+        "team=web"
+    );
+    // The whole file without watchedResources, but for Events when they are off.
+    let rendered = render("domain: example.com\nevents: false\n");
+    assert!(
+        !resources(&rendered).contains(&("events.k8s.io".to_owned(), "events".to_owned())),
+        "events: false"
+    );
 
     let error = template_fails("domain: example.com\nwatchedResources: [Ingress, Pod]\n");
     assert!(error.contains("\"Pod\" is not one of"), "{error}");

@@ -36,12 +36,12 @@ subjects:
         ));
         let granted = rules(&role);
         let admin = self.admin_client();
-        for (group, resource) in rules(&cluster_role_without(None)) {
-            let expected = granted.contains(&(group.clone(), resource.clone()));
-            for verb in ["get", "list", "watch"] {
+        for (group, resource, verb) in rules(&cluster_role_without(None)) {
+            let expected = granted.contains(&(group.clone(), resource.clone(), verb.clone()));
+            {
                 wait_until(
                     &format!("kubezone may {verb} {resource}.{group}: {expected}"),
-                    || self.block_on(kubezone_can(&admin, verb, &group, &resource)) == expected,
+                    || self.block_on(kubezone_can(&admin, &verb, &group, &resource)) == expected,
                 );
             }
         }
@@ -97,8 +97,8 @@ fn cluster_role_without(except: Option<(&str, &str)>) -> serde_json::Value {
     role
 }
 
-/// The (group, resource) pairs a ClusterRole grants.
-fn rules(role: &serde_json::Value) -> BTreeSet<(String, String)> {
+/// The (group, resource, verb) triples a ClusterRole grants.
+fn rules(role: &serde_json::Value) -> BTreeSet<(String, String, String)> {
     let strings = |value: &serde_json::Value| -> Vec<String> {
         value
             .as_array()
@@ -114,7 +114,9 @@ fn rules(role: &serde_json::Value) -> BTreeSet<(String, String)> {
     for rule in role["rules"].as_array().into_iter().flatten() {
         for group in strings(&rule["apiGroups"]) {
             for resource in strings(&rule["resources"]) {
-                pairs.insert((group.clone(), resource));
+                for verb in strings(&rule["verbs"]) {
+                    pairs.insert((group.clone(), resource.clone(), verb));
+                }
             }
         }
     }
