@@ -331,12 +331,17 @@ fn check_probe_names_a_missing_crd_and_a_missing_rbac_rule() {
         "DNSEndpoint",
         "Node",
         "Gateway",
+        "Events (kubernetes.events)",
     ] {
         assert!(
             out.contains(&format!("cluster: {kind}: ")),
             "{kind} probed:\n{out}"
         );
     }
+    assert!(
+        out.contains("kubezone may create, patch it in all namespaces"),
+        "Events are probed for writing:\n{out}"
+    );
 
     // A CRD is uninstalled: its Kind is named, with the CRD, and nothing else is.
     cp.uninstall_crds(Crds::DnsEndpoint);
@@ -394,6 +399,23 @@ spec:
     assert!(
         out.contains("cluster: TLSRoute: ") && out.contains("in namespace web"),
         "{out}"
+    );
+
+    // Events may not be written: named with the rule, as the reads are.
+    cp.grant_kubezone_except("events.k8s.io", "events");
+    write(&[]);
+    let (ok, out, err) = check_probe(&config);
+    assert!(!ok, "{out}{err}");
+    assert_eq!(
+        problems(&err),
+        [
+            endpoints.to_owned(),
+            "kubezone: cluster: Events (kubernetes.events): forbidden to create, patch \
+             events.events.k8s.io in all namespaces; kubezone's ClusterRole needs the rule \
+             {apiGroups: [\"events.k8s.io\"], resources: [\"events\"], verbs: [\"create\", \"patch\"]}"
+                .to_owned()
+        ],
+        "{err}"
     );
 
     // No API server: one line says so.

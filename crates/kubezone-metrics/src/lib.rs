@@ -87,7 +87,7 @@ impl Metrics {
             )
             .unwrap_or_else(unreachable_metric),
             conflicts: IntCounterVec::new(
-                Opts::new("name_conflicts_total", "Name conflicts found while applying objects (shadowed Kinds, CNAME beside addresses, reserved names), by the Kind of the object applied."),
+                Opts::new("name_conflicts_total", "Name conflicts found while applying objects (shadowed Kinds, names claimed by another namespace, namespaces a zone does not admit, CNAME beside addresses, reserved names), by the Kind of the object not served."),
                 &["kind"],
             )
             .unwrap_or_else(unreachable_metric),

@@ -16,12 +16,7 @@
 mod cluster;
 mod error;
 mod event;
-mod folder;
-mod manifest;
 mod manifests;
-mod store;
-mod walk;
-mod watch;
 
 pub use cluster::{
     ClusterConfig, ClusterSource, ClusterStatus, EventReports, ObjectReport, ProbeProblem,
@@ -30,6 +25,4 @@ pub use cluster::{
 };
 pub use error::{ClusterError, ManifestError, SourceError};
 pub use event::{Change, Scope, ServiceName, SourceEvent, SourceId};
-pub use manifest::parse_manifest;
-pub use manifests::ManifestsSource;
-pub use walk::manifest_files;
+pub use manifests::{ManifestsSource, manifest_files, parse_manifest};

@@ -1,4 +1,4 @@
-//! The parts of the kubezone binary that other crates reach: the config parser, for fuzzing.
-//! `main.rs` compiles its own copy of the module, so the binary does not change.
+//! The parts of the kubezone binary that other crates reach: the config parser, which the
+//! binary itself uses from here and the fuzzers drive.
 
 pub mod config;

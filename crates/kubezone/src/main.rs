@@ -2,7 +2,6 @@
 
 mod allocator;
 mod check;
-mod config;
 mod explain;
 mod health;
 mod http;
@@ -13,6 +12,9 @@ mod reports;
 mod serve;
 mod supervise;
 mod writer;
+
+// The config module is the library's, which the fuzzers also use.
+use kubezone::config;
 
 use std::path::PathBuf;
 

@@ -26,7 +26,10 @@ use super::{
 use crate::{ClusterError, ServiceName};
 
 /// What a watch needs to be allowed.
-const VERBS: [&str; 3] = ["get", "list", "watch"];
+const VERBS: &[&str] = &["get", "list", "watch"];
+
+/// What writing Events takes (`kubernetes.events`): a new Event, or a repeat counted into one.
+const EVENT_VERBS: &[&str] = &["create", "patch"];
 /// Access reviews in flight at once.
 const REVIEWS_AT_ONCE: usize = 8;
 
@@ -72,6 +75,8 @@ struct Access {
     namespace: Option<String>,
     /// The one object a glue watch reads.
     name: Option<String>,
+    /// What kubezone does with it: read it, or (Events) write it.
+    verbs: &'static [&'static str],
 }
 
 impl Access {
@@ -115,7 +120,16 @@ pub async fn probe(
             return Ok(report);
         }
     }
-    let accesses = accesses(namespaces, kinds, glue);
+    let mut accesses = accesses(namespaces, kinds, glue);
+    if cluster.events {
+        accesses.push(Access {
+            what: "Events (kubernetes.events)".into(),
+            resource: ApiResource::erase::<k8s_openapi::api::events::v1::Event>(&()),
+            namespace: None,
+            name: None,
+            verbs: EVENT_VERBS,
+        });
+    }
     let mut discovery = Discovery::default();
     let mut served = Vec::with_capacity(accesses.len());
     for (i, access) in accesses.iter().enumerate() {
@@ -135,7 +149,8 @@ pub async fn probe(
     }
     // RBAC is asked even for what is not served: the CRD may come later, the rule must be there.
     let reviews = accesses.iter().enumerate().flat_map(|(i, access)| {
-        VERBS
+        access
+            .verbs
             .iter()
             .map(move |&verb| async move { (i, verb, allowed(client, access, verb).await) })
     });
@@ -157,7 +172,10 @@ pub async fn probe(
         if let Some(message) = failed {
             report.problems.push(ProbeProblem::Failed {
                 what: access.what.clone(),
-                message: format!("cannot ask whether kubezone may read {resource}: {message}"),
+                message: format!(
+                    "cannot ask whether kubezone may {} {resource}: {message}",
+                    access.verbs.join(", ")
+                ),
             });
         } else if !denied.is_empty() {
             report.problems.push(ProbeProblem::Forbidden {
@@ -165,7 +183,7 @@ pub async fn probe(
                 verbs: denied,
                 resource,
                 scope: access.scope(),
-                rule: rule(&access.resource),
+                rule: rule(&access.resource, access.verbs),
             });
         } else if served {
             report.usable.push(format!(
@@ -173,7 +191,7 @@ pub async fn probe(
                 access.what,
                 access.resource.api_version,
                 access.resource.plural,
-                VERBS.join(", "),
+                access.verbs.join(", "),
                 access.scope(),
             ));
         }
@@ -214,6 +232,7 @@ fn accesses(
                 resource: resource.clone(),
                 namespace,
                 name: None,
+                verbs: VERBS,
             });
         }
     }
@@ -233,20 +252,21 @@ fn accesses(
                 resource: services.clone(),
                 namespace: Some(service.namespace.clone()),
                 name: Some(service.name.clone()),
+                verbs: VERBS,
             });
         }
     }
     accesses
 }
 
-/// The rule of kubezone's ClusterRole that grants what a watch of `resource` needs, as YAML
-/// to paste under `rules:`.
-fn rule(resource: &ApiResource) -> String {
+/// The rule of kubezone's ClusterRole that grants `verbs` on `resource`, as YAML to paste
+/// under `rules:`.
+fn rule(resource: &ApiResource, verbs: &[&str]) -> String {
     format!(
         "{{apiGroups: [\"{}\"], resources: [\"{}\"], verbs: [{}]}}",
         resource.group,
         resource.plural,
-        VERBS
+        verbs
             .iter()
             .map(|v| format!("\"{v}\""))
             .collect::<Vec<_>>()
@@ -422,8 +442,8 @@ mod tests {
 
     #[test]
     fn the_watches_of_the_cluster_source_are_probed() {
-        // Routes bring their Gateways and Namespaces (cluster-wide); Nodes are cluster-scoped; glue outside the watched
-        // namespaces is read on its own, by name.
+        // Routes bring their Gateways and Namespaces (cluster-wide); Nodes are cluster-scoped;
+        // glue outside the watched namespaces is read on its own, by name.
         let namespaces = ["shop".to_string()];
         let glue = [service("kube-system", "dns1"), service("shop", "dns2")];
         assert_eq!(
@@ -450,7 +470,7 @@ mod tests {
 
     #[test]
     fn the_rule_is_one_to_paste_into_the_cluster_role() {
-        let rule = |kind| rule(&api_resource(kind).expect("served"));
+        let rule = |kind| rule(&api_resource(kind).expect("served"), VERBS);
         assert_eq!(
             rule(Kind::HttpRoute),
             r#"{apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "watch"]}"#
@@ -458,6 +478,11 @@ mod tests {
         assert_eq!(
             rule(Kind::Service),
             r#"{apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"]}"#
+        );
+        let events = ApiResource::erase::<k8s_openapi::api::events::v1::Event>(&());
+        assert_eq!(
+            super::rule(&events, EVENT_VERBS),
+            r#"{apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"]}"#
         );
     }
 }

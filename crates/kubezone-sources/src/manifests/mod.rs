@@ -1,5 +1,9 @@
 //! The manifests source: files and folders of Kubernetes objects, read at start-up and watched
 //! so that every edit is served within a second, without a restart.
+//!
+//! `walk.rs` says which files are manifests, `watch.rs` watches their folders and gathers
+//! events into batches, `parse.rs` reads one file, `folder.rs` keeps every file's last good
+//! objects and `store.rs` which file wins an object and what changed.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -9,12 +13,19 @@ use tokio::{
 };
 use tracing::{debug, info};
 
-use crate::{
-    Change, SourceError, SourceEvent, SourceId,
-    folder::Folder,
-    walk::Root,
-    watch::{Batch, Watch, Writing, collect_batch},
-};
+mod folder;
+mod parse;
+mod store;
+mod walk;
+mod watch;
+
+pub use parse::parse_manifest;
+pub use walk::manifest_files;
+
+use crate::{Change, SourceError, SourceEvent, SourceId};
+use folder::Folder;
+use walk::Root;
+use watch::{Batch, Watch, Writing, collect_batch};
 
 /// How often a watched folder that disappeared is looked for again.
 const REWATCH_EVERY: Duration = Duration::from_secs(1);

@@ -14,13 +14,13 @@ use std::{
 
 use tracing::{debug, info, warn};
 
-use crate::{
-    Change, ManifestError,
-    manifest::{Parsed, parse_objects},
+use super::{
+    parse::{Parsed, parse_objects},
     store::Store,
     walk::{Identity, Root, first_hidden, is_manifest_name, walk_dir},
     watch::Batch,
 };
+use crate::{Change, ManifestError};
 
 /// Every manifest file known, and the objects they define.
 pub(crate) struct Folder {

@@ -12,7 +12,8 @@ use tracing::{error, info, warn};
 use kubezone_model::ObjectRef;
 use kubezone_translate::KubeObject;
 
-use crate::{Change, manifest::Parsed};
+use super::parse::Parsed;
+use crate::Change;
 
 /// The hash of a copy that should be served but could not be sent: whatever is read next
 /// differs from it.
@@ -281,7 +282,7 @@ fn reloaded(reload: &mut Reload<'_>, path: &Path, object_ref: &ObjectRef) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::parse_objects;
+    use crate::manifests::parse::parse_objects;
 
     fn node(name: &str, label: &str) -> String {
         format!(

@@ -17,7 +17,8 @@ use tokio::{
 };
 use tracing::{debug, info, warn};
 
-use crate::{SourceError, walk::Root};
+use super::walk::Root;
+use crate::SourceError;
 
 /// How long the disk must be quiet before a batch of events is read: one save is often several
 /// events (write, close, rename), and a ConfigMap update is a dozen.
