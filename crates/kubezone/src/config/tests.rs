@@ -1,4 +1,3 @@
-
 use super::*;
 use kubezone_guard::{AclAction, AclConfig, IpNet, RateLimitConfig, ResponseKey, ResponseKind};
 use kubezone_translate::GatewayConsent;
