@@ -443,7 +443,16 @@ impl ZoneWriter {
                 },
             );
         }
-        for key in &touched {
+        conflicts.extend(self.rebuild_all(&touched));
+        let claimed = self.claimed.entry(object.kind()).or_default();
+        *claimed = (*claimed + new_keys.len()).saturating_sub(claimed_before);
+        conflicts
+    }
+
+    /// Builds `keys` again; returns the conflicts found there, each with its name.
+    fn rebuild_all(&mut self, keys: &[OwnedKey]) -> Vec<NameConflict> {
+        let mut conflicts = Vec::new();
+        for key in keys {
             let found = self.rebuild(key);
             if !found.is_empty()
                 && let Some(name) = key_name(key)
@@ -454,8 +463,6 @@ impl ZoneWriter {
                 }));
             }
         }
-        let claimed = self.claimed.entry(object.kind()).or_default();
-        *claimed = (*claimed + new_keys.len()).saturating_sub(claimed_before);
         conflicts
     }
 
@@ -487,18 +494,7 @@ impl ZoneWriter {
             .collect();
         keys.sort();
         keys.dedup();
-        let mut conflicts = Vec::new();
-        for key in &keys {
-            let found = self.rebuild(key);
-            if !found.is_empty()
-                && let Some(name) = key_name(key)
-            {
-                conflicts.extend(found.into_iter().map(|conflict| NameConflict {
-                    name: name.clone(),
-                    conflict,
-                }));
-            }
-        }
+        let conflicts = self.rebuild_all(&keys);
         if self.snapshot.names.fingerprint() != before {
             // A namespace's labels moved the zone: its serial follows the clock.
             self.serial.changed(0);

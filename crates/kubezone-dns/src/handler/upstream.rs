@@ -85,14 +85,7 @@ impl Answerer {
         if let Some(counters) = &self.counters {
             counters.forward_rejected();
         }
-        let opt = opt.map(|opt| Opt {
-            error: Some(ExtendedError::UPSTREAM_BUSY),
-            ..opt
-        });
-        Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
-            rcode: ResponseCode::ServFail,
-            authoritative: false,
-        });
+        servfail(&query, opt, ExtendedError::UPSTREAM_BUSY, out);
         seen.rcode = ResponseCode::ServFail;
         self.account(seen, start, transport, src, Some(&query));
         if transport == Transport::Udp
@@ -170,14 +163,7 @@ impl Answerer {
                     counters.forward_failed();
                 }
                 debug!(%error, "fallthrough failed");
-                let opt = opt.map(|opt| Opt {
-                    error: Some(ExtendedError::NO_REACHABLE_AUTHORITY),
-                    ..opt
-                });
-                Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
-                    rcode: ResponseCode::ServFail,
-                    authoritative: false,
-                });
+                servfail(&query, opt, ExtendedError::NO_REACHABLE_AUTHORITY, out);
                 ResponseCode::ServFail
             }
         };
@@ -191,6 +177,18 @@ impl Answerer {
         self.account(seen, start, transport, src, Some(&query));
         (Handled::Reply, rated)
     }
+}
+
+/// SERVFAIL for a query fallthrough could not answer, saying why in an Extended DNS Error.
+fn servfail(query: &Query<'_>, opt: Option<Opt<'_>>, error: ExtendedError, out: &mut Vec<u8>) {
+    let opt = opt.map(|opt| Opt {
+        error: Some(error),
+        ..opt
+    });
+    Reply::new(out, query.header, query.question, TCP_LIMIT, opt).finish(Flags {
+        rcode: ResponseCode::ServFail,
+        authoritative: false,
+    });
 }
 
 /// The upstream's reply under the client's ID, our EDNS and our flags; if it does not fit, an
