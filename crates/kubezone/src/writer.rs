@@ -618,24 +618,31 @@ mod tests {
         assert!(passed.is_empty(), "held until the end");
     }
 
-    #[test]
-    fn glue_follows_the_apex_service() {
-        let (mut writer, reader) = setup(&[]);
-        writer.glue = vec![GlueServices {
+    /// Zone 0's nameserver host is Service kube-system/dns1.
+    fn dns1_glue() -> GlueServices {
+        GlueServices {
             nameserver: Some(ServiceName {
                 namespace: "kube-system".into(),
                 name: "dns1".into(),
             }),
             secondary: None,
-        }];
-        let glue_of = |reader: &kubezone_index::IndexReader| {
-            reader.load().zone(0).map(|z| {
-                z.glue()
-                    .iter()
-                    .map(|r| r.data.to_string())
-                    .collect::<Vec<_>>()
-            })
-        };
+        }
+    }
+
+    /// The glue addresses zone 0 serves.
+    fn glue_of(reader: &kubezone_index::IndexReader) -> Option<Vec<String>> {
+        reader.load().zone(0).map(|z| {
+            z.glue()
+                .iter()
+                .map(|r| r.data.to_string())
+                .collect::<Vec<_>>()
+        })
+    }
+
+    #[test]
+    fn glue_follows_the_apex_service() {
+        let (mut writer, reader) = setup(&[]);
+        writer.glue = vec![dns1_glue()];
         for (service, addrs, expected) in [
             ("other", vec!["192.0.2.7"], vec![]),
             (
@@ -699,21 +706,7 @@ mod tests {
     #[test]
     fn glue_comes_from_the_apex_service_in_any_source() {
         let (mut writer, reader) = setup(&[]);
-        writer.glue = vec![GlueServices {
-            nameserver: Some(ServiceName {
-                namespace: "kube-system".into(),
-                name: "dns1".into(),
-            }),
-            secondary: None,
-        }];
-        let glue_of = |reader: &kubezone_index::IndexReader| {
-            reader.load().zone(0).map(|z| {
-                z.glue()
-                    .iter()
-                    .map(|r| r.data.to_string())
-                    .collect::<Vec<_>>()
-            })
-        };
+        writer.glue = vec![dns1_glue()];
         let service = glue_service_object("192.0.2.53");
         writer.handle(SourceEvent::Changes {
             source: SourceId::MANIFESTS,
