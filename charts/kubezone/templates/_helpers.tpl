@@ -97,7 +97,8 @@ listener's allowedRoutes may select namespaces by label). */}}
 
 {{/* The ClusterRole's rules: those of files/clusterrole.yaml, keeping only the resources of the
 watched Kinds (all of them when watchedResources is empty), Namespaces when routes or a
-namespaceSelector need their labels, and Events when `events` is on. Services are always kept:
+namespaceSelector need their labels, EndpointSlices and Nodes when Services are watched (NodePort
+and headless Services answer with them), and Events when `events` is on. Services are always kept:
 the nameserver glue is read from the apex Service. */}}
 {{- define "kubezone.clusterRoleRules" -}}
 {{- $file := .Files.Get "files/clusterrole.yaml" | fromYaml -}}
@@ -116,6 +117,9 @@ the nameserver glue is read from the apex Service. */}}
 {{- if has . $watched -}}
 {{- $needed = concat $needed (list "gateways" "namespaces") -}}
 {{- end -}}
+{{- end -}}
+{{- if has "service" $watched -}}
+{{- $needed = concat $needed (list "endpointslices" "nodes") -}}
 {{- end -}}
 {{- end -}}
 {{- if (.Values.tenancy).namespaceSelector -}}

@@ -4,6 +4,7 @@
 use std::{
     borrow::Cow,
     collections::{BTreeMap, BTreeSet},
+    sync::Arc,
 };
 
 use hickory_proto::rr::RecordType;
@@ -21,6 +22,8 @@ pub(crate) struct Claim {
     pub object: ObjectRef,
     pub targets: Vec<Target>,
     pub ttl: Option<u32>,
+    /// Why the object's targets are what they are, shown by `explain`.
+    pub note: Option<Arc<str>>,
 }
 
 /// What a set of claims resolves to.
@@ -67,6 +70,10 @@ pub(crate) fn build(claims: &[Claim], zone_ttl: u32, at_apex: bool) -> Built {
         .iter()
         .chain(&winners)
         .map(|c| c.object.clone())
+        .collect();
+    provenance.notes = winners
+        .iter()
+        .filter_map(|c| Some((c.object.clone(), c.note.clone()?)))
         .collect();
 
     let mut sets = Sets::collect(&winners, zone_ttl);
@@ -324,6 +331,7 @@ mod tests {
             object: ObjectRef::new(kind, Some("ns"), name),
             targets,
             ttl: None,
+            note: None,
         }
     }
 
@@ -430,6 +438,7 @@ mod tests {
                 RecordData::parse_typed(rtype, data, None).expect("record"),
             )],
             ttl: Some(3600),
+            note: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! What a reader finds at a name: pre-built RRsets and why they are there.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::Arc};
 
 use hickory_proto::rr::{Name, Record, RecordType};
 use kubezone_model::{Kind, ObjectRef};
@@ -139,8 +139,8 @@ impl Why {
     fn new(provenance: Option<Provenance>) -> Why {
         match provenance {
             None => Why::Nothing,
-            Some(p) => match (&p.winner, &p.sources[..], &p.conflicts[..]) {
-                (Some(winner), [one], []) if one.kind() == *winner => Why::One(one.clone()),
+            Some(p) => match (&p.winner, &p.sources[..], &p.conflicts[..], &p.notes[..]) {
+                (Some(winner), [one], [], []) if one.kind() == *winner => Why::One(one.clone()),
                 _ => Why::Full(Box::new(p)),
             },
         }
@@ -156,6 +156,8 @@ pub struct Provenance {
     pub sources: Vec<ObjectRef>,
     /// Claims that lost.
     pub conflicts: Vec<Conflict>,
+    /// What the served objects say about their targets (a kuberoute failover and its reason).
+    pub notes: Vec<(ObjectRef, Arc<str>)>,
 }
 
 impl NameNode {
@@ -225,6 +227,7 @@ impl NameNode {
                 winner: Some(object.kind()),
                 sources: vec![object.clone()],
                 conflicts: Vec::new(),
+                notes: Vec::new(),
             })),
             Why::Full(provenance) => Some(Cow::Borrowed(provenance)),
         }

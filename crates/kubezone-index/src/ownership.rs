@@ -91,6 +91,7 @@ mod tests {
             object: ObjectRef::new(kind, namespace, name),
             targets: vec![Target::V4("192.0.2.1".parse().expect("ip"))],
             ttl: None,
+            note: None,
         }
     }
 

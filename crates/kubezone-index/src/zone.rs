@@ -402,6 +402,7 @@ impl ZoneWriter {
                     object: object.clone(),
                     targets: endpoint.targets,
                     ttl: endpoint.ttl,
+                    note: endpoint.note,
                 },
             ));
         }

@@ -22,13 +22,16 @@ pub enum Kind {
     Node,
     Gateway,
     Namespace,
+    /// Read for its endpoints' readiness, nodes and addresses, which NodePort and headless
+    /// Services answer with.
+    EndpointSlice,
     /// Static records from the config file: not a Kubernetes Kind, and never in `resources`.
     Config,
 }
 
 impl Kind {
     /// Every Kind, in default precedence order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::HttpRoute,
         Kind::TlsRoute,
         Kind::GrpcRoute,
@@ -38,6 +41,7 @@ impl Kind {
         Kind::Node,
         Kind::Gateway,
         Kind::Namespace,
+        Kind::EndpointSlice,
     ];
 
     /// The `resources` a zone serves when its config does not say.
@@ -62,6 +66,7 @@ impl Kind {
             Kind::Node => "Node",
             Kind::Gateway => "Gateway",
             Kind::Namespace => "Namespace",
+            Kind::EndpointSlice => "EndpointSlice",
             Kind::Config => "Config",
         }
     }
@@ -72,9 +77,10 @@ impl Kind {
     }
 
     /// Whether this Kind gives names of its own (a Gateway only lends its addresses to routes, a
-    /// Namespace its labels to their listeners' `allowedRoutes`).
+    /// Namespace its labels to their listeners' `allowedRoutes`, an EndpointSlice its endpoints
+    /// to its Service).
     pub fn owns_names(self) -> bool {
-        !matches!(self, Kind::Gateway | Kind::Namespace)
+        !matches!(self, Kind::Gateway | Kind::Namespace | Kind::EndpointSlice)
     }
 
     /// Whether this Kind is a Gateway API route.

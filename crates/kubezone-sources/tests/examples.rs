@@ -53,6 +53,10 @@ fn every_example_file_parses_with_the_expected_objects() {
     let expected: BTreeMap<String, BTreeMap<Kind, usize>> = [
         ("dnsendpoints.yaml", vec![(Kind::DnsEndpoint, 2)]),
         (
+            "endpoints.yaml",
+            vec![(Kind::Service, 3), (Kind::EndpointSlice, 3)],
+        ),
+        (
             "gateway.yaml",
             vec![
                 (Kind::Gateway, 1),
@@ -77,6 +81,7 @@ fn zones() -> Vec<ZoneFilter> {
     let mut internal = ZoneFilter::new(DnsName::parse("internal.example.com").expect("valid"));
     internal.resources = vec![Kind::Node, Kind::Service];
     internal.node_address = NodeAddressType::InternalIp;
+    internal.node_port_address = Some(NodeAddressType::InternalIp);
     vec![example, internal]
 }
 
@@ -126,6 +131,16 @@ fn the_examples_give_the_records_the_readme_lists() {
     let expected = [
         "*.apps.example.com. A 203.0.113.10 <- Ingress/apps/preview-apps",
         "*.apps.example.com. AAAA 2001:db8::10 <- Ingress/apps/preview-apps",
+        "_http._tcp.cart.example.com. SRV 0 100 30080 cart.example.com. <- Service/shop/cart",
+        "_https._tcp.api.example.com. SRV 0 100 443 api.example.com. <- Service/shop/api",
+        "_https._tcp.checkout.shop.example.com. SRV 0 100 443 checkout.shop.example.com. <- Service/shop/checkout",
+        "_https._tcp.checkout.shop.internal.example.com. SRV 0 100 443 checkout.shop.internal.example.com. <- Service/shop/checkout",
+        "cart.example.com. A 198.51.100.21 <- Service/shop/cart",
+        "db.example.com. A 10.244.0.31 <- Service/shop/db",
+        "db.example.com. A 10.244.1.32 <- Service/shop/db",
+        "db-0.db.example.com. A 10.244.0.31 <- Service/shop/db",
+        "db-1.db.example.com. A 10.244.1.32 <- Service/shop/db",
+        "quatsch.example.com. CNAME failover.example.com. <- Service/shop/quatsch",
         "_dmarc.example.com. TXT \"v=DMARC1; p=reject; rua=mailto:dmarc-reports@example.com\" <- DNSEndpoint/ops/aliases",
         "api.example.com. A 198.51.100.11 <- Service/shop/api",
         "catalog.example.com. A 203.0.113.20 <- HTTPRoute/shop/catalog",

@@ -20,6 +20,11 @@ pub struct ZoneFilter {
     /// A Service is served if any matches; empty means every Service.
     pub service_selectors: Vec<LabelSelector>,
     pub node_address: NodeAddressType,
+    /// The Node addresses NodePort Services answer with, when the zone sets `nodeAddressType`;
+    /// unset, ExternalIP (InternalIP when the nodes have none), as external-dns does.
+    pub node_port_address: Option<NodeAddressType>,
+    /// SRV records for Services' named ports.
+    pub srv_records: bool,
     /// Which namespaces may publish names in the zone.
     pub namespaces: NamespaceFilter,
     /// Whether a route needs its Gateway's `Accepted` in its status to be served.
@@ -36,6 +41,8 @@ impl ZoneFilter {
             gateway_classes: Vec::new(),
             service_selectors: Vec::new(),
             node_address: NodeAddressType::default(),
+            node_port_address: None,
+            srv_records: true,
             namespaces: NamespaceFilter::default(),
             gateway_consent: GatewayConsent::default(),
         }

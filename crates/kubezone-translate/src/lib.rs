@@ -10,6 +10,7 @@
     deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+mod annotations;
 mod dns_endpoint;
 mod error;
 mod filter;
@@ -25,6 +26,7 @@ mod namespaces;
 mod object;
 mod output;
 mod route;
+mod service_join;
 mod targets;
 mod translator;
 
@@ -35,6 +37,7 @@ pub use dns_endpoint::{DnsEndpoint, DnsEndpointSpec, DnsEndpointTarget};
 pub use error::{Problem, TranslateError};
 pub use filter::{GatewayConsent, NodeAddressType, UnknownNodeAddressType, ZoneFilter};
 pub use gateway_api::{Gateway, Route};
+pub use kinds::service::KuberouteLabels;
 pub use label_selector::{LabelSelector, LabelSelectorError};
 pub use namespaces::NamespaceFilter;
 pub use object::{KubeObject, ObjectError};

@@ -7,8 +7,13 @@ use crate::TranslateError;
 /// Labels that make an object contribute nothing; the second is k8s_gateway's, for migrants.
 const IGNORE_LABELS: [&str; 2] = ["kubezone.io/ignore", "k8s-gateway.dns/ignore"];
 
-/// TTL annotations, the first one present wins; the second is external-dns's, for migrants.
-const TTL_ANNOTATIONS: [&str; 2] = ["kubezone.io/ttl", "external-dns.alpha.kubernetes.io/ttl"];
+/// TTL annotations, the first one present wins; the others are external-dns's two spellings,
+/// for migrants.
+const TTL_ANNOTATIONS: [&str; 3] = [
+    "kubezone.io/ttl",
+    "external-dns.alpha.kubernetes.io/ttl",
+    "external-dns.kubernetes.io/ttl",
+];
 
 /// external-dns accepts TTLs from 1 s to the largest signed 32-bit value (RFC 2181 §8).
 const MAX_TTL: u64 = i32::MAX as u64;
@@ -154,6 +159,8 @@ mod tests {
         assert_eq!(ttl_annotation(&both), Ok(Some(30)));
         let migrant = meta(&[], &[("external-dns.alpha.kubernetes.io/ttl", "1m")]);
         assert_eq!(ttl_annotation(&migrant), Ok(Some(60)));
+        let newer = meta(&[], &[("external-dns.kubernetes.io/ttl", "2m")]);
+        assert_eq!(ttl_annotation(&newer), Ok(Some(120)));
         assert_eq!(ttl_annotation(&meta(&[], &[])), Ok(None));
         let err = ttl_annotation(&meta(&[], &[("kubezone.io/ttl", "soon")])).expect_err("bad");
         assert_eq!(err.field(), "metadata.annotations[\"kubezone.io/ttl\"]");

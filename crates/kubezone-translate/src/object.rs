@@ -4,6 +4,7 @@
 use k8s_openapi::{
     api::{
         core::v1::{Namespace, Node, Service},
+        discovery::v1::EndpointSlice,
         networking::v1::Ingress,
     },
     apimachinery::pkg::apis::meta::v1::ObjectMeta,
@@ -28,6 +29,9 @@ pub enum KubeObject {
     Node(Box<Node>),
     /// Read for its labels, which a listener's `allowedRoutes.namespaces.selector` matches.
     Namespace(Box<Namespace>),
+    /// Read for its endpoints (addresses, readiness, node, hostname), which NodePort and
+    /// headless Services answer with.
+    EndpointSlice(Box<EndpointSlice>),
 }
 
 /// Why a document could not become a [`KubeObject`].
@@ -102,6 +106,7 @@ impl KubeObject {
             KubeObject::DnsEndpoint(_) => Kind::DnsEndpoint,
             KubeObject::Node(_) => Kind::Node,
             KubeObject::Namespace(_) => Kind::Namespace,
+            KubeObject::EndpointSlice(_) => Kind::EndpointSlice,
         }
     }
 
@@ -116,6 +121,7 @@ impl KubeObject {
             KubeObject::DnsEndpoint(o) => &o.metadata,
             KubeObject::Node(o) => &o.metadata,
             KubeObject::Namespace(o) => &o.metadata,
+            KubeObject::EndpointSlice(o) => &o.metadata,
         }
     }
 
@@ -142,6 +148,7 @@ enum ReadKind {
     TlsRoute,
     DnsEndpoint,
     Namespace,
+    EndpointSlice,
 }
 
 impl ReadKind {
@@ -152,6 +159,7 @@ impl ReadKind {
             ("", "Service") => ReadKind::Service,
             ("", "Node") => ReadKind::Node,
             ("", "Namespace") => ReadKind::Namespace,
+            ("discovery.k8s.io", "EndpointSlice") => ReadKind::EndpointSlice,
             ("gateway.networking.k8s.io", "Gateway") => ReadKind::Gateway,
             ("gateway.networking.k8s.io", "HTTPRoute") => ReadKind::HttpRoute,
             ("gateway.networking.k8s.io", "GRPCRoute") => ReadKind::GrpcRoute,
@@ -172,6 +180,7 @@ impl ReadKind {
             ReadKind::TlsRoute => "TLSRoute",
             ReadKind::DnsEndpoint => "DNSEndpoint",
             ReadKind::Namespace => "Namespace",
+            ReadKind::EndpointSlice => "EndpointSlice",
         }
     }
 
@@ -190,6 +199,7 @@ impl ReadKind {
             ReadKind::TlsRoute => KubeObject::TlsRoute(Box::deserialize(deserializer)?),
             ReadKind::DnsEndpoint => KubeObject::DnsEndpoint(Box::deserialize(deserializer)?),
             ReadKind::Namespace => KubeObject::Namespace(Box::deserialize(deserializer)?),
+            ReadKind::EndpointSlice => KubeObject::EndpointSlice(Box::deserialize(deserializer)?),
         })
     }
 }

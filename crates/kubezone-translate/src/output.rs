@@ -1,6 +1,9 @@
 //! What a translation hands to the index, and the per-object builder that produces it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
 
@@ -64,6 +67,7 @@ pub struct ZonedEndpoint {
 struct Entry {
     targets: BTreeSet<Target>,
     ttl: Option<u32>,
+    note: Option<Arc<str>>,
 }
 
 /// Collects one object's endpoints, merging names and de-duplicating targets, and its problems.
@@ -144,6 +148,22 @@ impl<'a> Builder<'a> {
         };
     }
 
+    /// [`Builder::add`] with a note for `explain` on why the targets are these.
+    pub(crate) fn add_noted<'t>(
+        &mut self,
+        zone: usize,
+        name: DnsName,
+        targets: impl IntoIterator<Item = &'t Target>,
+        ttl: Option<u32>,
+        note: Arc<str>,
+    ) {
+        let key = (zone, name);
+        self.add(key.0, key.1.clone(), targets, ttl);
+        if let Some(entry) = self.entries.get_mut(&key) {
+            entry.note = Some(note);
+        }
+    }
+
     pub(crate) fn finish(self) -> (ObjectRecords, Vec<Problem>) {
         let endpoints = self
             .entries
@@ -151,7 +171,8 @@ impl<'a> Builder<'a> {
             .map(|((zone, name), entry)| ZonedEndpoint {
                 zone,
                 endpoint: Endpoint::new(name, entry.targets.into_iter().collect())
-                    .with_ttl(entry.ttl),
+                    .with_ttl(entry.ttl)
+                    .with_note(entry.note),
             })
             .collect();
         (

@@ -5,16 +5,20 @@ use kubezone_model::{Kind, ObjectRef};
 use crate::{
     KubeObject, ObjectRecords, Translated, ZoneFilter,
     gateway::GatewayJoin,
-    kinds::{dns_endpoint, ingress, node, service},
+    kinds::{dns_endpoint, ingress, node, service::KuberouteLabels},
     meta::is_ignored,
+    service_join::ServiceJoin,
 };
 
-/// Translates objects for a fixed set of zones. Stateless for every Kind but Gateways, routes
-/// and Namespaces, whose join it remembers in compact form.
+/// Translates objects for a fixed set of zones. Stateless for Ingresses, DNSEndpoints and most
+/// Services; the Gateway ↔ route join and the Service ↔ EndpointSlice ↔ Node join remember
+/// what they need in compact form.
 #[derive(Debug)]
 pub struct Translator {
     zones: Vec<ZoneFilter>,
     join: GatewayJoin,
+    services: ServiceJoin,
+    kuberoute: KuberouteLabels,
 }
 
 impl Translator {
@@ -22,7 +26,15 @@ impl Translator {
         Translator {
             zones,
             join: GatewayJoin::default(),
+            services: ServiceJoin::default(),
+            kuberoute: KuberouteLabels::default(),
         }
+    }
+
+    /// Reads kuberoute's labels under other names.
+    pub fn with_kuberoute(mut self, labels: KuberouteLabels) -> Self {
+        self.kuberoute = labels;
+        self
     }
 
     /// The zones; [`ZonedEndpoint::zone`](crate::ZonedEndpoint::zone) indexes this.
@@ -56,11 +68,30 @@ impl Translator {
             return out;
         }
         let zones = &self.zones;
+        let kuberoute = &self.kuberoute;
         let mut out: Translated = match object {
             KubeObject::Ingress(o) => ingress::translate(zones, o, object_ref).into(),
-            KubeObject::Service(o) => service::translate(zones, o, object_ref).into(),
+            KubeObject::Service(o) => {
+                return self
+                    .services
+                    .apply_service(zones, kuberoute, o, object_ref, written);
+            }
+            KubeObject::EndpointSlice(o) => {
+                return self
+                    .services
+                    .apply_slice(zones, kuberoute, o, object_ref, written);
+            }
             KubeObject::DnsEndpoint(o) => dns_endpoint::translate(zones, o, object_ref).into(),
-            KubeObject::Node(o) => node::translate(zones, o, object_ref).into(),
+            KubeObject::Node(o) => {
+                let name = object_ref.name().to_string();
+                let mut out: Translated = node::translate(zones, o, object_ref).into();
+                for update in &mut out.updates {
+                    update.written = written;
+                }
+                self.services
+                    .apply_node(zones, kuberoute, o, &name, written, &mut out);
+                return out;
+            }
             KubeObject::Gateway(o) => {
                 return self.join.apply_gateway(zones, o, object_ref, written);
             }
@@ -80,7 +111,16 @@ impl Translator {
     /// Removes an object: its record set becomes empty, and a Gateway's routes are re-emitted
     /// without its addresses (a Namespace's, without its labels).
     pub fn delete(&mut self, object: &ObjectRef) -> Translated {
+        let (zones, kuberoute) = (&self.zones, &self.kuberoute);
         match object.kind() {
+            Kind::Service => self.services.delete_service(object),
+            Kind::EndpointSlice => self.services.delete_slice(zones, kuberoute, object),
+            Kind::Node => {
+                let mut out: Translated = (ObjectRecords::empty(object.clone()), Vec::new()).into();
+                self.services
+                    .delete_node(zones, kuberoute, object.name(), &mut out);
+                out
+            }
             Kind::Gateway => self.join.delete_gateway(&self.zones, object),
             Kind::Namespace => self.join.delete_namespace(&self.zones, object),
             kind if kind.is_route() => self.join.delete_route(object),
@@ -91,6 +131,12 @@ impl Translator {
     /// How many Gateways and routes the join remembers, for metrics.
     pub fn remembered(&self) -> (usize, usize) {
         self.join.len()
+    }
+
+    /// How many NodePort and headless Services, EndpointSlices and Nodes the Service join
+    /// remembers.
+    pub fn remembered_endpoints(&self) -> (usize, usize, usize) {
+        self.services.len()
     }
 
     /// The labels of Namespace `name`, if one was applied (a zone's `namespaceSelector` is

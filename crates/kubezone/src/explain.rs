@@ -134,6 +134,9 @@ fn write_provenance(out: &mut String, node: &kubezone_index::NameNode) {
                 let _ = writeln!(out, "  {object}");
             }
         }
+        for (object, note) in &provenance.notes {
+            let _ = writeln!(out, "why: {object}: {note}");
+        }
         if !provenance.conflicts.is_empty() {
             let _ = writeln!(out, "conflicts:");
             for conflict in &provenance.conflicts {

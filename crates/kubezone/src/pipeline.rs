@@ -68,7 +68,8 @@ impl Pipeline {
                 })
             },
         );
-        let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect());
+        let translator = Translator::new(config.zones.iter().map(|z| z.filter.clone()).collect())
+            .with_kuberoute(config.kuberoute.clone());
         let (events, receiver) = mpsc::channel(EVENT_BACKLOG);
         let mut sources = Vec::new();
         let mut tasks = Tasks::default();

@@ -442,7 +442,8 @@ mod tests {
 
     #[test]
     fn the_watches_of_the_cluster_source_are_probed() {
-        // Routes bring their Gateways and Namespaces (cluster-wide); Nodes are cluster-scoped;
+        // Routes bring their Gateways and Namespaces (cluster-wide), Services their
+        // EndpointSlices and the Nodes; Nodes are cluster-scoped;
         // glue outside the watched namespaces is read on its own, by name.
         let namespaces = ["shop".to_string()];
         let glue = [service("kube-system", "dns1"), service("shop", "dns2")];
@@ -458,13 +459,19 @@ mod tests {
                 "Node nodes in all namespaces",
                 "Gateway gateways.gateway.networking.k8s.io in namespace shop",
                 "Namespace namespaces in all namespaces",
+                "EndpointSlice endpointslices.discovery.k8s.io in namespace shop",
                 "Service kube-system/dns1 (nameserver glue) services in namespace kube-system dns1",
             ]
         );
-        // Services watched everywhere cover the glue.
+        // Services watched everywhere cover the glue; they bring their EndpointSlices and the
+        // Nodes.
         assert_eq!(
             described(&accesses(&[], [Kind::Service], &glue)),
-            ["Service services in all namespaces"]
+            [
+                "Service services in all namespaces",
+                "Node nodes in all namespaces",
+                "EndpointSlice endpointslices.discovery.k8s.io in all namespaces"
+            ]
         );
     }
 

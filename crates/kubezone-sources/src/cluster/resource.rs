@@ -10,6 +10,7 @@ pub fn api_resource(kind: Kind) -> Option<ApiResource> {
         Kind::Service => ("", "v1", "services"),
         Kind::Node => ("", "v1", "nodes"),
         Kind::Namespace => ("", "v1", "namespaces"),
+        Kind::EndpointSlice => ("discovery.k8s.io", "v1", "endpointslices"),
         Kind::Ingress => ("networking.k8s.io", "v1", "ingresses"),
         Kind::Gateway => ("gateway.networking.k8s.io", "v1", "gateways"),
         Kind::HttpRoute => ("gateway.networking.k8s.io", "v1", "httproutes"),
@@ -35,7 +36,9 @@ pub fn resource_name(resource: &ApiResource) -> String {
 
 /// The Kinds the cluster source watches for zones that serve `resources`: routes take their
 /// addresses from Gateways, and a listener may admit them by their Namespace's labels, so
-/// serving any route means watching Gateways and Namespaces too.
+/// serving any route means watching Gateways and Namespaces too; NodePort and headless
+/// Services answer with their EndpointSlices and Nodes, so serving Services means watching
+/// those.
 pub fn watched_kinds(resources: impl IntoIterator<Item = Kind>) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = resources
         .into_iter()
@@ -43,6 +46,9 @@ pub fn watched_kinds(resources: impl IntoIterator<Item = Kind>) -> Vec<Kind> {
         .collect();
     if kinds.iter().any(|k| k.is_route()) {
         kinds.extend([Kind::Gateway, Kind::Namespace]);
+    }
+    if kinds.contains(&Kind::Service) {
+        kinds.extend([Kind::EndpointSlice, Kind::Node]);
     }
     kinds.sort();
     kinds.dedup();
@@ -56,13 +62,17 @@ mod tests {
     #[test]
     fn routes_bring_their_gateways_and_namespaces() {
         assert_eq!(
-            watched_kinds([Kind::Service, Kind::TlsRoute, Kind::Service]),
+            watched_kinds([Kind::Ingress, Kind::TlsRoute, Kind::Ingress]),
             vec![
                 Kind::TlsRoute,
-                Kind::Service,
+                Kind::Ingress,
                 Kind::Gateway,
                 Kind::Namespace
             ]
+        );
+        assert_eq!(
+            watched_kinds([Kind::Service]),
+            vec![Kind::Service, Kind::Node, Kind::EndpointSlice]
         );
         assert_eq!(watched_kinds([Kind::Node]), vec![Kind::Node]);
     }
@@ -86,6 +96,7 @@ mod tests {
                 "nodes",
                 "gateways.gateway.networking.k8s.io",
                 "namespaces",
+                "endpointslices.discovery.k8s.io",
             ]
         );
     }

@@ -51,10 +51,15 @@ pub fn object_ref(kind: Kind, object: &DynamicObject) -> ObjectRef {
 }
 
 pub fn read(kind: Kind, resource: &ApiResource, mut object: DynamicObject) -> Read {
-    if kind == Kind::Service && !service_can_have_records(&object.data) {
+    if kind == Kind::Service && !service_can_have_records(&object) {
         return Read::Ignored;
     }
     object.metadata.managed_fields = None;
+    match kind {
+        Kind::EndpointSlice => slim_endpoint_slice(&mut object),
+        Kind::Node => slim_node(&mut object),
+        _ => {}
+    }
     if kind == Kind::Namespace {
         // Only its labels are matched, by listeners' `allowedRoutes.namespaces.selector`.
         object.data = serde_json::Value::Null;
@@ -86,13 +91,89 @@ pub fn read(kind: Kind, resource: &ApiResource, mut object: DynamicObject) -> Re
     }
 }
 
-/// Only LoadBalancer Services (addresses) and ExternalName Services (a CNAME) give records, and
-/// most Services are neither: drop them before anything else is done with them.
-fn service_can_have_records(data: &serde_json::Value) -> bool {
-    matches!(
-        data.pointer("/spec/type").and_then(|t| t.as_str()),
-        Some("LoadBalancer" | "ExternalName")
-    )
+/// LoadBalancer Services (addresses), ExternalName Services (a CNAME), NodePort Services (node
+/// addresses) and headless Services (endpoints) may give records; a plain ClusterIP Service
+/// only when external-dns's `internal-hostname` names its ClusterIP. Most Services are plain
+/// ClusterIP ones: drop them before anything else is done with them.
+fn service_can_have_records(object: &DynamicObject) -> bool {
+    let data = &object.data;
+    match data.pointer("/spec/type").and_then(|t| t.as_str()) {
+        Some("LoadBalancer" | "ExternalName" | "NodePort") => true,
+        _ if data.pointer("/spec/clusterIP").and_then(|t| t.as_str()) == Some("None") => true,
+        _ => object.metadata.annotations.as_ref().is_some_and(|a| {
+            INTERNAL_HOSTNAME_ANNOTATIONS
+                .iter()
+                .any(|key| a.contains_key(*key))
+        }),
+    }
+}
+
+/// external-dns's annotation for names of a ClusterIP, under both its prefixes.
+const INTERNAL_HOSTNAME_ANNOTATIONS: [&str; 2] = [
+    "external-dns.alpha.kubernetes.io/internal-hostname",
+    "external-dns.kubernetes.io/internal-hostname",
+];
+
+/// EndpointSlices are many and busy: keep the Service label and, per endpoint, its addresses,
+/// readiness, node and hostname. Their annotations change on every endpoint change
+/// (`endpoints.kubernetes.io/last-change-trigger-time`) and are never read.
+fn slim_endpoint_slice(object: &mut DynamicObject) {
+    object.metadata.annotations = None;
+    object.metadata.owner_references = None;
+    if let Some(labels) = object.metadata.labels.as_mut() {
+        labels.retain(|key, _| key == "kubernetes.io/service-name");
+    }
+    if let Some(map) = object.data.as_object_mut() {
+        map.remove("ports");
+    }
+    if let Some(endpoints) = object
+        .data
+        .get_mut("endpoints")
+        .and_then(|e| e.as_array_mut())
+    {
+        for endpoint in endpoints.iter_mut().filter_map(|e| e.as_object_mut()) {
+            endpoint.retain(|key, _| {
+                matches!(
+                    key.as_str(),
+                    "addresses" | "conditions" | "nodeName" | "hostname"
+                )
+            });
+        }
+    }
+}
+
+/// A Node's status carries its images, capacity and system info, often tens of kilobytes:
+/// keep its addresses and Ready condition, and whether it is cordoned. Labels stay (an ignore
+/// label), annotations go.
+fn slim_node(object: &mut DynamicObject) {
+    object.metadata.annotations = None;
+    object.metadata.owner_references = None;
+    let unschedulable = object.data.pointer("/spec/unschedulable").cloned();
+    let addresses = object.data.pointer("/status/addresses").cloned();
+    let ready: Vec<serde_json::Value> = object
+        .data
+        .pointer("/status/conditions")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("type").and_then(|t| t.as_str()) == Some("Ready"))
+        .map(|c| {
+            serde_json::json!({
+                "type": "Ready",
+                "status": c.get("status").cloned().unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect();
+    let mut spec = serde_json::Map::new();
+    if let Some(unschedulable) = unschedulable {
+        spec.insert("unschedulable".into(), unschedulable);
+    }
+    let mut status = serde_json::Map::new();
+    if let Some(addresses) = addresses {
+        status.insert("addresses".into(), addresses);
+    }
+    status.insert("conditions".into(), ready.into());
+    object.data = serde_json::json!({"spec": spec, "status": status});
 }
 
 #[cfg(test)]
@@ -138,7 +219,7 @@ mod tests {
 
     #[test]
     fn services_that_cannot_have_records_are_ignored() {
-        for service_type in [Some("ClusterIP"), Some("NodePort"), None] {
+        for service_type in [Some("ClusterIP"), None] {
             let object = dynamic(serde_json::json!({
                 "metadata": {"name": "db", "namespace": "shop"},
                 "spec": {"type": service_type}
@@ -155,18 +236,105 @@ mod tests {
                 "{service_type:?}"
             );
         }
-        let external = dynamic(serde_json::json!({
-            "metadata": {"name": "db", "namespace": "shop"},
-            "spec": {"type": "ExternalName", "externalName": "db.example.net"}
+        let kept = [
+            serde_json::json!({"type": "ExternalName", "externalName": "db.example.net"}),
+            serde_json::json!({"type": "NodePort"}),
+            serde_json::json!({"type": "ClusterIP", "clusterIP": "None"}),
+        ];
+        for spec in kept {
+            let object = dynamic(serde_json::json!({
+                "metadata": {"name": "db", "namespace": "shop"},
+                "spec": spec
+            }));
+            assert!(
+                matches!(
+                    read(
+                        Kind::Service,
+                        &api_resource(Kind::Service).expect("served"),
+                        object
+                    ),
+                    Read::Object(_)
+                ),
+                "{spec}"
+            );
+        }
+        let internal = dynamic(serde_json::json!({
+            "metadata": {"name": "db", "namespace": "shop", "annotations": {
+                "external-dns.kubernetes.io/internal-hostname": "db.internal.example.com"
+            }},
+            "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.9"}
         }));
         assert!(matches!(
             read(
                 Kind::Service,
                 &api_resource(Kind::Service).expect("served"),
-                external
+                internal
             ),
             Read::Object(_)
         ));
+    }
+
+    #[test]
+    fn endpoint_slices_and_nodes_keep_only_what_answers_read() {
+        let slice = dynamic(serde_json::json!({
+            "metadata": {
+                "name": "web-abc", "namespace": "shop",
+                "labels": {"kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "x"},
+                "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": "2026-01-01T00:00:00Z"}
+            },
+            "addressType": "IPv4",
+            "ports": [{"name": "http", "port": 8080}],
+            "endpoints": [{
+                "addresses": ["10.1.0.1"], "conditions": {"ready": true},
+                "nodeName": "n1", "zone": "a", "hostname": "web-0",
+                "targetRef": {"kind": "Pod", "name": "web-0", "namespace": "shop"}
+            }]
+        }));
+        let Read::Object(KubeObject::EndpointSlice(slice)) = read(
+            Kind::EndpointSlice,
+            &api_resource(Kind::EndpointSlice).expect("served"),
+            slice,
+        ) else {
+            panic!("an EndpointSlice");
+        };
+        assert_eq!(slice.metadata.annotations, None);
+        assert_eq!(slice.metadata.labels.as_ref().map(|l| l.len()), Some(1));
+        assert_eq!(slice.ports, None);
+        let endpoint = &slice.endpoints[0];
+        assert_eq!(endpoint.target_ref, None);
+        assert_eq!(endpoint.zone, None);
+        assert_eq!(endpoint.node_name.as_deref(), Some("n1"));
+        assert_eq!(endpoint.hostname.as_deref(), Some("web-0"));
+
+        let node = dynamic(serde_json::json!({
+            "metadata": {"name": "n1", "labels": {"a": "b"}, "annotations": {"x": "y"}},
+            "spec": {"unschedulable": true, "podCIDR": "10.244.0.0/24"},
+            "status": {
+                "images": [{"names": ["registry.example/app:1"], "sizeBytes": 1}],
+                "nodeInfo": {"kernelVersion": "6.1"},
+                "addresses": [{"type": "InternalIP", "address": "192.168.0.1"}],
+                "conditions": [
+                    {"type": "DiskPressure", "status": "False"},
+                    {"type": "Ready", "status": "True", "lastHeartbeatTime": "2026-01-01T00:00:00Z"}
+                ]
+            }
+        }));
+        let Read::Object(KubeObject::Node(node)) =
+            read(Kind::Node, &api_resource(Kind::Node).expect("served"), node)
+        else {
+            panic!("a Node");
+        };
+        assert_eq!(node.metadata.annotations, None);
+        let spec = node.spec.expect("spec");
+        assert_eq!(spec.unschedulable, Some(true));
+        assert_eq!(spec.pod_cidr, None);
+        let status = node.status.expect("status");
+        assert_eq!(status.images, None);
+        assert_eq!(status.node_info, None);
+        assert_eq!(status.addresses.map(|a| a.len()), Some(1));
+        let conditions = status.conditions.expect("conditions");
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(conditions[0].last_heartbeat_time, None);
     }
 
     /// A cluster running newer (or experimental) Gateway API CRDs sends values kubezone's

@@ -586,6 +586,7 @@ items:
             KubeObject::DnsEndpoint(o) => serde_json::to_value(o),
             KubeObject::Node(o) => serde_json::to_value(o),
             KubeObject::Namespace(o) => serde_json::to_value(o),
+            KubeObject::EndpointSlice(o) => serde_json::to_value(o),
         };
         value.expect("serializable")
     }

@@ -1,6 +1,7 @@
 //! Whole-translator tests. Objects are written as YAML manifests, as users write them.
 
 mod dns_endpoint;
+mod endpoints;
 mod gateway;
 mod ingress;
 mod invalid;
@@ -10,7 +11,7 @@ mod zones;
 
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
-use crate::{KubeObject, ObjectRecords, Translated, Translator, ZoneFilter};
+use crate::{KubeObject, KuberouteLabels, ObjectRecords, Translated, Translator, ZoneFilter};
 
 pub(crate) fn obj(yaml: &str) -> KubeObject {
     let value: serde_json::Value = serde_norway::from_str(yaml).expect("valid YAML");

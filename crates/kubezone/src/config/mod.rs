@@ -5,6 +5,7 @@ mod catalog;
 mod forwarding;
 mod guard;
 mod identity;
+mod kuberoute;
 mod raw;
 mod tenancy;
 mod transfer;
@@ -34,7 +35,7 @@ use kubezone_index::ZoneConfig;
 use kubezone_model::{DnsName, Kind};
 use kubezone_sources::{ClusterConfig, ServiceName};
 use kubezone_transfer::KeyRing;
-use kubezone_translate::ZoneFilter;
+use kubezone_translate::{KuberouteLabels, ZoneFilter};
 
 /// Why a configuration cannot be used. Every message names the file, the key and the value.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +91,8 @@ pub struct Config {
         reason = "for the transfer engine (kubezone-transfer), which the binary does not start yet"
     )]
     pub tsig_keys: KeyRing,
+    /// The label names of kuberoute's Services.
+    pub kuberoute: KuberouteLabels,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,9 +331,11 @@ impl Config {
             .map(build_identity)
             .transpose()
             .map_err(|(key, message)| invalid(format!("identity.{key}"), message))?;
+        let kuberoute = kuberoute::labels(raw.kuberoute).map_err(|(key, m)| invalid(key, m))?;
         Ok(Config {
             identity,
             tsig_keys,
+            kuberoute,
             listen,
             zones,
             upstream,

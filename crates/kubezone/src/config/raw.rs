@@ -5,7 +5,7 @@ use std::{net::IpAddr, path::PathBuf};
 use kubezone_translate::{GatewayConsent, NodeAddressType};
 use serde::Deserialize;
 
-use super::{catalog, forwarding, tenancy, transfer, tsig_keys, zone_data};
+use super::{catalog, forwarding, kuberoute, tenancy, transfer, tsig_keys, zone_data};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -34,6 +34,8 @@ pub(super) struct RawConfig {
     pub(super) catalog: Option<catalog::RawCatalog>,
     #[serde(default)]
     pub(super) tsig_keys: Vec<tsig_keys::RawTsigKey>,
+    #[serde(default)]
+    pub(super) kuberoute: kuberoute::RawKuberoute,
 }
 
 /// Both answers default to on, so `identity: {}` names the server by its host name.
@@ -121,8 +123,9 @@ pub(super) struct RawZone {
     pub(super) gateway_classes: Vec<String>,
     #[serde(default)]
     pub(super) service_label_selectors: Vec<String>,
-    #[serde(default)]
-    pub(super) node_address_type: NodeAddressType,
+    pub(super) node_address_type: Option<NodeAddressType>,
+    #[serde(default = "default_true")]
+    pub(super) srv_records: bool,
     #[serde(default)]
     pub(super) gateway_consent: GatewayConsent,
     #[serde(default)]

@@ -136,7 +136,9 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
     filter.ingress_classes = z.ingress_classes;
     filter.gateway_classes = z.gateway_classes;
     filter.service_selectors = service_selectors;
-    filter.node_address = z.node_address_type;
+    filter.node_address = z.node_address_type.unwrap_or_default();
+    filter.node_port_address = z.node_address_type;
+    filter.srv_records = z.srv_records;
     filter.namespaces = tenancy::namespace_filter(&z.namespaces, z.namespace_selector.as_deref())?;
     filter.gateway_consent = z.gateway_consent;
     let soa = zone_data::soa(z.soa, &origin)?;

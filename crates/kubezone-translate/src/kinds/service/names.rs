@@ -1,0 +1,75 @@
+//! A Service's names: what its annotations ask for, else the default name where its type has
+//! one, and external-dns's `internal-hostname`.
+
+use k8s_openapi::api::core::v1::Service;
+use kubezone_model::{DnsName, Kind, ObjectRef};
+
+use super::Shape;
+use crate::{
+    TranslateError, ZoneFilter,
+    annotations::{self, Annotation},
+    names,
+    output::Builder,
+};
+
+/// The names the Service's targets are served under. LoadBalancer and ExternalName Services
+/// without a hostname annotation get `<name>.<namespace>.<zone>` in every zone that serves
+/// Services; NodePort and headless Services only get the names they ask for, as with
+/// external-dns, since most of them are not meant to be reached from outside.
+pub(super) fn main(
+    b: &mut Builder<'_>,
+    service: &Service,
+    object: &ObjectRef,
+    shape: Shape,
+) -> Vec<DnsName> {
+    if let Some(annotation) = annotations::first(&service.metadata, &annotations::HOSTNAME) {
+        return expand(b, annotation);
+    }
+    let mut result = Vec::new();
+    if !matches!(shape, Shape::LoadBalancer | Shape::ExternalName) {
+        return result;
+    }
+    let namespace = object.namespace().unwrap_or("default");
+    let relative = format!("{}.{namespace}", object.name());
+    for zone in b.zones().iter().filter(|z| z.serves(Kind::Service)) {
+        let name = DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
+            TranslateError::invalid_name("metadata.name".into(), &relative, source)
+        });
+        result.extend(b.check(name));
+    }
+    result
+}
+
+/// external-dns's `internal-hostname`: names for the ClusterIP (a headless Service's
+/// endpoints).
+pub(super) fn internal(b: &mut Builder<'_>, service: &Service) -> Vec<DnsName> {
+    match annotations::external_dns(&service.metadata, "internal-hostname") {
+        Some(annotation) => expand(b, annotation),
+        None => Vec::new(),
+    }
+}
+
+/// Each comma-separated name of an annotation, relative ones made absolute in every zone.
+fn expand(b: &mut Builder<'_>, annotation: Annotation<'_>) -> Vec<DnsName> {
+    let mut result = Vec::new();
+    for item in annotation.items() {
+        for name in names::expand(b.zones(), Kind::Service, item) {
+            let name = name
+                .map_err(|source| TranslateError::invalid_name(annotation.field(), item, source));
+            result.extend(b.check(name));
+        }
+    }
+    result
+}
+
+/// The names some zone serves for this Service, with that zone.
+pub(super) fn served(
+    b: &Builder<'_>,
+    names: Vec<DnsName>,
+    accepts: impl Fn(&ZoneFilter) -> bool,
+) -> Vec<(usize, DnsName)> {
+    names
+        .into_iter()
+        .filter_map(|name| Some((b.zone_for(&name, &accepts)?, name)))
+        .collect()
+}
