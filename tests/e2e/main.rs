@@ -31,5 +31,6 @@ mod tenancy;
 mod transfer;
 mod transfer_bench;
 mod upstream;
+mod workloads;
 mod zone;
 mod zonecheck;
