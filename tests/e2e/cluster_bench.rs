@@ -21,7 +21,7 @@ use crate::{
     harness::{Server, Setup, addresses, ask_at},
 };
 
-fn env_or(name: &str, default: usize) -> usize {
+pub(crate) fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|n| n.parse().ok())
@@ -41,7 +41,7 @@ fn loaded_and_changes() -> (usize, usize) {
 }
 
 /// The address a change gives: never one the objects started with (10.x.y.z).
-fn changed_address(change: usize) -> String {
+pub(crate) fn changed_address(change: usize) -> String {
     format!(
         "172.{}.{}.{}",
         16 + ((change >> 16) & 0x0f),
@@ -62,7 +62,7 @@ fn until_answered(addr: std::net::SocketAddr, fqdn: &str, ip: &str, start: Insta
     }
 }
 
-fn print_latencies(what: &str, mut latencies: Vec<Duration>) {
+pub(crate) fn print_latencies(what: &str, mut latencies: Vec<Duration>) {
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
@@ -74,11 +74,11 @@ fn print_latencies(what: &str, mut latencies: Vec<Duration>) {
     );
 }
 
-fn address(i: usize) -> String {
+pub(crate) fn address(i: usize) -> String {
     format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
 }
 
-fn service(ns: &str, name: &str, ip: &str) -> Service {
+pub(crate) fn service(ns: &str, name: &str, ip: &str) -> Service {
     serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": name, "namespace": ns},
@@ -93,7 +93,7 @@ fn service(ns: &str, name: &str, ip: &str) -> Service {
     .expect("a Service")
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
 }
@@ -109,7 +109,7 @@ fn rss_kib(pid: u32) -> u64 {
 
 /// VmRSS once no reading has been lower for 15 s (at most 90 s): the allocator gives the pages
 /// freed after start-up back within its decay time.
-fn settled_rss_kib(pid: u32) -> u64 {
+pub(crate) fn settled_rss_kib(pid: u32) -> u64 {
     let mut low = rss_kib(pid);
     let (mut since, mut waited) = (0, 0);
     while since < 15 && waited < 90 {
@@ -127,7 +127,7 @@ fn settled_rss_kib(pid: u32) -> u64 {
 
 /// Creates each object, then gives it its `status` through the status subresource, as a cloud
 /// controller would; 32 requests in flight.
-async fn create_with_status<K>(api: Api<K>, objects: Vec<K>)
+pub(crate) async fn create_with_status<K>(api: Api<K>, objects: Vec<K>)
 where
     K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug + Send + Sync + 'static,
 {

@@ -10,6 +10,7 @@ mod cluster_faults;
 mod control_plane;
 mod dig;
 mod dualstack;
+mod endpoints_bench;
 mod fallthrough;
 mod faults;
 mod gateway;
