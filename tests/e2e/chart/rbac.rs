@@ -82,11 +82,14 @@ fn watched_resources_shrink_the_cluster_role() {
                 ("events.k8s.io", "events"),
             ],
         ),
+        // Services bring their EndpointSlices and the Nodes (NodePort and headless Services).
         (
             "[HTTPRoute, Service]",
             &[
                 ("", "services"),
+                ("", "nodes"),
                 ("", "namespaces"),
+                ("discovery.k8s.io", "endpointslices"),
                 ("gateway.networking.k8s.io", "gateways"),
                 ("gateway.networking.k8s.io", "httproutes"),
                 ("events.k8s.io", "events"),
