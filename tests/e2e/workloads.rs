@@ -369,3 +369,53 @@ fn node_port_and_kuberoute_through_the_api_server() {
         cp.delete("v1", "Node", None, &n(i));
     }
 }
+
+/// Through the API server: a headless Service following its slice, pod hostnames, and a
+/// LoadBalancer Service named by mate's annotation with external-dns's `target`, `ttl` and
+/// `internal-hostname`, and an SRV record for its named port.
+#[test]
+fn headless_and_annotated_services_through_the_api_server() {
+    let cp = cluster();
+    let ns = cp.fresh_namespace("annotated");
+    let s = kubezone(cp, ZONE, &[&ns]);
+    cp.apply_yaml(&format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: {ns}\n  annotations: {{external-dns.kubernetes.io/hostname: db-{ns}.example.com}}\nspec:\n  clusterIP: None\n  ports: [{{port: 5432}}]\n"
+    ));
+    let pods = |second_ready: bool| {
+        slice(
+            &ns,
+            "db",
+            &[
+                ("10.3.0.10", true, "n1", Some("db-0")),
+                ("10.3.0.11", second_ready, "n2", Some("db-1")),
+            ],
+        )
+    };
+    cp.apply_yaml(&pods(false));
+    let db = format!("db-{ns}.example.com.");
+    s.eventually(&db, RecordType::A, expect_addresses(&["10.3.0.10"]));
+    cp.apply_yaml(&pods(true));
+    s.eventually(
+        &db,
+        RecordType::A,
+        expect_addresses(&["10.3.0.10", "10.3.0.11"]),
+    );
+    s.eventually(
+        &format!("db-1.{db}"),
+        RecordType::A,
+        expect_addresses(&["10.3.0.11"]),
+    );
+
+    cp.apply_yaml(&format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: {ns}\n  annotations:\n    zalando.org/dnsname: web-{ns}.example.com\n    external-dns.alpha.kubernetes.io/target: 198.51.100.77\n    external-dns.kubernetes.io/ttl: 2m\n    external-dns.kubernetes.io/internal-hostname: web-{ns}.internal.example.com\nspec:\n  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n  ports: [{{name: https, port: 443}}]\n"
+    ));
+    let web = format!("web-{ns}.example.com.");
+    s.eventually(&web, RecordType::A, expect_addresses(&["198.51.100.77"]));
+    let reply = s.ask(&web, RecordType::A);
+    assert_eq!(reply.answers[0].ttl, 120, "{reply:?}");
+    let internal = s.ask(&format!("web-{ns}.internal.example.com."), RecordType::A);
+    assert_eq!(addresses(&internal).len(), 1, "the ClusterIP: {internal:?}");
+    let srv = s.ask(&format!("_https._tcp.{web}"), RecordType::SRV);
+    assert_eq!(srv.answers.len(), 1, "{srv:?}");
+    assert_eq!(srv.answers[0].data.to_string(), format!("0 100 443 {web}"));
+}
