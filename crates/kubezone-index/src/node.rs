@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use hickory_proto::rr::{Name, Record, RecordType};
-use kubezone_model::{Kind, ObjectRef};
+use kubezone_model::{DnsName, Kind, ObjectRef};
 
 use crate::{
     Conflict,
@@ -140,7 +140,9 @@ impl Why {
         match provenance {
             None => Why::Nothing,
             Some(p) => match (&p.winner, &p.sources[..], &p.conflicts[..]) {
-                (Some(winner), [one], []) if one.kind() == *winner => Why::One(one.clone()),
+                (Some(winner), [one], []) if one.kind() == *winner && p.reverse_of.is_none() => {
+                    Why::One(one.clone())
+                }
                 _ => Why::Full(Box::new(p)),
             },
         }
@@ -156,6 +158,9 @@ pub struct Provenance {
     pub sources: Vec<ObjectRef>,
     /// Claims that lost.
     pub conflicts: Vec<Conflict>,
+    /// In a reverse zone, the forward name whose address this name is the reverse of, when
+    /// its PTR comes from the forward zones; the object behind that address is in `sources`.
+    pub reverse_of: Option<DnsName>,
 }
 
 impl NameNode {
@@ -225,6 +230,7 @@ impl NameNode {
                 winner: Some(object.kind()),
                 sources: vec![object.clone()],
                 conflicts: Vec::new(),
+                reverse_of: None,
             })),
             Why::Full(provenance) => Some(Cow::Borrowed(provenance)),
         }
