@@ -24,6 +24,7 @@ mod operations;
 mod primary;
 mod protocol;
 mod query_log;
+mod reverse;
 mod secondary;
 mod soak;
 mod stalls;

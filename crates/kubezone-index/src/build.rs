@@ -44,8 +44,9 @@ const TXT_CHUNK: usize = 255;
 /// apex (`at_apex`) no CNAME and no NS from claims are served: SOA and NS are the zone's own.
 pub(crate) fn build(claims: &[Claim], zone_ttl: u32, at_apex: bool) -> Built {
     let mut provenance = Provenance::default();
-    let (statics, objects): (Vec<&Claim>, Vec<&Claim>) =
-        claims.iter().partition(|c| c.object.kind() == Kind::Config);
+    // Rank 0 is the config's own records; a PTR a reverse zone derives from a static record of
+    // a forward zone is still a Kind::Config object, but ranks last (`reverse.rs`).
+    let (statics, objects): (Vec<&Claim>, Vec<&Claim>) = claims.iter().partition(|c| c.rank == 0);
     let winners: Vec<&Claim> = match objects.first() {
         Some(first) => {
             let (winners, losers): (Vec<&Claim>, Vec<&Claim>) =

@@ -5,7 +5,12 @@ use std::{net::IpAddr, sync::Arc};
 use arc_swap::ArcSwap;
 use kubezone_model::{Endpoint, ObjectRef};
 
-use crate::{NameConflict, SerialFloor, ZoneConfig, ZoneSnapshot, key::NameKey, zone::ZoneWriter};
+use crate::{
+    NameConflict, SerialFloor, ZoneConfig, ZoneSnapshot,
+    key::NameKey,
+    reverse::{ReverseIndex, reverse_network},
+    zone::ZoneWriter,
+};
 
 /// One consistent view of every zone, as published by the writer.
 pub struct Catalog {
@@ -60,6 +65,8 @@ pub struct IndexWriter {
     zones: Vec<ZoneWriter>,
     current: Arc<ArcSwap<Catalog>>,
     ready: bool,
+    /// Who serves each address the reverse zones cover; `None` without reverse zones.
+    reverse: Option<ReverseIndex>,
 }
 
 impl IndexWriter {
@@ -74,12 +81,20 @@ impl IndexWriter {
         configs: Vec<ZoneConfig>,
         floor: impl Fn(&ZoneConfig) -> Option<SerialFloor>,
     ) -> (IndexWriter, IndexReader) {
+        // A zone whose origin is no reverse zone (or cannot be one: the config says why) is a
+        // forward zone, whose addresses the reverse zones follow.
+        let networks: Vec<_> = configs
+            .iter()
+            .enumerate()
+            .filter_map(|(id, config)| Some((id, reverse_network(&config.origin).ok()??)))
+            .collect();
         let zones: Vec<ZoneWriter> = configs
             .into_iter()
             .enumerate()
             .map(|(id, config)| {
                 let floor = floor(&config);
-                ZoneWriter::new(id, config, floor)
+                let forward = !networks.iter().any(|(r, _)| *r == id);
+                ZoneWriter::new(id, config, floor, forward && !networks.is_empty())
             })
             .collect();
         let current = Arc::new(ArcSwap::from_pointee(Catalog {
@@ -90,7 +105,9 @@ impl IndexWriter {
             zones,
             current: current.clone(),
             ready: false,
+            reverse: ReverseIndex::new(networks),
         };
+        writer.follow_addresses(0);
         writer.publish(0);
         (writer, IndexReader { current })
     }
@@ -115,11 +132,33 @@ impl IndexWriter {
                 list.push(endpoint);
             }
         }
-        self.zones
+        let conflicts = self
+            .zones
             .iter_mut()
             .zip(per_zone)
             .flat_map(|(zone, endpoints)| zone.apply(object, endpoints, written, created))
-            .collect()
+            .collect();
+        self.follow_addresses(written);
+        conflicts
+    }
+
+    /// Brings the reverse zones' PTRs up to date with the addresses the forward zones' rebuilt
+    /// names serve now. `written` is when the change's object was written, for the serials.
+    fn follow_addresses(&mut self, written: u32) {
+        let Some(reverse) = self.reverse.as_mut() else {
+            return;
+        };
+        for (id, zone) in self.zones.iter_mut().enumerate() {
+            let changes = zone.take_address_changes();
+            if !changes.is_empty() {
+                reverse.record(id, changes);
+            }
+        }
+        for change in reverse.take_changes() {
+            if let Some(zone) = self.zones.get_mut(change.zone) {
+                zone.set_ptr(change.name, change.ptr, written);
+            }
+        }
     }
 
     /// Sets the glue of zone `zone`'s nameserver hosts (from the server's own Service, or the
@@ -134,6 +173,7 @@ impl IndexWriter {
         if let Some(z) = self.zones.get_mut(zone) {
             z.set_nameservers(nameserver, secondary, written);
         }
+        self.follow_addresses(written);
     }
 
     /// When `object` was last written, as last applied (unix seconds); `None` if it claims no
@@ -151,10 +191,14 @@ impl IndexWriter {
         namespace: &str,
         why: Option<String>,
     ) -> Vec<NameConflict> {
-        self.zones
+        let conflicts = self
+            .zones
             .get_mut(zone)
             .map(|z| z.refuse_namespace(namespace, why))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        // A namespace's labels moved the zone: the serials follow the clock.
+        self.follow_addresses(0);
+        conflicts
     }
 
     /// Every conflict in every zone as last applied, e.g. to report them once the first full
@@ -196,6 +240,8 @@ impl IndexWriter {
     /// Makes everything applied so far visible to readers, in one step. Returns the unix second
     /// at which to publish again when a zone's serial waits for the clock (`serial.rs`).
     pub fn publish(&mut self, now_unix: u32) -> Option<u32> {
+        // The apex is rebuilt with each new serial; its addresses stay as they were.
+        self.follow_addresses(0);
         let ready = self.ready;
         let mut retry: Option<u32> = None;
         let mut zones: Vec<ZoneSnapshot> = self

@@ -19,6 +19,7 @@ mod conflict;
 mod key;
 mod node;
 mod ownership;
+mod reverse;
 mod serial;
 mod table;
 pub mod wire;
@@ -29,8 +30,11 @@ pub use config::{NameClaims, NameServer, SoaConfig, StaticRecord, ZoneConfig};
 pub use conflict::{Conflict, NameConflict};
 pub use key::{MAX_KEY_LEN, NameKey};
 pub use node::{NameNode, NodeRole, Provenance, RRset};
+pub use reverse::{ReverseZoneError, reverse_network};
 pub use serial::SerialFloor;
 pub use zone::{Lookup, ZoneSnapshot};
 
+#[cfg(test)]
+mod reverse_tests;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 use std::{borrow::Cow, sync::Arc};
 
 use hickory_proto::rr::{Name, Record, RecordType};
-use kubezone_model::{Kind, ObjectRef};
+use kubezone_model::{DnsName, Kind, ObjectRef};
 
 use crate::{
     Conflict,
@@ -140,7 +140,11 @@ impl Why {
         match provenance {
             None => Why::Nothing,
             Some(p) => match (&p.winner, &p.sources[..], &p.conflicts[..], &p.notes[..]) {
-                (Some(winner), [one], [], []) if one.kind() == *winner => Why::One(one.clone()),
+                (Some(winner), [one], [], [])
+                    if one.kind() == *winner && p.reverse_of.is_none() =>
+                {
+                    Why::One(one.clone())
+                }
                 _ => Why::Full(Box::new(p)),
             },
         }
@@ -158,6 +162,9 @@ pub struct Provenance {
     pub conflicts: Vec<Conflict>,
     /// What the served objects say about their targets (a kuberoute failover and its reason).
     pub notes: Vec<(ObjectRef, Arc<str>)>,
+    /// In a reverse zone, the forward name whose address this name is the reverse of, when
+    /// its PTR comes from the forward zones; the object behind that address is in `sources`.
+    pub reverse_of: Option<DnsName>,
 }
 
 impl NameNode {
@@ -228,6 +235,7 @@ impl NameNode {
                 sources: vec![object.clone()],
                 conflicts: Vec::new(),
                 notes: Vec::new(),
+                reverse_of: None,
             })),
             Why::Full(provenance) => Some(Cow::Borrowed(provenance)),
         }

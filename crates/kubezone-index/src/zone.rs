@@ -16,6 +16,7 @@ use crate::{
     build::{Claim, address_rrsets, build, name_of as key_name},
     key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
     ownership::{admitted, first_namespace},
+    reverse::{self, AddressChange, Ptr, ServedAddress},
     serial::{Serial, SerialFloor},
     table::NameTable,
 };
@@ -243,6 +244,11 @@ pub(crate) struct ZoneWriter {
     refused: HashMap<String, String>,
     /// The conflicts of each name that has any, also of names left without records.
     conflicted: HashMap<OwnedKey, Vec<Conflict>>,
+    /// In a forward zone of a config with reverse zones: what the names rebuilt since the
+    /// index last took them serve, for the reverse zones' PTRs (`reverse.rs`).
+    addresses: Option<Vec<AddressChange>>,
+    /// In a reverse zone: the PTR each reverse name gets from the forward zones, and its claim.
+    ptrs: HashMap<OwnedKey, (Ptr, Claim)>,
 }
 
 /// The names one object claims, and when it was created and last written (unix seconds; 0
@@ -254,7 +260,13 @@ struct Claimed {
 }
 
 impl ZoneWriter {
-    pub(crate) fn new(id: usize, config: ZoneConfig, floor: Option<SerialFloor>) -> ZoneWriter {
+    /// `track_addresses`: report what each rebuilt name serves, for reverse zones.
+    pub(crate) fn new(
+        id: usize,
+        config: ZoneConfig,
+        floor: Option<SerialFloor>,
+        track_addresses: bool,
+    ) -> ZoneWriter {
         let origin = config.origin.as_name().clone();
         let origin_key = owned_key(&origin).unwrap_or_else(|| OwnedKey::from(&[0][..]));
         let soa = soa_record(&config, 0);
@@ -288,6 +300,8 @@ impl ZoneWriter {
             static_conflicts: Vec::new(),
             refused: HashMap::new(),
             conflicted: HashMap::new(),
+            addresses: track_addresses.then(Vec::new),
+            ptrs: HashMap::new(),
             config,
         };
         zone.install_nameservers(true);
@@ -547,7 +561,13 @@ impl ZoneWriter {
     /// waits for the clock to allow the next serial.
     pub(crate) fn snapshot(&mut self, now_unix: u32, ready: bool) -> (ZoneSnapshot, Option<u32>) {
         let fingerprint = self.snapshot.names.fingerprint() ^ self.soa_hash;
-        let newest = || self.objects.values().map(|c| c.written).max().unwrap_or(0);
+        let newest = || {
+            let objects = self.objects.values().map(|c| c.written);
+            objects
+                .chain(self.ptrs.values().map(|(ptr, _)| ptr.written))
+                .max()
+                .unwrap_or(0)
+        };
         let (serial, retry) = self.serial.next(fingerprint, ready, now_unix, newest);
         if let Some(serial) = serial {
             self.set_serial(serial);
@@ -594,6 +614,7 @@ impl ZoneWriter {
                 NodeRole::NameServer,
                 None,
             )));
+            self.note_addresses(&key, true);
             if first {
                 self.names.entry(key.clone()).or_default().has_records = true;
                 self.adjust_ancestors(&key, true);
@@ -603,6 +624,18 @@ impl ZoneWriter {
 
     /// Recomputes the node at `key` from its claims and keeps ancestors' existence right.
     fn rebuild(&mut self, key: &OwnedKey) -> Vec<Conflict> {
+        let had_addresses = self.addresses.is_some()
+            && self
+                .snapshot
+                .names
+                .get(key)
+                .is_some_and(|node| reverse::node_addresses(node).next().is_some());
+        let conflicts = self.rebuild_node(key);
+        self.note_addresses(key, had_addresses);
+        conflicts
+    }
+
+    fn rebuild_node(&mut self, key: &OwnedKey) -> Vec<Conflict> {
         let is_apex = *key == self.origin_key;
         let Some(state) = self.names.get(key) else {
             self.conflicted.remove(key);
@@ -628,8 +661,21 @@ impl ZoneWriter {
             }
         };
         held_back.extend(claimed);
+        // A PTR from the forward zones, where nothing of this zone's own takes its place.
+        let ptr = self.ptrs.get(key).filter(|_| reverse::ptr_fits(&claims));
+        let claims = match ptr {
+            Some((_, claim)) => {
+                let mut with_ptr = claims.into_owned();
+                with_ptr.push(claim.clone());
+                Cow::Owned(with_ptr)
+            }
+            None => claims,
+        };
         let mut built = build(&claims, self.config.ttl, is_apex);
         built.provenance.conflicts.splice(0..0, held_back);
+        if let Some((ptr, _)) = ptr {
+            built.provenance.reverse_of = key_name(&ptr.target);
+        }
         let conflicts = built.provenance.conflicts.clone();
         if conflicts.is_empty() {
             self.conflicted.remove(key);
@@ -642,7 +688,7 @@ impl ZoneWriter {
         } else {
             NodeRole::Ordinary
         };
-        let provenance = (!state.claims.is_empty()).then_some(built.provenance);
+        let provenance = (!state.claims.is_empty() || ptr.is_some()).then_some(built.provenance);
 
         if is_apex {
             self.publish_apex(built.rrsets, provenance);
@@ -666,13 +712,96 @@ impl ZoneWriter {
         } else {
             self.snapshot.names.remove(key.as_ref());
         }
-        if !has_records && below == 0 && claims_empty {
+        if !has_records && below == 0 && claims_empty && !self.ptrs.contains_key(key) {
             self.names.remove(key);
         }
         if had_records != has_records {
             self.adjust_ancestors(key, has_records);
         }
         conflicts
+    }
+
+    /// In a forward zone that reports its addresses: notes what `key` serves now, if it served
+    /// or serves any address (`had`: it did before the change).
+    fn note_addresses(&mut self, key: &OwnedKey, had: bool) {
+        if self.addresses.is_none() {
+            return;
+        }
+        let served = self.served_addresses(key);
+        if let Some(changes) = self.addresses.as_mut()
+            && (had || !served.is_empty())
+        {
+            changes.push(AddressChange {
+                name: key.clone(),
+                served,
+            });
+        }
+    }
+
+    fn served_addresses(&self, key: &OwnedKey) -> Vec<ServedAddress> {
+        // A wildcard's owner is no host's name: a PTR to it would name nothing.
+        if key.starts_with(b"\x01*") {
+            return Vec::new();
+        }
+        let Some(node) = self.snapshot.names.get(key) else {
+            return Vec::new();
+        };
+        // The nameserver hosts' glue is the zone's own, like its static records.
+        let host = (node.role() == NodeRole::NameServer)
+            .then(|| {
+                let mut hosts = self.config.hosts().zip(["apex", "secondary"]);
+                hosts
+                    .find(|(ns, _)| owned_key(ns.name.as_name()).is_some_and(|k| k == *key))
+                    .map(|(_, field)| {
+                        let source = format!("zones[{}].{field}", self.snapshot.id);
+                        ObjectRef::new(Kind::Config, None, &source)
+                    })
+            })
+            .flatten();
+        let claims = self.names.get(key).map_or(&[][..], |s| &s.claims[..]);
+        reverse::served_addresses(node, claims, host.as_ref(), |object| {
+            self.objects.get(object).map_or(0, |c| c.written)
+        })
+    }
+
+    /// What the names rebuilt since the last call serve (a forward zone of a config with
+    /// reverse zones; nothing otherwise).
+    pub(crate) fn take_address_changes(&mut self) -> Vec<AddressChange> {
+        self.addresses
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// In a reverse zone: the PTR the forward zones give the reverse name `key` (`None`: none).
+    /// `written` is when the object whose change moved it was written, for the serial.
+    pub(crate) fn set_ptr(&mut self, key: OwnedKey, ptr: Option<Ptr>, written: u32) {
+        let old = self.ptrs.get_mut(&key);
+        match (old, &ptr) {
+            (None, None) => return,
+            (Some((old, _)), Some(new)) if old.target == new.target && old.object == new.object => {
+                old.written = new.written;
+                return;
+            }
+            _ => {}
+        }
+        let before = self.snapshot.names.fingerprint();
+        let reserved = self.config.hosts().any(|ns| {
+            owned_key(ns.name.as_name()).is_some_and(|host| reverse::at_or_below(&key, &host))
+        });
+        match ptr.and_then(|ptr| Some((reverse::ptr_claim(&ptr)?, ptr))) {
+            Some((claim, ptr)) if !reserved => {
+                self.ptrs.insert(key.clone(), (ptr, claim));
+                self.names.entry(key.clone()).or_default();
+            }
+            _ => {
+                self.ptrs.remove(&key);
+            }
+        }
+        self.rebuild(&key);
+        if self.snapshot.names.fingerprint() != before {
+            self.serial.changed(written);
+        }
     }
 
     fn is_nameserver_key(&self, key: &[u8]) -> bool {

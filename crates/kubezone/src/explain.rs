@@ -123,16 +123,34 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
 /// The objects (and static records) behind a node, the Kind that won and any conflicts.
 fn write_provenance(out: &mut String, node: &kubezone_index::NameNode) {
     if let Some(provenance) = node.provenance() {
-        if let Some(winner) = provenance.winner.filter(|k| *k != Kind::Config) {
+        // A PTR from the forward zones: its object is the last source, after static records.
+        let (derived, sources) = match (&provenance.reverse_of, provenance.sources.split_last()) {
+            (Some(forward), Some((object, statics))) => (Some((forward, object)), statics),
+            _ => (None, &provenance.sources[..]),
+        };
+        if let Some(winner) = provenance.winner.filter(|k| *k != Kind::Config)
+            && derived.is_none()
+        {
             let _ = writeln!(out, "precedence: {winner} won");
         }
         let _ = writeln!(out, "from:");
-        for object in &provenance.sources {
+        for object in sources {
             if object.kind() == Kind::Config {
                 let _ = writeln!(out, "  the config's static record {}", object.name());
             } else {
                 let _ = writeln!(out, "  {object}");
             }
+        }
+        if let Some((forward, object)) = derived {
+            let by = if object.kind() == Kind::Config {
+                format!("the config's {}", object.name())
+            } else {
+                object.to_string()
+            };
+            let _ = writeln!(
+                out,
+                "  the reverse of {forward}, whose address {by} gives (the first name by precedence with this address)"
+            );
         }
         for (object, note) in &provenance.notes {
             let _ = writeln!(out, "why: {object}: {note}");
@@ -143,5 +161,47 @@ fn write_provenance(out: &mut String, node: &kubezone_index::NameNode) {
                 let _ = writeln!(out, "  {conflict}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kubezone_index::{IndexWriter, NameServer, ZoneConfig};
+    use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
+
+    use super::explain;
+
+    fn zone(origin: &str) -> ZoneConfig {
+        let dns = |s: &str| DnsName::parse(s).expect("name");
+        ZoneConfig::new(
+            dns(origin),
+            NameServer {
+                name: dns(&format!("dns1.kube-system.{origin}")),
+                addrs: vec!["192.0.2.53".parse().expect("ip")],
+            },
+        )
+    }
+
+    #[test]
+    fn a_derived_ptr_names_its_forward_name_and_object() {
+        let (mut w, r) = IndexWriter::new(vec![zone("example.com"), zone("10.in-addr.arpa")]);
+        let web = ObjectRef::new(Kind::Ingress, Some("shop"), "web");
+        let endpoint = Endpoint::new(
+            DnsName::parse("www.example.com").expect("name"),
+            vec![Target::parse_ip("10.0.0.1").expect("ip")],
+        );
+        w.apply(&web, [(0, endpoint)], 1, 0);
+        w.publish(1);
+        let text = explain(&r.load(), "1.0.0.10.in-addr.arpa");
+        assert!(text.contains("zone: 10.in-addr.arpa."), "{text}");
+        assert!(
+            text.contains("1.0.0.10.in-addr.arpa. 60 PTR www.example.com."),
+            "{text}"
+        );
+        assert!(
+            text.contains("the reverse of www.example.com., whose address Ingress/shop/web gives"),
+            "{text}"
+        );
+        assert!(!text.contains("precedence:"), "{text}");
     }
 }

@@ -85,6 +85,16 @@ fn bad_values_are_named_with_their_key() {
             "zones[0].gatewayConsent",
             "trust",
         ),
+        (
+            "zones: [{zone: example.com}, {zone: 300.10.in-addr.arpa}]",
+            "zones[1].zone",
+            "label \"300\" is not an octet",
+        ),
+        (
+            "zones: [{zone: db8.1.0.0.2.ip6.arpa}]",
+            "zones[0].zone",
+            "label \"db8\" is not a nibble",
+        ),
     ] {
         let err = parse(text).expect_err(text).to_string();
         assert!(err.contains(key), "{err} should name {key}");
@@ -529,4 +539,25 @@ fn bad_guard_values_are_named_with_their_key() {
         assert!(err.contains(key), "{err} should name {key}");
         assert!(err.contains(value), "{err} should name {value}");
     }
+}
+
+#[test]
+fn reverse_zones_and_classless_zones_load() {
+    let config = parse(
+        "zones:\n  - {zone: example.com}\n  - {zone: 10.in-addr.arpa}\n  - {zone: 8.b.d.0.1.0.0.2.ip6.arpa}\n  - zone: 0-25.2.0.192.in-addr.arpa\n    records: [\"1 PTR host.example.com.\"]\n",
+    )
+    .expect("loads");
+    let networks: Vec<String> = config
+        .zones
+        .iter()
+        .map(|z| match kubezone_index::reverse_network(&z.index.origin) {
+            Ok(Some(net)) => net.to_string(),
+            Ok(None) => "forward".into(),
+            Err(e) => e.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        networks,
+        ["forward", "10.0.0.0/8", "2001:db8::/32", "forward"]
+    );
 }

@@ -44,6 +44,8 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
     if origin.is_wildcard() {
         return Err(("zone".into(), format!("{:?} is a wildcard", z.zone)));
     }
+    // Under in-addr.arpa. or ip6.arpa., a reverse zone: its labels must name an address prefix.
+    kubezone_index::reverse_network(&origin).map_err(|e| ("zone".to_string(), e.to_string()))?;
     let host = |key: &str, relative: &str| -> Result<DnsName, (String, String)> {
         if relative.ends_with('.') {
             return Err((
