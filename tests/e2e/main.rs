@@ -10,6 +10,7 @@ mod cluster_faults;
 mod control_plane;
 mod dig;
 mod dualstack;
+mod fake;
 mod fallthrough;
 mod faults;
 mod gateway;

@@ -28,5 +28,5 @@ pub use cluster::{
 };
 pub use error::{ClusterError, ManifestError, SourceError};
 pub use event::{Change, Scope, ServiceName, SourceEvent, SourceId};
-pub use fake::{FAKE_KINDS, FakeConfig, FakeError, FakeSource, MANAGED_BY};
+pub use fake::{FAKE_KINDS, FAKE_NAMESPACES, FakeConfig, FakeError, FakeSource, MANAGED_BY};
 pub use manifests::{ManifestsSource, manifest_files, parse_manifest};

@@ -18,7 +18,7 @@ mod pace;
 #[cfg(test)]
 mod tests;
 
-pub use objects::{FAKE_KINDS, MANAGED_BY};
+pub use objects::{FAKE_KINDS, FAKE_NAMESPACES, MANAGED_BY};
 
 use crate::{Change, SourceEvent, SourceId};
 use churn::Churn;
@@ -41,7 +41,7 @@ pub struct FakeConfig {
     pub zone: DnsName,
     /// Which of [`FAKE_KINDS`] to make, in turn.
     pub kinds: Vec<Kind>,
-    /// The namespaces to spread objects over; empty for a few usual ones.
+    /// The namespaces to spread objects over; empty for [`FAKE_NAMESPACES`].
     pub namespaces: Vec<String>,
     /// Set on every Ingress, for a zone that serves only some classes.
     pub ingress_class: Option<String>,

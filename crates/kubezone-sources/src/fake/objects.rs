@@ -28,7 +28,7 @@ use super::FakeError;
 pub const FAKE_KINDS: [Kind; 3] = [Kind::Service, Kind::Ingress, Kind::DnsEndpoint];
 
 /// The namespaces used when the zone does not limit them.
-const NAMESPACES: [&str; 4] = ["default", "shop", "payments", "media"];
+pub const FAKE_NAMESPACES: [&str; 4] = ["default", "shop", "payments", "media"];
 
 /// The first label of each name, before the slot number.
 const APPS: [&str; 8] = [
@@ -98,7 +98,7 @@ impl Blueprint {
             return Err(FakeError::NoKind);
         }
         let namespaces = if namespaces.is_empty() {
-            NAMESPACES.iter().map(|n| (*n).to_string()).collect()
+            FAKE_NAMESPACES.iter().map(|n| (*n).to_string()).collect()
         } else {
             namespaces
         };
