@@ -37,6 +37,8 @@ pub struct Setup<'a> {
     /// A command (and its options) that runs kubezone, such as `setpriv` to drop privileges;
     /// empty to run it directly.
     pub run_under: &'a [&'a str],
+    /// Leaves `manifests` out of the config, for a config whose only source is another.
+    pub no_manifests: bool,
 }
 
 impl Server {
@@ -86,8 +88,13 @@ impl Server {
             || "manifests".to_string(),
             |d| format!("{:?}", d.display().to_string()),
         );
+        let manifests = if setup.no_manifests {
+            String::new()
+        } else {
+            format!("manifests: [{manifests}]\n")
+        };
         let config = format!(
-            "listen: [{listen}]\nmanifests: [{manifests}]\n{}\nzones:\n{}\n",
+            "listen: [{listen}]\n{manifests}{}\nzones:\n{}\n",
             setup.extra, setup.zones
         );
         let config_path = dir.path().join("kubezone.yaml");

@@ -11,6 +11,7 @@ mod control_plane;
 mod dig;
 mod dualstack;
 mod endpoints_bench;
+mod fake;
 mod fallthrough;
 mod faults;
 mod gateway;

@@ -18,7 +18,7 @@ pub use events::EventCounters;
 pub use guard::GuardCounters;
 pub use query::{QueryCounters, RCODES, TYPES};
 pub use replacements::OpenReplacement;
-pub use sources::WatchCounters;
+pub use sources::{FakeCounter, WatchCounters};
 pub use zones::TransferCounters;
 
 /// Every metric kubezone exports.
@@ -47,6 +47,7 @@ pub struct Metrics {
     pub(crate) events: IntCounterVec,
     pub(crate) replacements_open: IntGaugeVec,
     pub(crate) replacement_oldest: std::sync::Arc<replacements::Oldest>,
+    fake_changes: IntCounter,
 }
 
 impl Metrics {
@@ -154,6 +155,11 @@ impl Metrics {
             )
             .unwrap_or_else(unreachable_metric),
             replacement_oldest: std::sync::Arc::new(replacements::Oldest::new()),
+            fake_changes: IntCounter::new(
+                "fake_changes_total",
+                "Changes the fake source made after its first objects (new addresses, deletes, re-creates).",
+            )
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
         // Every label exists from the start, so a dashboard sees 0 rather than no series.
@@ -196,6 +202,7 @@ impl Metrics {
             Box::new(replacements::OldestCollector(
                 metrics.replacement_oldest.clone(),
             )),
+            Box::new(metrics.fake_changes.clone()),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -230,6 +237,11 @@ impl Metrics {
     /// Counters for one watched Kind.
     pub fn watch_counters(&self, kind: kubezone_model::Kind) -> WatchCounters {
         WatchCounters::new(self, kind)
+    }
+
+    /// The fake source's count of changes.
+    pub fn fake_changes(&self) -> FakeCounter {
+        FakeCounter(self.fake_changes.clone())
     }
 
     /// Sets the number of names a zone serves for a Kind.

@@ -1,4 +1,4 @@
-//! Counters of one watched Kind.
+//! Counters of the sources: one watched Kind's, the fake source's.
 
 use kubezone_model::Kind;
 use prometheus::{Gauge, IntCounter, IntGauge};
@@ -36,5 +36,15 @@ impl WatchCounters {
 
     pub fn crd_missing(&self, missing: bool) {
         self.crd_missing.set(i64::from(missing));
+    }
+}
+
+/// The changes the fake source made after its first objects.
+#[derive(Clone)]
+pub struct FakeCounter(pub(crate) IntCounter);
+
+impl FakeCounter {
+    pub fn changed(&self, changes: u64) {
+        self.0.inc_by(changes);
     }
 }

@@ -65,6 +65,7 @@ fn every_name_starts_with_kubezone() {
     metrics.skipped(Kind::Ingress);
     metrics.conflict(Kind::Service);
     metrics.set_records("example.com.", Kind::HttpRoute, 7);
+    metrics.fake_changes().changed(3);
     let text = metrics.render();
     for l in text.lines().filter(|l| !l.starts_with('#')) {
         assert!(l.starts_with("kubezone_"), "{l}");
@@ -76,6 +77,10 @@ fn every_name_starts_with_kubezone() {
     assert!(
         text.contains(r#"kubezone_records{kind="HTTPRoute",zone="example.com."} 7"#),
         "{text}"
+    );
+    assert_eq!(
+        line(&text, "kubezone_fake_changes_total"),
+        Some("kubezone_fake_changes_total 3")
     );
     watch.synced(1.0);
     assert!(

@@ -13,6 +13,8 @@ impl SourceId {
     pub const MANIFESTS: SourceId = SourceId("manifests");
     /// The Kubernetes API.
     pub const KUBERNETES: SourceId = SourceId("kubernetes");
+    /// Made-up objects (`fake`).
+    pub const FAKE: SourceId = SourceId("fake");
 
     pub const fn new(name: &'static str) -> Self {
         SourceId(name)

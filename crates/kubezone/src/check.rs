@@ -62,6 +62,15 @@ pub fn run(path: &Path, config: Result<Config, String>, probe_cluster: bool) -> 
         path.display(),
         config.zones.len()
     );
+    if let Some(fake) = &config.fake {
+        println!(
+            "{}: fake: {} made-up object(s) in {}, then {} change(s) a second",
+            path.display(),
+            fake.objects,
+            fake.zone,
+            fake.changes_per_second
+        );
+    }
     if let Some(said) = cluster_said {
         println!("{}: {said}", path.display());
     }

@@ -8,7 +8,8 @@ use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
 use kubezone_sources::{
-    ClusterSource, ClusterStatus, ManifestsSource, SourceEvent, SourceId, connect, event_recorder,
+    ClusterSource, ClusterStatus, FakeSource, ManifestsSource, SourceEvent, SourceId, connect,
+    event_recorder,
 };
 use kubezone_transfer::Transfers;
 use kubezone_translate::Translator;
@@ -48,7 +49,8 @@ impl Pipeline {
     /// replaces: each zone's serial starts from the one it served, so it never goes back.
     ///
     /// Fails only when the cluster cannot be reached at all (no usable kubeconfig): an error the
-    /// user must fix, rather than a server that answers SERVFAIL forever.
+    /// user must fix, rather than a server that answers SERVFAIL forever. (The fake source's
+    /// settings cannot fail here: the config checked them.)
     pub async fn start(
         config: &Config,
         metrics: Option<&Metrics>,
@@ -79,6 +81,19 @@ impl Pipeline {
             let events = events.clone();
             tasks.spawn("the manifests source", async move {
                 source.run(events).await.map_err(|e| e.to_string())
+            });
+        }
+        if let Some(fake) = &config.fake {
+            sources.push(SourceId::FAKE);
+            // The config checked it with the same call.
+            let mut source = FakeSource::new(fake.clone())?;
+            if let Some(metrics) = metrics {
+                source = source.with_counter(metrics.fake_changes());
+            }
+            let events = events.clone();
+            tasks.spawn("the fake source", async move {
+                source.run(events).await;
+                Ok(())
             });
         }
         let glue: Vec<GlueServices> = config

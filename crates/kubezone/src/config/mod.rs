@@ -2,6 +2,7 @@
 //! relative paths resolved against the file's folder.
 
 mod catalog;
+mod fake;
 mod forwarding;
 mod guard;
 mod identity;
@@ -33,7 +34,7 @@ use kubezone_dns::{Fallthrough, ForwardSettings, Identity, listen};
 use kubezone_guard::{Guard, GuardConfig, Observer};
 use kubezone_index::ZoneConfig;
 use kubezone_model::{DnsName, Kind};
-use kubezone_sources::{ClusterConfig, ServiceName};
+use kubezone_sources::{ClusterConfig, FakeConfig, ServiceName};
 use kubezone_transfer::KeyRing;
 use kubezone_translate::{KuberouteLabels, ZoneFilter};
 
@@ -71,6 +72,8 @@ pub struct Config {
     pub manifests: Vec<PathBuf>,
     /// The cluster to watch, when there is one.
     pub kubernetes: Option<ClusterConfig>,
+    /// Made-up objects and their churn, when configured.
+    pub fake: Option<FakeConfig>,
     pub tcp_idle_timeout: Duration,
     /// TCP connections open at once, at most (at least 1).
     // Unread by the binary until the new UDP/TCP transport limits connections.
@@ -217,6 +220,12 @@ impl Config {
             zones.push(zone);
         }
         let count_zones = zones.len();
+        // Before the catalog joins `zones`: made-up objects go in the config's own zones.
+        let fake = raw
+            .fake
+            .map(|f| fake::fake(f, &zones))
+            .transpose()
+            .map_err(|(key, message)| invalid(format!("fake.{key}"), message))?;
         if let Some(raw_catalog) = raw.catalog {
             let members: Vec<&DnsName> = zones
                 .iter()
@@ -342,6 +351,7 @@ impl Config {
             forwarding,
             manifests,
             kubernetes,
+            fake,
             http,
             lameduck: Duration::from_secs(raw.lameduck_seconds),
             query_log: raw.query_log,

@@ -5,7 +5,7 @@ use std::{net::IpAddr, path::PathBuf};
 use kubezone_translate::{GatewayConsent, NodeAddressType};
 use serde::Deserialize;
 
-use super::{catalog, forwarding, kuberoute, tenancy, transfer, tsig_keys, zone_data};
+use super::{catalog, fake, forwarding, kuberoute, tenancy, transfer, tsig_keys, zone_data};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -21,6 +21,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) manifests: Vec<PathBuf>,
     pub(super) kubernetes: Option<RawKubernetes>,
+    pub(super) fake: Option<fake::RawFake>,
     #[serde(default)]
     pub(super) tcp: RawTcp,
     pub(super) http: Option<RawHttp>,
