@@ -9,8 +9,8 @@ use crate::{
     meta::is_ignored,
 };
 
-/// Translates objects for a fixed set of zones. Stateless for every Kind but Gateways, routes
-/// and Namespaces, whose join it remembers in compact form.
+/// Translates objects for a fixed set of zones. Stateless for every Kind but Gateways,
+/// ListenerSets, routes and Namespaces, whose join it remembers in compact form.
 #[derive(Debug)]
 pub struct Translator {
     zones: Vec<ZoneFilter>,
@@ -64,8 +64,15 @@ impl Translator {
             KubeObject::Gateway(o) => {
                 return self.join.apply_gateway(zones, o, object_ref, written);
             }
-            KubeObject::HttpRoute(_) | KubeObject::GrpcRoute(_) | KubeObject::TlsRoute(_) => {
+            KubeObject::HttpRoute(_)
+            | KubeObject::GrpcRoute(_)
+            | KubeObject::TlsRoute(_)
+            | KubeObject::TcpRoute(_)
+            | KubeObject::UdpRoute(_) => {
                 return self.join.apply_route(zones, object, object_ref, written);
+            }
+            KubeObject::ListenerSet(o) => {
+                return self.join.apply_listener_set(zones, o, object_ref, written);
             }
             KubeObject::Namespace(o) => {
                 return self.join.apply_namespace(zones, o, object_ref, written);
@@ -82,13 +89,14 @@ impl Translator {
     pub fn delete(&mut self, object: &ObjectRef) -> Translated {
         match object.kind() {
             Kind::Gateway => self.join.delete_gateway(&self.zones, object),
+            Kind::ListenerSet => self.join.delete_listener_set(&self.zones, object),
             Kind::Namespace => self.join.delete_namespace(&self.zones, object),
             kind if kind.is_route() => self.join.delete_route(object),
             _ => (ObjectRecords::empty(object.clone()), Vec::new()).into(),
         }
     }
 
-    /// How many Gateways and routes the join remembers, for metrics.
+    /// How many parents (Gateways and ListenerSets) and routes the join remembers, for metrics.
     pub fn remembered(&self) -> (usize, usize) {
         self.join.len()
     }

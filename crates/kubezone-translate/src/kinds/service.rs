@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// The first one set wins: k8s_gateway's own, then external-dns's two spellings.
-const HOSTNAME_ANNOTATIONS: [&str; 3] = [
+pub(crate) const HOSTNAME_ANNOTATIONS: [&str; 3] = [
     "coredns.io/hostname",
     "external-dns.alpha.kubernetes.io/hostname",
     "external-dns.kubernetes.io/hostname",

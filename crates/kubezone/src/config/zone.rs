@@ -95,7 +95,7 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
                     return Err((
                         format!("resources[{i}]"),
                         format!(
-                            "{kind} owns no names; list the routes (HTTPRoute, TLSRoute, GRPCRoute)"
+                            "{kind} owns no names; list the routes (HTTPRoute, TLSRoute, GRPCRoute, TCPRoute, UDPRoute)"
                         ),
                     ));
                 }
