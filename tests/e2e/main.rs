@@ -13,6 +13,7 @@ mod dualstack;
 mod fallthrough;
 mod faults;
 mod gateway;
+mod gateway_l4;
 mod guard;
 mod harness;
 mod manifests;
