@@ -59,11 +59,25 @@ struct Resolved<'a> {
     /// Where `allowedRoutes.namespaces.from: Same` points: the Gateway's or the ListenerSet's
     /// namespace.
     owner_namespace: &'a str,
-    /// Each listener, and whether the parent's status accepted it (always for a Gateway's).
-    listeners: Vec<(&'a ListenerState, bool)>,
+    listeners: &'a [ListenerState],
+    /// For a ListenerSet's listeners, whether its status accepted each (a Gateway's always are).
+    accepted: Option<&'a [bool]>,
     hostnames: Option<&'a [DnsName]>,
-    /// When the ListenerSet, and the Namespace whose labels admitted it, were last written.
+    /// When the Gateway (and a ListenerSet, and the Namespace whose labels admitted it) was last
+    /// written.
     written: u32,
+}
+
+impl Resolved<'_> {
+    /// Each listener, and whether the parent's status accepted it.
+    fn listeners(&self) -> impl Iterator<Item = (&ListenerState, bool)> {
+        self.listeners.iter().enumerate().map(|(i, listener)| {
+            let accepted = self
+                .accepted
+                .is_none_or(|accepted| accepted.get(i).copied().unwrap_or(false));
+            (listener, accepted)
+        })
+    }
 }
 
 /// All that is kept of a Namespace.
@@ -351,7 +365,8 @@ impl GatewayJoin {
             return Some(Resolved {
                 gateway,
                 owner_namespace: parent.namespace().unwrap_or("default"),
-                listeners: gateway.listeners.iter().map(|l| (l, true)).collect(),
+                listeners: &gateway.listeners,
+                accepted: None,
                 hostnames: gateway.hostnames.as_deref(),
                 written: gateway.written,
             });
@@ -379,11 +394,8 @@ impl GatewayJoin {
         Some(Resolved {
             gateway,
             owner_namespace: set_namespace,
-            listeners: set
-                .listeners
-                .iter()
-                .zip(set.accepted.iter().copied())
-                .collect(),
+            listeners: &set.listeners,
+            accepted: Some(&set.accepted),
             hostnames: set.hostnames.as_deref().or(gateway.hostnames.as_deref()),
             written,
         })
@@ -407,7 +419,7 @@ impl GatewayJoin {
             };
             // Each name, and whether some listener giving it was accepted by the parent.
             let mut names: BTreeMap<DnsName, bool> = BTreeMap::new();
-            for (listener, listener_accepted) in resolved.listeners {
+            for (listener, listener_accepted) in resolved.listeners() {
                 if !listener.is_selected(parent.section.as_deref(), parent.port)
                     || !listener.admits_kind(kind)
                 {
