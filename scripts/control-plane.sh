@@ -3,13 +3,17 @@
 # their Go modules, plus the CRDs of the Kinds kubezone reads that Kubernetes does not ship.
 #
 # Idempotent: everything lands in one cache folder named after the pinned versions below; when
-# that folder exists the script only prints its path. A build happens in a temporary folder that
-# is moved into place at the end, so an interrupted build never looks finished, and a lock keeps
-# two callers from building at once.
+# that folder exists (and holds the CRD bundles of CRDS_REVISION) the script only prints its
+# path. A build happens in a temporary folder that is moved into place at the end, so an
+# interrupted build never looks finished, and a lock keeps two callers from building at once.
+# A folder built before the CRD bundles last changed gets them collected again, without
+# rebuilding the binaries.
 #
 # Usage: scripts/control-plane.sh
 #   Progress goes to stderr; the last line on stdout is the folder, holding
-#   bin/kube-apiserver, bin/etcd, crds/gateway-api.yaml and crds/dnsendpoint.yaml.
+#   bin/kube-apiserver, bin/etcd, crds/gateway-api.yaml (the standard channel's Kinds kubezone
+#   reads), crds/gateway-api-l4.yaml (TCPRoute and UDPRoute, from the experimental channel,
+#   which serves them at v1alpha2 too) and crds/dnsendpoint.yaml.
 #   KUBEZONE_CACHE_DIR overrides the cache root (default: $XDG_CACHE_HOME/kubezone).
 #   Needs go (1.26 or newer), flock and the Go module proxy.
 set -euo pipefail
@@ -20,6 +24,8 @@ ETCD_VERSION=v3.6.16
 # v1.5 and newer serve TLSRoute at v1 in the standard channel; v1.7 needs Go 1.27.
 GATEWAY_API_VERSION=v1.6.3
 EXTERNAL_DNS_VERSION=v0.22.0 # the newest that Go 1.26 can download (v0.23 needs Go 1.27)
+# Bump when the CRD bundles below change, so cached folders get them again.
+CRDS_REVISION=2
 
 NAME="kube-apiserver-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_gateway-api-${GATEWAY_API_VERSION}_external-dns-${EXTERNAL_DNS_VERSION}"
 ROOT="${KUBEZONE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubezone}/control-plane"
@@ -31,7 +37,12 @@ die() {
 	exit 1
 }
 
-if [[ -d $DEST ]]; then
+# Whether the cached folder holds this revision's CRD bundles.
+crds_current() {
+	[[ -f $DEST/crds/revision && $(<"$DEST/crds/revision") == "$CRDS_REVISION" ]]
+}
+
+if [[ -d $DEST ]] && crds_current; then
 	printf '%s\n' "$DEST"
 	exit 0
 fi
@@ -45,7 +56,57 @@ if ! flock -n 9; then
 	log "another build of $NAME is running; waiting for it"
 	flock 9
 fi
+if [[ -d $DEST ]] && crds_current; then
+	printf '%s\n' "$DEST"
+	exit 0
+fi
+
+export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off
+
+# Folder of a downloaded module, straight from the module cache.
+module_dir() {
+	local dir
+	dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[[ -n $dir && -d $dir ]] || die "go mod download $1 failed"
+	printf '%s\n' "$dir"
+}
+
+# One multi-document YAML from several CRD files, each starting its own document.
+concat_crds() {
+	local file
+	for file in "$@"; do
+		[[ -f $file ]] || die "CRD file $file is missing"
+		printf -- '---\n'
+		awk 'NR == 1 && /^---$/ { next } { print }' "$file"
+	done
+}
+
+# Writes the CRD bundles, and the revision they are, into folder $1.
+collect_crds() {
+	local out=$1 gateway_dir external_dns_dir
+	log "collecting CRDs: gateway-api $GATEWAY_API_VERSION, external-dns $EXTERNAL_DNS_VERSION"
+	gateway_dir=$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+	concat_crds "$gateway_dir"/config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,listenersets,httproutes,grpcroutes,tlsroutes,referencegrants}.yaml \
+		>"$out/gateway-api.yaml"
+	grep -q 'name: v1$' "$gateway_dir/config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml" ||
+		die "gateway-api $GATEWAY_API_VERSION has no TLSRoute v1"
+	concat_crds "$gateway_dir"/config/crd/experimental/gateway.networking.k8s.io_{tcproutes,udproutes}.yaml \
+		>"$out/gateway-api-l4.yaml"
+	external_dns_dir=$(module_dir "sigs.k8s.io/external-dns@$EXTERNAL_DNS_VERSION")
+	concat_crds "$external_dns_dir/config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml" \
+		>"$out/dnsendpoint.yaml"
+	printf '%s\n' "$CRDS_REVISION" >"$out/revision"
+}
+
+# A folder built before the CRD bundles changed: collect them again, each file replaced in one
+# rename so a test reading one meanwhile sees the old or the new file, never half of one.
 if [[ -d $DEST ]]; then
+	CRDS_WORK=$(mktemp -d "$ROOT/.crds-$NAME.XXXXXX")
+	trap 'rm -rf "$CRDS_WORK"' EXIT
+	collect_crds "$CRDS_WORK"
+	for file in "$CRDS_WORK"/*; do
+		mv -f "$file" "$DEST/crds/"
+	done
 	printf '%s\n' "$DEST"
 	exit 0
 fi
@@ -56,8 +117,6 @@ WORK=$(mktemp -d "$ROOT/.build-$NAME.XXXXXX")
 trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/out/bin" "$WORK/out/crds"
 
-export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off
-
 # Runs a command with its output in a log file; on failure prints the log's tail and exits.
 # Usage: run <what failed> <log name> <command...>
 run() {
@@ -67,14 +126,6 @@ run() {
 		tail -n 40 "$logfile" >&2
 		die "$what failed; see $logfile"
 	fi
-}
-
-# Folder of a downloaded module, straight from the module cache.
-module_dir() {
-	local dir
-	dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-	[[ -n $dir && -d $dir ]] || die "go mod download $1 failed"
-	printf '%s\n' "$dir"
 }
 
 : >"$ROOT/logs/$NAME-etcd.log"
@@ -134,25 +185,7 @@ done
 )
 log "kube-apiserver built after $((SECONDS - START))s"
 
-# One multi-document YAML from several CRD files, each starting its own document.
-concat_crds() {
-	local file
-	for file in "$@"; do
-		[[ -f $file ]] || die "CRD file $file is missing"
-		printf -- '---\n'
-		awk 'NR == 1 && /^---$/ { next } { print }' "$file"
-	done
-}
-
-log "collecting CRDs: gateway-api $GATEWAY_API_VERSION, external-dns $EXTERNAL_DNS_VERSION"
-GATEWAY_DIR=$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
-concat_crds "$GATEWAY_DIR"/config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,httproutes,grpcroutes,tlsroutes,referencegrants}.yaml \
-	>"$WORK/out/crds/gateway-api.yaml"
-grep -q 'name: v1$' "$GATEWAY_DIR/config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml" ||
-	die "gateway-api $GATEWAY_API_VERSION has no TLSRoute v1"
-EXTERNAL_DNS_DIR=$(module_dir "sigs.k8s.io/external-dns@$EXTERNAL_DNS_VERSION")
-concat_crds "$EXTERNAL_DNS_DIR/config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml" \
-	>"$WORK/out/crds/dnsendpoint.yaml"
+collect_crds "$WORK/out/crds"
 
 cat >"$WORK/out/versions" <<EOF
 kubernetes $KUBERNETES_VERSION

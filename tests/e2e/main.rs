@@ -15,6 +15,7 @@ mod fake;
 mod fallthrough;
 mod faults;
 mod gateway;
+mod gateway_l4;
 mod guard;
 mod harness;
 mod manifests;

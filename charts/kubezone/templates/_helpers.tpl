@@ -75,20 +75,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- .Values.apex | default (printf "%s.%s" (include "kubezone.fullname" .) .Release.Namespace) -}}
 {{- end -}}
 
-{{/* Gateway API route Kinds; serving any of them needs their Gateways and Namespaces too (a
-listener's allowedRoutes may select namespaces by label). */}}
+{{/* Gateway API route Kinds; serving any of them needs their Gateways, ListenerSets and
+Namespaces too (a listener's allowedRoutes may select namespaces by label). */}}
 {{- define "kubezone.routeKinds" -}}
-[httproute, grpcroute, tlsroute]
+[httproute, grpcroute, tlsroute, tcproute, udproute]
 {{- end -}}
 
 {{/* The (lower-case) Kinds served, as a YAML list; empty means kubezone's default set. */}}
 {{- define "kubezone.watched" -}}
-{{- $known := list "httproute" "tlsroute" "grpcroute" "ingress" "service" "dnsendpoint" "node" -}}
+{{- $known := list "httproute" "tlsroute" "grpcroute" "ingress" "service" "dnsendpoint" "tcproute" "udproute" "node" -}}
 {{- $watched := list -}}
 {{- range .Values.watchedResources -}}
 {{- $kind := lower . -}}
 {{- if not (has $kind $known) -}}
-{{- fail (printf "watchedResources: %q is not one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, Node" .) -}}
+{{- fail (printf "watchedResources: %q is not one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, TCPRoute, UDPRoute, Node" .) -}}
 {{- end -}}
 {{- $watched = append $watched $kind -}}
 {{- end -}}
@@ -109,13 +109,13 @@ the nameserver glue is read from the apex Service. */}}
 {{- $needed = concat $needed (without .resources "events") -}}
 {{- end -}}
 {{- else -}}
-{{- $resourceOf := dict "httproute" "httproutes" "tlsroute" "tlsroutes" "grpcroute" "grpcroutes" "ingress" "ingresses" "service" "services" "dnsendpoint" "dnsendpoints" "node" "nodes" -}}
+{{- $resourceOf := dict "httproute" "httproutes" "tlsroute" "tlsroutes" "grpcroute" "grpcroutes" "ingress" "ingresses" "service" "services" "dnsendpoint" "dnsendpoints" "tcproute" "tcproutes" "udproute" "udproutes" "node" "nodes" -}}
 {{- range $watched -}}
 {{- $needed = append $needed (get $resourceOf .) -}}
 {{- end -}}
 {{- range include "kubezone.routeKinds" . | fromYamlArray -}}
 {{- if has . $watched -}}
-{{- $needed = concat $needed (list "gateways" "namespaces") -}}
+{{- $needed = concat $needed (list "gateways" "listenersets" "namespaces") -}}
 {{- end -}}
 {{- end -}}
 {{- if has "service" $watched -}}

@@ -67,8 +67,9 @@ pub fn translate(data: &[u8]) {
     );
 }
 
-/// The zones every input is translated for: nested zones, every filter, both node address types
-/// and both kinds of Gateway consent.
+/// The zones every input is translated for: nested zones, every filter, both node address types,
+/// both kinds of Gateway consent, and TCPRoute and UDPRoute, which a zone serves only when
+/// listed.
 pub(crate) fn zones() -> Vec<ZoneFilter> {
     let zone = |origin: &str| {
         DnsName::parse(origin)
@@ -92,6 +93,7 @@ pub(crate) fn zones() -> Vec<ZoneFilter> {
     internal.node_address = NodeAddressType::ExternalIp;
     let mut org = zone("example.org");
     org.gateway_consent = GatewayConsent::Listeners;
+    org.resources.extend([Kind::TcpRoute, Kind::UdpRoute]);
     vec![example, apps, internal, org]
 }
 

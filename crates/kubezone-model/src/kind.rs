@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 /// The Kubernetes Kinds kubezone reads.
 ///
 /// The order of the variants is the default precedence (`resources` in a zone), followed by the
-/// Kinds that are only served when a zone names them (Node) or that never own names (Gateway,
-/// and Namespace, whose labels say which routes a Gateway's listeners admit).
+/// Kinds that are only served when a zone names them (TCPRoute, UDPRoute, Node) or that never own
+/// names (Gateway; ListenerSet, which adds listeners to a Gateway; and Namespace, whose labels
+/// say which routes a Gateway's listeners admit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Kind {
     #[serde(rename = "HTTPRoute")]
@@ -19,8 +20,13 @@ pub enum Kind {
     Service,
     #[serde(rename = "DNSEndpoint")]
     DnsEndpoint,
+    #[serde(rename = "TCPRoute")]
+    TcpRoute,
+    #[serde(rename = "UDPRoute")]
+    UdpRoute,
     Node,
     Gateway,
+    ListenerSet,
     Namespace,
     /// Read for its endpoints' readiness, nodes and addresses, which NodePort and headless
     /// Services answer with.
@@ -31,15 +37,18 @@ pub enum Kind {
 
 impl Kind {
     /// Every Kind, in default precedence order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 13] = [
         Kind::HttpRoute,
         Kind::TlsRoute,
         Kind::GrpcRoute,
         Kind::Ingress,
         Kind::Service,
         Kind::DnsEndpoint,
+        Kind::TcpRoute,
+        Kind::UdpRoute,
         Kind::Node,
         Kind::Gateway,
+        Kind::ListenerSet,
         Kind::Namespace,
         Kind::EndpointSlice,
     ];
@@ -63,8 +72,11 @@ impl Kind {
             Kind::Ingress => "Ingress",
             Kind::Service => "Service",
             Kind::DnsEndpoint => "DNSEndpoint",
+            Kind::TcpRoute => "TCPRoute",
+            Kind::UdpRoute => "UDPRoute",
             Kind::Node => "Node",
             Kind::Gateway => "Gateway",
+            Kind::ListenerSet => "ListenerSet",
             Kind::Namespace => "Namespace",
             Kind::EndpointSlice => "EndpointSlice",
             Kind::Config => "Config",
@@ -77,15 +89,27 @@ impl Kind {
     }
 
     /// Whether this Kind gives names of its own (a Gateway only lends its addresses to routes, a
-    /// Namespace its labels to their listeners' `allowedRoutes`, an EndpointSlice its endpoints
-    /// to its Service).
+    /// ListenerSet its listeners, a Namespace its labels to their listeners' `allowedRoutes`, an
+    /// EndpointSlice its endpoints to its Service).
     pub fn owns_names(self) -> bool {
-        !matches!(self, Kind::Gateway | Kind::Namespace | Kind::EndpointSlice)
+        !matches!(
+            self,
+            Kind::Gateway | Kind::ListenerSet | Kind::Namespace | Kind::EndpointSlice
+        )
     }
 
     /// Whether this Kind is a Gateway API route.
     pub fn is_route(self) -> bool {
-        matches!(self, Kind::HttpRoute | Kind::TlsRoute | Kind::GrpcRoute)
+        matches!(
+            self,
+            Kind::HttpRoute | Kind::TlsRoute | Kind::GrpcRoute | Kind::TcpRoute | Kind::UdpRoute
+        )
+    }
+
+    /// Whether this Kind is a route without `spec.hostnames` (TCPRoute, UDPRoute): its names
+    /// come from a hostname annotation or its listeners.
+    pub fn is_route_without_hostnames(self) -> bool {
+        matches!(self, Kind::TcpRoute | Kind::UdpRoute)
     }
 }
 
@@ -98,7 +122,7 @@ impl fmt::Display for Kind {
 /// A `kind` string that kubezone does not serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown kind {0:?}; expected one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, Node"
+    "unknown kind {0:?}; expected one of HTTPRoute, TLSRoute, GRPCRoute, Ingress, Service, DNSEndpoint, TCPRoute, UDPRoute, Node"
 )]
 pub struct UnknownKind(pub String);
 

@@ -28,6 +28,17 @@ pub struct GatewaySpec {
     pub gateway_class_name: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub listeners: Vec<Listener>,
+    /// Which ListenerSets may attach to the Gateway; left out, none.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub allowed_listeners: AllowedListeners,
+}
+
+/// `spec.allowedListeners` of a Gateway.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllowedListeners {
+    /// `from` defaults to `None` here, not `Same` as for routes.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub namespaces: RouteNamespaces,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -87,7 +98,48 @@ pub struct GatewayAddress {
     pub value: String,
 }
 
-/// An HTTPRoute, GRPCRoute or TLSRoute: the three share every field kubezone reads.
+/// A ListenerSet: listeners added to a parent Gateway by another team, which routes may name as
+/// their parent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListenerSet {
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub spec: ListenerSetSpec,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub status: ListenerSetStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerSetSpec {
+    /// The Gateway the listeners are added to.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub parent_ref: ParentReference,
+    /// The same fields kubezone reads of a Gateway's listeners.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub listeners: Vec<Listener>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListenerSetStatus {
+    /// `Accepted: True` once the Gateway's controller attached the ListenerSet.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub listeners: Vec<ListenerEntryStatus>,
+}
+
+/// What the controller made of one listener of a ListenerSet.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListenerEntryStatus {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub conditions: Vec<Condition>,
+}
+
+/// An HTTPRoute, GRPCRoute, TLSRoute, TCPRoute or UDPRoute: they share every field kubezone
+/// reads (TCPRoutes and UDPRoutes have no `hostnames`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Route {
     pub metadata: ObjectMeta,
@@ -156,10 +208,15 @@ pub struct Condition {
 impl RouteParentStatus {
     /// Whether the controller says the route is `Accepted` by this parent.
     pub(crate) fn accepted(&self) -> bool {
-        self.conditions
-            .iter()
-            .any(|c| c.type_ == "Accepted" && c.status == "True")
+        accepted(&self.conditions)
     }
+}
+
+/// Whether `conditions` hold `Accepted: True`.
+pub(crate) fn accepted(conditions: &[Condition]) -> bool {
+    conditions
+        .iter()
+        .any(|c| c.type_ == "Accepted" && c.status == "True")
 }
 
 /// `null` (as YAML writes an empty `key:`) reads as the default, like a missing field.

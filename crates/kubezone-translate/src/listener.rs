@@ -1,5 +1,7 @@
-//! A Gateway's listener, reduced to what decides which routes it admits: the parentRef fields
-//! that select it (name, port), the namespaces and Kinds of `allowedRoutes`, and its hostname.
+//! A Gateway's (or a ListenerSet's) listener, reduced to what decides which routes it admits:
+//! the parentRef fields that select it (name, port), the namespaces and Kinds of
+//! `allowedRoutes`, and its hostname; and a Gateway's `allowedListeners`, which says whose
+//! ListenerSets may add listeners to it.
 
 use std::collections::BTreeMap;
 
@@ -83,28 +85,60 @@ fn namespaces(
 ) -> AllowedNamespaces {
     match namespaces.from.as_deref() {
         None | Some("Same") => AllowedNamespaces::Same,
+        _ => from(
+            namespaces,
+            &field("allowedRoutes.namespaces"),
+            "All, Same or Selector",
+            b,
+        ),
+    }
+}
+
+/// A Gateway's `spec.allowedListeners.namespaces`: where the ListenerSets that may add listeners
+/// to it live. Left out, or `None`, nowhere.
+pub(crate) fn allowed_listeners(
+    namespaces: &gateway_api::RouteNamespaces,
+    b: &mut Builder<'_>,
+) -> AllowedNamespaces {
+    match namespaces.from.as_deref() {
+        None | Some("None") => AllowedNamespaces::Nowhere,
+        _ => from(
+            namespaces,
+            "spec.allowedListeners.namespaces",
+            "All, None, Same or Selector",
+            b,
+        ),
+    }
+}
+
+/// `from` (and its `selector`) at `field`, for the values both uses share.
+fn from(
+    namespaces: &gateway_api::RouteNamespaces,
+    field: &str,
+    expected: &'static str,
+    b: &mut Builder<'_>,
+) -> AllowedNamespaces {
+    match namespaces.from.as_deref() {
+        Some("Same") => AllowedNamespaces::Same,
         Some("All") => AllowedNamespaces::All,
         Some("Selector") => match &namespaces.selector {
             Some(selector) => b
-                .check(selector_of(
-                    selector,
-                    &field("allowedRoutes.namespaces.selector"),
-                ))
+                .check(selector_of(selector, &format!("{field}.selector")))
                 .map_or(AllowedNamespaces::Nowhere, AllowedNamespaces::Selector),
             None => {
                 b.problem(TranslateError::InvalidSelector {
-                    field: field("allowedRoutes.namespaces.from"),
+                    field: format!("{field}.from"),
                     value: "Selector".into(),
-                    reason: "no allowedRoutes.namespaces.selector to match".into(),
+                    reason: format!("no {field}.selector to match"),
                 });
                 AllowedNamespaces::Nowhere
             }
         },
-        Some(other) => {
+        other => {
             b.problem(TranslateError::UnknownValue {
-                field: field("allowedRoutes.namespaces.from"),
-                value: other.to_string(),
-                expected: "All, Same or Selector",
+                field: format!("{field}.from"),
+                value: other.unwrap_or_default().to_string(),
+                expected,
             });
             AllowedNamespaces::Nowhere
         }
@@ -140,6 +174,8 @@ fn kinds(listener: &gateway_api::Listener) -> Vec<Kind> {
         return match listener.protocol.as_str() {
             "HTTP" | "HTTPS" => vec![Kind::HttpRoute, Kind::GrpcRoute],
             "TLS" => vec![Kind::TlsRoute],
+            "TCP" => vec![Kind::TcpRoute],
+            "UDP" => vec![Kind::UdpRoute],
             _ => Vec::new(),
         };
     }
@@ -150,6 +186,8 @@ fn kinds(listener: &gateway_api::Listener) -> Vec<Kind> {
             "HTTPRoute" => Some(Kind::HttpRoute),
             "GRPCRoute" => Some(Kind::GrpcRoute),
             "TLSRoute" => Some(Kind::TlsRoute),
+            "TCPRoute" => Some(Kind::TcpRoute),
+            "UDPRoute" => Some(Kind::UdpRoute),
             _ => None,
         })
         .collect();

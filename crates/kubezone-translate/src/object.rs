@@ -13,7 +13,7 @@ use kubezone_model::{Kind, ObjectRef};
 
 use crate::{
     DnsEndpoint,
-    gateway_api::{Gateway, Route},
+    gateway_api::{Gateway, ListenerSet, Route},
 };
 
 /// One Kubernetes object of a Kind kubezone reads.
@@ -25,6 +25,10 @@ pub enum KubeObject {
     HttpRoute(Box<Route>),
     GrpcRoute(Box<Route>),
     TlsRoute(Box<Route>),
+    TcpRoute(Box<Route>),
+    UdpRoute(Box<Route>),
+    /// Listeners added to a Gateway, which routes may name as their parent.
+    ListenerSet(Box<ListenerSet>),
     DnsEndpoint(Box<DnsEndpoint>),
     Node(Box<Node>),
     /// Read for its labels, which a listener's `allowedRoutes.namespaces.selector` matches.
@@ -103,6 +107,9 @@ impl KubeObject {
             KubeObject::HttpRoute(_) => Kind::HttpRoute,
             KubeObject::GrpcRoute(_) => Kind::GrpcRoute,
             KubeObject::TlsRoute(_) => Kind::TlsRoute,
+            KubeObject::TcpRoute(_) => Kind::TcpRoute,
+            KubeObject::UdpRoute(_) => Kind::UdpRoute,
+            KubeObject::ListenerSet(_) => Kind::ListenerSet,
             KubeObject::DnsEndpoint(_) => Kind::DnsEndpoint,
             KubeObject::Node(_) => Kind::Node,
             KubeObject::Namespace(_) => Kind::Namespace,
@@ -118,6 +125,9 @@ impl KubeObject {
             KubeObject::HttpRoute(o) => &o.metadata,
             KubeObject::GrpcRoute(o) => &o.metadata,
             KubeObject::TlsRoute(o) => &o.metadata,
+            KubeObject::TcpRoute(o) => &o.metadata,
+            KubeObject::UdpRoute(o) => &o.metadata,
+            KubeObject::ListenerSet(o) => &o.metadata,
             KubeObject::DnsEndpoint(o) => &o.metadata,
             KubeObject::Node(o) => &o.metadata,
             KubeObject::Namespace(o) => &o.metadata,
@@ -146,6 +156,9 @@ enum ReadKind {
     HttpRoute,
     GrpcRoute,
     TlsRoute,
+    TcpRoute,
+    UdpRoute,
+    ListenerSet,
     DnsEndpoint,
     Namespace,
     EndpointSlice,
@@ -164,6 +177,10 @@ impl ReadKind {
             ("gateway.networking.k8s.io", "HTTPRoute") => ReadKind::HttpRoute,
             ("gateway.networking.k8s.io", "GRPCRoute") => ReadKind::GrpcRoute,
             ("gateway.networking.k8s.io", "TLSRoute") => ReadKind::TlsRoute,
+            // v1 since Gateway API v1.6; v1alpha2 in its experimental channel before.
+            ("gateway.networking.k8s.io", "TCPRoute") => ReadKind::TcpRoute,
+            ("gateway.networking.k8s.io", "UDPRoute") => ReadKind::UdpRoute,
+            ("gateway.networking.k8s.io", "ListenerSet") => ReadKind::ListenerSet,
             ("externaldns.k8s.io", "DNSEndpoint") => ReadKind::DnsEndpoint,
             _ => return None,
         })
@@ -178,6 +195,9 @@ impl ReadKind {
             ReadKind::HttpRoute => "HTTPRoute",
             ReadKind::GrpcRoute => "GRPCRoute",
             ReadKind::TlsRoute => "TLSRoute",
+            ReadKind::TcpRoute => "TCPRoute",
+            ReadKind::UdpRoute => "UDPRoute",
+            ReadKind::ListenerSet => "ListenerSet",
             ReadKind::DnsEndpoint => "DNSEndpoint",
             ReadKind::Namespace => "Namespace",
             ReadKind::EndpointSlice => "EndpointSlice",
@@ -197,6 +217,9 @@ impl ReadKind {
             ReadKind::HttpRoute => KubeObject::HttpRoute(Box::deserialize(deserializer)?),
             ReadKind::GrpcRoute => KubeObject::GrpcRoute(Box::deserialize(deserializer)?),
             ReadKind::TlsRoute => KubeObject::TlsRoute(Box::deserialize(deserializer)?),
+            ReadKind::TcpRoute => KubeObject::TcpRoute(Box::deserialize(deserializer)?),
+            ReadKind::UdpRoute => KubeObject::UdpRoute(Box::deserialize(deserializer)?),
+            ReadKind::ListenerSet => KubeObject::ListenerSet(Box::deserialize(deserializer)?),
             ReadKind::DnsEndpoint => KubeObject::DnsEndpoint(Box::deserialize(deserializer)?),
             ReadKind::Namespace => KubeObject::Namespace(Box::deserialize(deserializer)?),
             ReadKind::EndpointSlice => KubeObject::EndpointSlice(Box::deserialize(deserializer)?),

@@ -1,20 +1,23 @@
-//! HTTPRoute, GRPCRoute and TLSRoute, reduced to the little the Gateway join needs: hostnames,
-//! the Gateways they name, and whether each of those accepted the route.
+//! HTTPRoute, GRPCRoute, TLSRoute, TCPRoute and UDPRoute, reduced to the little the Gateway join
+//! needs: hostnames, the Gateways and ListenerSets they name, and whether each of those accepted
+//! the route.
 
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
 use crate::{
     KubeObject, TranslateError,
     gateway_api::{GROUP, ParentReference, Route},
+    hostname_annotation,
     meta::ttl_annotation,
     output::Builder,
 };
 
-/// A parentRef that names a Gateway.
+/// A parentRef that names a Gateway or a ListenerSet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParentRef {
-    pub(crate) gateway: ObjectRef,
-    /// `sectionName`: one listener of the Gateway, or all of them.
+    /// Of Kind Gateway or ListenerSet.
+    pub(crate) parent: ObjectRef,
+    /// `sectionName`: one listener of the parent, or all of them.
     pub(crate) section: Option<String>,
     /// `port`: the listeners on this port, or all of them.
     pub(crate) port: Option<i32>,
@@ -26,8 +29,12 @@ pub(crate) struct ParentRef {
 /// [`ObjectRef`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RouteState {
-    /// The valid `spec.hostnames`; empty means the listeners' host names.
+    /// The valid `spec.hostnames` (for a TCPRoute or UDPRoute, its hostname annotation's names);
+    /// empty means the listeners' host names.
     pub(crate) hostnames: Vec<DnsName>,
+    /// A TCPRoute or UDPRoute without a hostname annotation: each parent's annotation stands
+    /// for its hostnames.
+    pub(crate) parent_hostnames: bool,
     pub(crate) parents: Vec<ParentRef>,
     pub(crate) ttl: Option<u32>,
     /// When the route was last written (unix seconds; 0 unknown).
@@ -38,9 +45,14 @@ pub(crate) struct RouteState {
 /// object is not a route.
 pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteState> {
     let route: &Route = match object {
-        KubeObject::HttpRoute(r) | KubeObject::GrpcRoute(r) | KubeObject::TlsRoute(r) => r,
+        KubeObject::HttpRoute(r)
+        | KubeObject::GrpcRoute(r)
+        | KubeObject::TlsRoute(r)
+        | KubeObject::TcpRoute(r)
+        | KubeObject::UdpRoute(r) => r,
         _ => return None,
     };
+    let kind = object.kind();
     let namespace = object
         .object_ref()
         .namespace()
@@ -48,11 +60,20 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         .to_string();
 
     let mut valid = Vec::new();
-    for (i, host) in route.spec.hostnames.iter().enumerate() {
-        let name = DnsName::parse(host).map_err(|source| {
-            TranslateError::invalid_name(format!("spec.hostnames[{i}]"), host, source)
-        });
-        valid.extend(b.check(name));
+    let mut parent_hostnames = false;
+    if kind.is_route_without_hostnames() {
+        // Their CRDs have no `hostnames`: a name is asked for by annotation.
+        match hostname_annotation::read(object.metadata(), &[kind], b) {
+            Some(names) => valid = names,
+            None => parent_hostnames = true,
+        }
+    } else {
+        for (i, host) in route.spec.hostnames.iter().enumerate() {
+            let name = DnsName::parse(host).map_err(|source| {
+                TranslateError::invalid_name(format!("spec.hostnames[{i}]"), host, source)
+            });
+            valid.extend(b.check(name));
+        }
     }
     valid.sort();
     valid.dedup();
@@ -61,12 +82,19 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         .spec
         .parent_refs
         .iter()
-        // Other parents (a Service, for GAMMA meshes; a ListenerSet) have no addresses of ours.
+        // Other parents (a Service, for GAMMA meshes) have no addresses of ours.
         .filter(|p| p.group.as_deref().unwrap_or(GROUP) == GROUP)
-        .filter(|p| p.kind.as_deref().unwrap_or("Gateway") == "Gateway")
-        .map(|p| ParentRef {
-            gateway: ObjectRef::new(
-                Kind::Gateway,
+        .filter_map(|p| {
+            let kind = match p.kind.as_deref().unwrap_or("Gateway") {
+                "Gateway" => Kind::Gateway,
+                "ListenerSet" => Kind::ListenerSet,
+                _ => return None,
+            };
+            Some((p, kind))
+        })
+        .map(|(p, kind)| ParentRef {
+            parent: ObjectRef::new(
+                kind,
                 Some(p.namespace.as_deref().unwrap_or(&namespace)),
                 &p.name,
             ),
@@ -84,6 +112,7 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
     let ttl = b.check(ttl_annotation(object.metadata())).flatten();
     Some(RouteState {
         hostnames: valid,
+        parent_hostnames,
         parents,
         ttl,
         written: 0,

@@ -11,8 +11,8 @@ use crate::{
 };
 
 /// Translates objects for a fixed set of zones. Stateless for Ingresses, DNSEndpoints and most
-/// Services; the Gateway ↔ route join and the Service ↔ EndpointSlice ↔ Node join remember
-/// what they need in compact form.
+/// Services; the Gateway ↔ ListenerSet ↔ route join and the Service ↔ EndpointSlice ↔ Node join
+/// remember what they need in compact form.
 #[derive(Debug)]
 pub struct Translator {
     zones: Vec<ZoneFilter>,
@@ -95,8 +95,15 @@ impl Translator {
             KubeObject::Gateway(o) => {
                 return self.join.apply_gateway(zones, o, object_ref, written);
             }
-            KubeObject::HttpRoute(_) | KubeObject::GrpcRoute(_) | KubeObject::TlsRoute(_) => {
+            KubeObject::HttpRoute(_)
+            | KubeObject::GrpcRoute(_)
+            | KubeObject::TlsRoute(_)
+            | KubeObject::TcpRoute(_)
+            | KubeObject::UdpRoute(_) => {
                 return self.join.apply_route(zones, object, object_ref, written);
+            }
+            KubeObject::ListenerSet(o) => {
+                return self.join.apply_listener_set(zones, o, object_ref, written);
             }
             KubeObject::Namespace(o) => {
                 return self.join.apply_namespace(zones, o, object_ref, written);
@@ -122,13 +129,14 @@ impl Translator {
                 out
             }
             Kind::Gateway => self.join.delete_gateway(&self.zones, object),
+            Kind::ListenerSet => self.join.delete_listener_set(&self.zones, object),
             Kind::Namespace => self.join.delete_namespace(&self.zones, object),
             kind if kind.is_route() => self.join.delete_route(object),
             _ => (ObjectRecords::empty(object.clone()), Vec::new()).into(),
         }
     }
 
-    /// How many Gateways and routes the join remembers, for metrics.
+    /// How many parents (Gateways and ListenerSets) and routes the join remembers, for metrics.
     pub fn remembered(&self) -> (usize, usize) {
         self.join.len()
     }

@@ -71,7 +71,7 @@ fn default_cluster_role_has_exactly_the_files_rules() {
 
 #[test]
 fn watched_resources_shrink_the_cluster_role() {
-    let cases: [(&str, &[(&str, &str)]); 4] = [
+    let cases: [(&str, &[(&str, &str)]); 5] = [
         // Services stay: the glue is read from the apex Service. Events are written on objects
         // not served in full.
         (
@@ -91,6 +91,7 @@ fn watched_resources_shrink_the_cluster_role() {
                 ("", "namespaces"),
                 ("discovery.k8s.io", "endpointslices"),
                 ("gateway.networking.k8s.io", "gateways"),
+                ("gateway.networking.k8s.io", "listenersets"),
                 ("gateway.networking.k8s.io", "httproutes"),
                 ("events.k8s.io", "events"),
             ],
@@ -105,9 +106,22 @@ fn watched_resources_shrink_the_cluster_role() {
                 ("", "services"),
                 ("", "namespaces"),
                 ("gateway.networking.k8s.io", "gateways"),
+                ("gateway.networking.k8s.io", "listenersets"),
                 ("gateway.networking.k8s.io", "grpcroutes"),
                 ("gateway.networking.k8s.io", "tlsroutes"),
                 ("externaldns.k8s.io", "dnsendpoints"),
+                ("events.k8s.io", "events"),
+            ],
+        ),
+        (
+            "[UDPRoute, tcproute]",
+            &[
+                ("", "services"),
+                ("", "namespaces"),
+                ("gateway.networking.k8s.io", "gateways"),
+                ("gateway.networking.k8s.io", "listenersets"),
+                ("gateway.networking.k8s.io", "tcproutes"),
+                ("gateway.networking.k8s.io", "udproutes"),
                 ("events.k8s.io", "events"),
             ],
         ),

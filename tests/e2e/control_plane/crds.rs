@@ -72,8 +72,11 @@ impl ControlPlane {
 /// CRD bundles built by `scripts/control-plane.sh`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Crds {
-    /// GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute (all served at v1), ReferenceGrant.
+    /// GatewayClass, Gateway, ListenerSet, HTTPRoute, GRPCRoute, TLSRoute (all served at v1),
+    /// ReferenceGrant.
     GatewayApi,
+    /// TCPRoute and UDPRoute from the experimental channel: served at v1 and v1alpha2.
+    GatewayApiL4,
     /// external-dns's DNSEndpoint (`externaldns.k8s.io/v1alpha1`).
     DnsEndpoint,
 }
@@ -82,6 +85,7 @@ impl Crds {
     fn file(self) -> &'static str {
         match self {
             Crds::GatewayApi => "gateway-api.yaml",
+            Crds::GatewayApiL4 => "gateway-api-l4.yaml",
             Crds::DnsEndpoint => "dnsendpoint.yaml",
         }
     }

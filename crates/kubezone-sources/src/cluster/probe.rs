@@ -442,8 +442,8 @@ mod tests {
 
     #[test]
     fn the_watches_of_the_cluster_source_are_probed() {
-        // Routes bring their Gateways and Namespaces (cluster-wide), Services their
-        // EndpointSlices and the Nodes; Nodes are cluster-scoped;
+        // Routes bring their Gateways, ListenerSets and Namespaces (cluster-wide), Services
+        // their EndpointSlices and the Nodes; Nodes are cluster-scoped;
         // glue outside the watched namespaces is read on its own, by name.
         let namespaces = ["shop".to_string()];
         let glue = [service("kube-system", "dns1"), service("shop", "dns2")];
@@ -458,6 +458,7 @@ mod tests {
                 "Service services in namespace shop",
                 "Node nodes in all namespaces",
                 "Gateway gateways.gateway.networking.k8s.io in namespace shop",
+                "ListenerSet listenersets.gateway.networking.k8s.io in namespace shop",
                 "Namespace namespaces in all namespaces",
                 "EndpointSlice endpointslices.discovery.k8s.io in namespace shop",
                 "Service kube-system/dns1 (nameserver glue) services in namespace kube-system dns1",

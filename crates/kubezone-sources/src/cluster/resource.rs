@@ -16,6 +16,11 @@ pub fn api_resource(kind: Kind) -> Option<ApiResource> {
         Kind::HttpRoute => ("gateway.networking.k8s.io", "v1", "httproutes"),
         Kind::GrpcRoute => ("gateway.networking.k8s.io", "v1", "grpcroutes"),
         Kind::TlsRoute => ("gateway.networking.k8s.io", "v1", "tlsroutes"),
+        // v1 since Gateway API v1.6 (v1alpha2 before, in the experimental channel only).
+        Kind::TcpRoute => ("gateway.networking.k8s.io", "v1", "tcproutes"),
+        Kind::UdpRoute => ("gateway.networking.k8s.io", "v1", "udproutes"),
+        // v1, in the standard channel, since Gateway API v1.5.
+        Kind::ListenerSet => ("gateway.networking.k8s.io", "v1", "listenersets"),
         Kind::DnsEndpoint => ("externaldns.k8s.io", "v1alpha1", "dnsendpoints"),
         Kind::Config => return None,
     };
@@ -35,17 +40,17 @@ pub fn resource_name(resource: &ApiResource) -> String {
 }
 
 /// The Kinds the cluster source watches for zones that serve `resources`: routes take their
-/// addresses from Gateways, and a listener may admit them by their Namespace's labels, so
-/// serving any route means watching Gateways and Namespaces too; NodePort and headless
-/// Services answer with their EndpointSlices and Nodes, so serving Services means watching
-/// those.
+/// addresses from Gateways (directly or through a ListenerSet), and a listener may admit them
+/// by their Namespace's labels, so serving any route means watching Gateways, ListenerSets and
+/// Namespaces too; NodePort and headless Services answer with their EndpointSlices and Nodes,
+/// so serving Services means watching those.
 pub fn watched_kinds(resources: impl IntoIterator<Item = Kind>) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = resources
         .into_iter()
         .filter(|k| api_resource(*k).is_some())
         .collect();
     if kinds.iter().any(|k| k.is_route()) {
-        kinds.extend([Kind::Gateway, Kind::Namespace]);
+        kinds.extend([Kind::Gateway, Kind::ListenerSet, Kind::Namespace]);
     }
     if kinds.contains(&Kind::Service) {
         kinds.extend([Kind::EndpointSlice, Kind::Node]);
@@ -67,6 +72,16 @@ mod tests {
                 Kind::TlsRoute,
                 Kind::Ingress,
                 Kind::Gateway,
+                Kind::ListenerSet,
+                Kind::Namespace
+            ]
+        );
+        assert_eq!(
+            watched_kinds([Kind::UdpRoute]),
+            vec![
+                Kind::UdpRoute,
+                Kind::Gateway,
+                Kind::ListenerSet,
                 Kind::Namespace
             ]
         );
@@ -93,8 +108,11 @@ mod tests {
                 "ingresses.networking.k8s.io",
                 "services",
                 "dnsendpoints.externaldns.k8s.io",
+                "tcproutes.gateway.networking.k8s.io",
+                "udproutes.gateway.networking.k8s.io",
                 "nodes",
                 "gateways.gateway.networking.k8s.io",
+                "listenersets.gateway.networking.k8s.io",
                 "namespaces",
                 "endpointslices.discovery.k8s.io",
             ]

@@ -583,6 +583,9 @@ items:
             KubeObject::HttpRoute(o) => serde_json::to_value(o),
             KubeObject::GrpcRoute(o) => serde_json::to_value(o),
             KubeObject::TlsRoute(o) => serde_json::to_value(o),
+            KubeObject::TcpRoute(o) => serde_json::to_value(o),
+            KubeObject::UdpRoute(o) => serde_json::to_value(o),
+            KubeObject::ListenerSet(o) => serde_json::to_value(o),
             KubeObject::DnsEndpoint(o) => serde_json::to_value(o),
             KubeObject::Node(o) => serde_json::to_value(o),
             KubeObject::Namespace(o) => serde_json::to_value(o),
@@ -603,6 +606,10 @@ items:
             "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: d}\nspec:\n  hostnames: [a.example.com]\n  parentRefs:\n  - name: gw\n    sectionName: http\n".to_string(),
             // A TLSRoute as v1alpha2 allowed it, without hostnames or rules.
             "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TLSRoute\nmetadata:\n  name: t\nspec: {}\n".to_string(),
+            // TCPRoute and UDPRoute, named by annotation, at v1 and as v1alpha2 had them.
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: TCPRoute\nmetadata:\n  name: db\n  namespace: d\n  annotations:\n    external-dns.alpha.kubernetes.io/hostname: db.example.com\nspec:\n  parentRefs:\n  - kind: ListenerSet\n    name: extra\n    sectionName: db\n".to_string(),
+            "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: UDPRoute\nmetadata:\n  name: dns\nspec:\n  parentRefs:\n  - name: gw\n".to_string(),
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata:\n  name: extra\n  namespace: d\nspec:\n  parentRef:\n    name: gw\n  listeners:\n  - name: db\n    port: 5432\n    protocol: TCP\nstatus:\n  conditions:\n  - type: Accepted\n    status: \"True\"\n".to_string(),
             "---\n# a comment\napiVersion: \"gateway.networking.k8s.io/v1\"\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  gatewayClassName: envoy\n  listeners:\n  - name: http\n    port: 80\n    protocol: HTTP\n    hostname: \"*.example.com\"\nstatus:\n  addresses:\n  - type: IPAddress\n    value: 192.0.2.9\n".to_string(),
         ];
         for text in &documents {

@@ -49,7 +49,7 @@ status:
 
 /// The route in `yaml`, with a status in which every parent it names accepted it, as a
 /// Gateway controller writes it.
-fn accepted(yaml: &str) -> KubeObject {
+pub(super) fn accepted(yaml: &str) -> KubeObject {
     let mut value: serde_json::Value = serde_norway::from_str(yaml).expect("valid YAML");
     let parents: Vec<serde_json::Value> = value
         .pointer("/spec/parentRefs")

@@ -3,8 +3,10 @@
 mod dns_endpoint;
 mod endpoints;
 mod gateway;
+mod gateway_l4;
 mod ingress;
 mod invalid;
+mod listener_set;
 mod node;
 mod service;
 mod zones;

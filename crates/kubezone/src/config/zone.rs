@@ -97,7 +97,7 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
                     return Err((
                         format!("resources[{i}]"),
                         format!(
-                            "{kind} owns no names; list the Kinds whose objects do (a Gateway's are its routes: HTTPRoute, TLSRoute, GRPCRoute; an EndpointSlice's its Service)"
+                            "{kind} owns no names; list the Kinds whose objects do (a Gateway's or ListenerSet's are its routes: HTTPRoute, TLSRoute, GRPCRoute, TCPRoute, UDPRoute; an EndpointSlice's its Service)"
                         ),
                     ));
                 }
