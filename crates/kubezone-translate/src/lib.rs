@@ -26,6 +26,7 @@ mod object;
 mod output;
 mod route;
 mod targets;
+mod template;
 mod translator;
 
 #[cfg(test)]
@@ -39,4 +40,5 @@ pub use label_selector::{LabelSelector, LabelSelectorError};
 pub use namespaces::NamespaceFilter;
 pub use object::{KubeObject, ObjectError};
 pub use output::{ObjectRecords, Translated, ZonedEndpoint};
+pub use template::{NameTemplate, NameTemplateError};
 pub use translator::Translator;

@@ -1,6 +1,7 @@
-//! Service of type LoadBalancer: `<name>.<namespace>.<zone>` or the hostname annotation,
-//! pointing at `spec.externalIPs` or else `status.loadBalancer.ingress[]`. A Service of type
-//! ExternalName gets the same names as a CNAME to `spec.externalName` (`spec/dns.md`, CNAME).
+//! Service of type LoadBalancer: `<name>.<namespace>.<zone>` (or the zone's `nameTemplate`) or
+//! the hostname annotation, pointing at `spec.externalIPs` or else
+//! `status.loadBalancer.ingress[]`. A Service of type ExternalName gets the same names as a
+//! CNAME to `spec.externalName` (`spec/dns.md`, CNAME).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use kubezone_model::{DnsName, Kind, ObjectRef, Target};
 
 use crate::{
     ObjectRecords, Problem, TranslateError, ZoneFilter, meta::ttl_annotation, names,
-    output::Builder, targets,
+    output::Builder, targets, template,
 };
 
 /// The first one set wins: k8s_gateway's own, then external-dns's two spellings.
@@ -25,6 +26,7 @@ pub(crate) fn translate(
     object: ObjectRef,
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object.clone());
+    b.annotations(service.metadata.annotations.as_ref());
     let spec = service.spec.as_ref();
     let external_name = match spec.and_then(|s| s.type_.as_deref()) {
         Some("LoadBalancer") => false,
@@ -81,16 +83,24 @@ fn service_names(b: &mut Builder<'_>, service: &Service, object: &ObjectRef) -> 
                 }
             }
         }
+        // A zone's nameTemplate, else `<name>.<namespace>.<zone>`.
         None => {
             let namespace = object.namespace().unwrap_or("default");
             let relative = format!("{}.{namespace}", object.name());
-            for zone in b.zones().iter().filter(|z| z.serves(Kind::Service)) {
-                let name =
-                    DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
-                        TranslateError::invalid_name("metadata.name".into(), &relative, source)
-                    });
-                result.extend(b.check(name));
-            }
+            let no_labels = BTreeMap::new();
+            let labels = service.metadata.labels.as_ref().unwrap_or(&no_labels);
+            result = template::object_names(
+                b,
+                &service.metadata,
+                |zone| zone.accepts_service_labels(labels),
+                |zone| {
+                    Some(
+                        DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
+                            TranslateError::invalid_name("metadata.name".into(), &relative, source)
+                        }),
+                    )
+                },
+            );
         }
     }
     result

@@ -6,6 +6,7 @@ mod ingress;
 mod invalid;
 mod node;
 mod service;
+mod templates;
 mod zones;
 
 use kubezone_model::{DnsName, Kind, ObjectRef};
