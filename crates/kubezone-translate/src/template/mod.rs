@@ -4,6 +4,7 @@
 //! rendered per object into names separated by commas.
 
 mod funcs;
+mod guard;
 mod names;
 
 use std::{collections::BTreeMap, fmt, str::FromStr, sync::Arc};
@@ -84,9 +85,22 @@ impl FromStr for NameTemplate {
         if text.trim().is_empty() {
             return Err(error("the template is empty".into()));
         }
+        guard::check(text).map_err(error)?;
         let mut template = Template::default();
         template.add_funcs(funcs::FUNCS);
-        template.parse(text).map_err(|e| error(parse_reason(&e)))?;
+        // The guard keeps gtmpl's lexer from the texts known to break it; should another one
+        // panic it, the template is refused rather than the config load brought down.
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            template
+                .parse(text)
+                .map(|()| template)
+                .map_err(|e| parse_reason(&e))
+        }));
+        let template = match parsed {
+            Ok(Ok(template)) => template,
+            Ok(Err(reason)) => return Err(error(reason)),
+            Err(_) => return Err(error("the template parser failed on it".into())),
+        };
         let parsed = NameTemplate {
             text: text.to_string(),
             template: Arc::new(template),
@@ -159,11 +173,10 @@ fn data(object: &TemplateObject<'_>) -> Value {
     )
 }
 
-/// gtmpl's parse errors carry a line number one too high and, for an unclosed action, a NUL
-/// as the "bad character": the message alone says more.
+/// gtmpl's parse errors carry a line number one too high: the message alone says more.
 fn parse_reason(error: &gtmpl::error::ParseError) -> String {
     match error {
-        gtmpl::error::ParseError::WithContext(_, message) => message.replace('\0', "end of text"),
+        gtmpl::error::ParseError::WithContext(_, message) => message.clone(),
         other => other.to_string(),
     }
 }

@@ -185,7 +185,7 @@ fn a_missing_key_is_told_apart() {
 #[test]
 fn bad_templates_are_named_with_the_reason() {
     for (text, reason) in [
-        ("{{ .Name", "end of text"),
+        ("{{ .Name", "no closing }}"),
         ("{{ nope .Name }}", "nope"),
         ("{{ end }}", "end"),
         ("{{ .name }}.example.com", ".name"),
@@ -212,4 +212,69 @@ fn compared_and_printed_as_written() {
     assert_eq!(a.to_string(), "{{.Name}}.example.com");
     assert_eq!(a.as_str(), "{{.Name}}.example.com");
     assert!(format!("{a:?}").contains("{{.Name}}.example.com"));
+}
+
+#[test]
+fn texts_that_break_gtmpl_are_refused_first() {
+    for (text, reason) in [
+        ("{{ .Name ", "no closing }}"),
+        ("{{ ", "no closing }}"),
+        ("{{ 12 ", "no closing }}"),
+        ("{{ .Name }}  {{-   ", "no closing }}"),
+        ("{{ .Name€ }}", "not ASCII"),
+        ("{{ é }}", "not ASCII"),
+        ("ü{{ .Name }}", "not ASCII"),
+        (r#"{{ "a }}"#, "closing \""),
+        ("{{ `a }}", "closing `"),
+        ("{{ 'a }}", "closing '"),
+        ("{{/* a }}", "*/"),
+        ("{{/* a */ .Name }}", "followed by }}"),
+    ] {
+        let err = text.parse::<NameTemplate>().expect_err(text);
+        assert!(err.reason.contains(reason), "{text:?}: {err}");
+    }
+    // String literals, escapes and comments are read as Go reads them.
+    for text in [
+        r#"{{ replace "ü" "ue" .Name }}.example.com"#,
+        r#"{{ "}}\"" | trim }}x"#,
+        "{{ `}}` }}x",
+        "{{/* }} */}}x",
+        "{{- /* c */ -}}x",
+        "{{ '}' }}x",
+    ] {
+        assert!(text.parse::<NameTemplate>().is_ok(), "{text}");
+    }
+}
+
+/// Texts pieced together from the pieces of templates, right and wrong, in every order a
+/// fixed generator gives: none may hang or panic the parser, each parses or is refused.
+#[test]
+fn arbitrary_texts_parse_or_are_refused() {
+    const PIECES: [&str; 24] = [
+        "{{", "}}", " ", ".Name", "\"", "`", "'", "(", ")", "-", "/*", "*/", "1", "é", "€", "\n",
+        "|", "$x", ":=", "end", "if", "{{-", "-}}", "\\",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap_or_default() % n
+    };
+    let (mut parsed, mut refused) = (0, 0);
+    for _ in 0..3000 {
+        let len = 1 + next(8);
+        let text: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+        match text.parse::<NameTemplate>() {
+            Ok(_) => parsed += 1,
+            Err(err) => {
+                assert_eq!(err.template, text);
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        parsed > 0 && refused > 0,
+        "{parsed} parsed, {refused} refused"
+    );
 }

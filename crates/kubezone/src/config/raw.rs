@@ -121,6 +121,8 @@ pub(super) struct RawZone {
     pub(super) gateway_classes: Vec<String>,
     #[serde(default)]
     pub(super) service_label_selectors: Vec<String>,
+    pub(super) name_template: Option<String>,
+    pub(super) annotation_filter: Option<String>,
     #[serde(default)]
     pub(super) node_address_type: NodeAddressType,
     #[serde(default)]
