@@ -27,6 +27,9 @@ pub(crate) fn object_names(
         annotations: meta.annotations.as_ref(),
     };
     let mut names: Vec<DnsName> = Vec::new();
+    // Zones that share a template (a chart's domains do) render it once: one set of names,
+    // and one report of what is wrong with them.
+    let mut rendered: Vec<&str> = Vec::new();
     for (index, zone) in b.zones().iter().enumerate() {
         if !zone.serves(kind) || !b.admitted_by(index) || !accepts(zone) {
             continue;
@@ -37,6 +40,10 @@ pub(crate) fn object_names(
             }
             continue;
         };
+        if rendered.contains(&template.as_str()) {
+            continue;
+        }
+        rendered.push(template.as_str());
         let field = format!("zone {} nameTemplate", zone.origin);
         let rendered = template
             .render(&data)

@@ -388,3 +388,18 @@ fn a_filtered_out_object_is_not_rendered_for_that_zone() {
     assert!(lines(&out, "Service/shop/web").is_empty());
     assert!(out.problems.is_empty(), "{:?}", problems(&out));
 }
+
+#[test]
+fn zones_that_share_a_template_render_it_once() {
+    let template = "{{.Name}}.example.com,{{.Name}}..example.org";
+    let mut t = Translator::new(vec![
+        templated("example.com", template),
+        templated("example.org", template),
+    ]);
+    let out = t.apply(&service("LoadBalancer", ""));
+    assert_eq!(
+        lines(&out, "Service/shop/web"),
+        ["0 web.example.com. A 192.0.2.5"]
+    );
+    assert_eq!(out.problems.len(), 1, "{:?}", problems(&out));
+}
