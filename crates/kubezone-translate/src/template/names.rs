@@ -6,9 +6,9 @@ use kubezone_model::DnsName;
 use super::{TemplateObject, no_value_reason};
 use crate::{TranslateError, ZoneFilter, output::Builder};
 
-/// In each zone that serves the object's Kind, admits its annotations and `accepts` it: the
-/// names of the zone's `nameTemplate`, or `default(zone)` in a zone without one. Each name is
-/// then served by the zone it falls in, like any other. A template that fails, or a name it
+/// In each zone that serves the object's Kind: `default(zone)` in a zone without a
+/// `nameTemplate`, else, if the zone admits the object's annotations and `accepts` it, the
+/// template's names. Each name is then served by the zone it falls in, like any other. A template that fails, or a name it
 /// gives that is not one, becomes a problem naming the zone, the template and the value; the
 /// object's other names are kept.
 pub(crate) fn object_names(
@@ -31,15 +31,20 @@ pub(crate) fn object_names(
     // and one report of what is wrong with them.
     let mut rendered: Vec<&str> = Vec::new();
     for (index, zone) in b.zones().iter().enumerate() {
-        if !zone.serves(kind) || !b.admitted_by(index) || !accepts(zone) {
+        if !zone.serves(kind) {
             continue;
         }
+        // The default is checked where it is served, like any name; a template is rendered
+        // only for the objects its zone takes, so no other object hears of its failures.
         let Some(template) = &zone.name_template else {
             if let Some(name) = default(zone) {
                 names.extend(b.check(name));
             }
             continue;
         };
+        if !b.admitted_by(index) || !accepts(zone) {
+            continue;
+        }
         if rendered.contains(&template.as_str()) {
             continue;
         }

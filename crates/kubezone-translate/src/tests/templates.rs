@@ -387,6 +387,13 @@ fn a_filtered_out_object_is_not_rendered_for_that_zone() {
     let out = t.apply(&service("LoadBalancer", ""));
     assert!(lines(&out, "Service/shop/web").is_empty());
     assert!(out.problems.is_empty(), "{:?}", problems(&out));
+    // Nor for a zone whose label selectors turn the Service away.
+    let mut z = templated("example.com", "{{ .Labels.missing }}.example.com");
+    z.service_selectors = vec!["app=api".parse().expect("valid selector")];
+    let mut t = Translator::new(vec![z]);
+    let out = t.apply(&service("LoadBalancer", ""));
+    assert!(lines(&out, "Service/shop/web").is_empty());
+    assert!(out.problems.is_empty(), "{:?}", problems(&out));
 }
 
 #[test]
