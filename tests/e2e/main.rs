@@ -31,6 +31,7 @@ mod secondary;
 mod soak;
 mod stalls;
 mod tcp_abuse;
+mod templates;
 mod tenancy;
 mod transfer;
 mod transfer_bench;

@@ -276,6 +276,12 @@ zones:
     {{- with $filters.serviceLabelSelectors }}
     serviceLabelSelectors: {{ toJson . }}
     {{- end }}
+    {{- with $filters.annotationFilter }}
+    annotationFilter: {{ . | quote }}
+    {{- end }}
+    {{- with $.Values.nameTemplate }}
+    nameTemplate: {{ . | quote }}
+    {{- end }}
     {{- with $.Values.nodeAddressType }}
     nodeAddressType: {{ . }}
     {{- end }}

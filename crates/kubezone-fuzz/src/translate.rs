@@ -68,8 +68,8 @@ pub fn translate(data: &[u8]) {
 }
 
 /// The zones every input is translated for: nested zones, every filter, both node address types,
-/// both kinds of Gateway consent, and TCPRoute and UDPRoute, which a zone serves only when
-/// listed.
+/// both kinds of Gateway consent, an annotation filter, a name template, and TCPRoute and
+/// UDPRoute, which a zone serves only when listed.
 pub(crate) fn zones() -> Vec<ZoneFilter> {
     let zone = |origin: &str| {
         DnsName::parse(origin)
@@ -91,9 +91,20 @@ pub(crate) fn zones() -> Vec<ZoneFilter> {
     let mut internal = zone("internal.example.com");
     internal.resources = vec![Kind::Node, Kind::Service];
     internal.node_address = NodeAddressType::ExternalIp;
+    internal.annotation_filter = Some(
+        "dns notin (private), !skip"
+            .parse::<LabelSelector>()
+            .unwrap_or_else(|e| panic!("fuzz annotation filter: {e}")),
+    );
     let mut org = zone("example.org");
     org.gateway_consent = GatewayConsent::Listeners;
     org.resources.extend([Kind::TcpRoute, Kind::UdpRoute]);
+    let template = r#"{{ .Namespace }}-{{ .Name }}.example.org, {{ index .Labels "app" }}.apps.example.com, {{ range $k, $v := .Annotations }}{{ $v }},{{ end }}"#;
+    org.name_template = Some(
+        template
+            .parse()
+            .unwrap_or_else(|e| panic!("fuzz name template: {e}")),
+    );
     vec![example, apps, internal, org]
 }
 

@@ -61,6 +61,21 @@ pub enum TranslateError {
         value: String,
         reason: String,
     },
+    /// A zone's `nameTemplate` could not be rendered for the object; `field` names the zone.
+    #[error("{field} {template:?}: {reason}")]
+    TemplateFailed {
+        field: String,
+        template: String,
+        reason: String,
+    },
+    /// A zone's `nameTemplate` rendered something that is not a name.
+    #[error("{field} {template:?} gave {value:?}: {reason}")]
+    TemplateName {
+        field: String,
+        template: String,
+        value: String,
+        reason: String,
+    },
 }
 
 impl TranslateError {
@@ -83,7 +98,9 @@ impl TranslateError {
             | TranslateError::UnsupportedAddressType { field, .. }
             | TranslateError::InvalidTtl { field, .. }
             | TranslateError::UnknownValue { field, .. }
-            | TranslateError::InvalidSelector { field, .. } => field,
+            | TranslateError::InvalidSelector { field, .. }
+            | TranslateError::TemplateFailed { field, .. }
+            | TranslateError::TemplateName { field, .. } => field,
         }
     }
 
@@ -98,7 +115,10 @@ impl TranslateError {
             | TranslateError::UnsupportedAddressType { value, .. }
             | TranslateError::InvalidTtl { value, .. }
             | TranslateError::UnknownValue { value, .. }
-            | TranslateError::InvalidSelector { value, .. } => value,
+            | TranslateError::InvalidSelector { value, .. }
+            | TranslateError::TemplateName { value, .. } => value,
+            // What failed is the template itself.
+            TranslateError::TemplateFailed { template, .. } => template,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use kubezone_model::{DnsName, Kind};
 use serde::{Deserialize, Serialize};
 
-use crate::{LabelSelector, NamespaceFilter};
+use crate::{LabelSelector, NameTemplate, NamespaceFilter};
 
 /// One zone as the translator sees it: its origin and its filters.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,12 @@ pub struct ZoneFilter {
     pub namespaces: NamespaceFilter,
     /// Whether a route needs its Gateway's `Accepted` in its status to be served.
     pub gateway_consent: GatewayConsent,
+    /// The names of a Service or Ingress without a hostname of its own, instead of
+    /// `<name>.<namespace>.<zone>` (a Service) or none (an Ingress).
+    pub name_template: Option<NameTemplate>,
+    /// A label selector over annotations: an object of any Kind that fails it has no names in
+    /// this zone. `None` admits every object.
+    pub annotation_filter: Option<LabelSelector>,
 }
 
 impl ZoneFilter {
@@ -45,6 +51,8 @@ impl ZoneFilter {
             srv_records: true,
             namespaces: NamespaceFilter::default(),
             gateway_consent: GatewayConsent::default(),
+            name_template: None,
+            annotation_filter: None,
         }
     }
 
@@ -75,6 +83,13 @@ impl ZoneFilter {
     /// accepted it, by its status.
     pub fn accepts_route_consent(&self, accepted: bool) -> bool {
         accepted || self.gateway_consent == GatewayConsent::Listeners
+    }
+
+    /// The zone's `annotationFilter`, matched over the object's annotations as over labels.
+    pub fn accepts_annotations(&self, annotations: &BTreeMap<String, String>) -> bool {
+        self.annotation_filter
+            .as_ref()
+            .is_none_or(|filter| filter.matches(annotations))
     }
 
     pub fn accepts_service_labels(&self, labels: &BTreeMap<String, String>) -> bool {

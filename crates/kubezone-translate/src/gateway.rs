@@ -403,6 +403,7 @@ impl GatewayJoin {
 
     fn add_route_records(&self, b: &mut Builder<'_>, object: &ObjectRef, route: &RouteState) {
         b.written(route.written);
+        b.filter_out(&route.filtered_out);
         let kind = object.kind();
         let route_namespace = object.namespace().unwrap_or("default");
         let namespace = self.namespaces.get(route_namespace);

@@ -30,6 +30,7 @@ mod output;
 mod route;
 mod service_join;
 mod targets;
+mod template;
 mod translator;
 
 #[cfg(test)]
@@ -44,4 +45,5 @@ pub use label_selector::{LabelSelector, LabelSelectorError};
 pub use namespaces::NamespaceFilter;
 pub use object::{KubeObject, ObjectError};
 pub use output::{ObjectRecords, Translated, ZonedEndpoint};
+pub use template::{NameTemplate, NameTemplateError};
 pub use translator::Translator;

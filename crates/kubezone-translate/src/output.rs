@@ -77,6 +77,9 @@ pub(crate) struct Builder<'a> {
     entries: BTreeMap<(usize, DnsName), Entry>,
     problems: Vec<Problem>,
     written: u32,
+    /// The zones whose `annotationFilter` the object's annotations fail: they serve none of
+    /// its names. Usually empty.
+    filtered_out: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -87,7 +90,36 @@ impl<'a> Builder<'a> {
             entries: BTreeMap::new(),
             problems: Vec::new(),
             written: 0,
+            filtered_out: Vec::new(),
         }
+    }
+
+    /// Reads the object's annotations against every zone's `annotationFilter`.
+    pub(crate) fn annotations(&mut self, annotations: Option<&BTreeMap<String, String>>) {
+        let none = BTreeMap::new();
+        let annotations = annotations.unwrap_or(&none);
+        self.filtered_out = (0..self.zones.len())
+            .filter(|&i| {
+                self.zones
+                    .get(i)
+                    .is_some_and(|z| !z.accepts_annotations(annotations))
+            })
+            .collect();
+    }
+
+    /// The zones the object's annotations keep it out of, for a route to remember.
+    pub(crate) fn filtered_out(&self) -> &[usize] {
+        &self.filtered_out
+    }
+
+    /// Keeps the object out of these zones, as remembered from its annotations.
+    pub(crate) fn filter_out(&mut self, zones: &[usize]) {
+        self.filtered_out = zones.to_vec();
+    }
+
+    /// Whether the object's annotations let zone `index` serve its names.
+    pub(crate) fn admitted_by(&self, index: usize) -> bool {
+        !self.filtered_out.contains(&index)
     }
 
     /// Sets when the records' objects were last written (the newest of the times given).
@@ -103,6 +135,10 @@ impl<'a> Builder<'a> {
         self.object.kind()
     }
 
+    pub(crate) fn object(&self) -> &ObjectRef {
+        &self.object
+    }
+
     pub(crate) fn problem(&mut self, error: TranslateError) {
         self.problems.push(Problem {
             object: self.object.clone(),
@@ -116,7 +152,8 @@ impl<'a> Builder<'a> {
     }
 
     /// The zone that serves `name` for this object: the longest zone containing it, provided it
-    /// lists the object's Kind and `accepts` the object. A shorter zone never picks it up.
+    /// lists the object's Kind, its annotation filter passes and it `accepts` the object. A
+    /// shorter zone never picks it up.
     pub(crate) fn zone_for(
         &self,
         name: &DnsName,
@@ -124,7 +161,7 @@ impl<'a> Builder<'a> {
     ) -> Option<usize> {
         let index = longest_zone(self.zones, name)?;
         let zone = self.zones.get(index)?;
-        (zone.serves(self.kind()) && accepts(zone)).then_some(index)
+        (zone.serves(self.kind()) && self.admitted_by(index) && accepts(zone)).then_some(index)
     }
 
     /// Adds targets to a name. A name without targets gives no records, so it is left out.

@@ -37,6 +37,8 @@ pub(crate) struct RouteState {
     pub(crate) parent_hostnames: bool,
     pub(crate) parents: Vec<ParentRef>,
     pub(crate) ttl: Option<u32>,
+    /// The zones whose `annotationFilter` the route's annotations fail.
+    pub(crate) filtered_out: Box<[usize]>,
     /// When the route was last written (unix seconds; 0 unknown).
     pub(crate) written: u32,
 }
@@ -110,11 +112,13 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         .collect();
 
     let ttl = b.check(ttl_annotation(object.metadata())).flatten();
+    b.annotations(object.metadata().annotations.as_ref());
     Some(RouteState {
         hostnames: valid,
         parent_hostnames,
         parents,
         ttl,
+        filtered_out: b.filtered_out().into(),
         written: 0,
     })
 }

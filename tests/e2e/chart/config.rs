@@ -138,6 +138,33 @@ debug: {enabled: true}
 }
 
 #[test]
+fn the_name_template_and_annotation_filter_reach_every_zone() {
+    let rendered = render(
+        r#"domain: [example.com, example.org]
+filters:
+  annotationFilter: "dns.example.com/private notin (true)"
+nameTemplate: '{{ .Namespace }}-{{ .Name }}.example.com, {{ index .Labels "app" }}.example.org'
+"#,
+    );
+    let config = rendered.config();
+    for zone in config["zones"].as_array().expect("zones") {
+        assert_eq!(
+            zone["annotationFilter"],
+            "dns.example.com/private notin (true)"
+        );
+        assert_eq!(
+            zone["nameTemplate"],
+            r#"{{ .Namespace }}-{{ .Name }}.example.com, {{ index .Labels "app" }}.example.org"#
+        );
+    }
+    kubezone_check(rendered.config_text());
+    // Unset, neither key is written.
+    let config = render("domain: example.com\n").config();
+    assert!(config["zones"][0].get("nameTemplate").is_none());
+    assert!(config["zones"][0].get("annotationFilter").is_none());
+}
+
+#[test]
 fn soa_nameservers_and_static_records_reach_each_domain() {
     let rendered = render(
         "domain: [example.com, example.org]

@@ -1,11 +1,12 @@
-//! Ingress: every `spec.rules[].host`, pointing at `status.loadBalancer.ingress[]`.
+//! Ingress: every `spec.rules[].host` (and, for a rule without one, the zone's `nameTemplate`),
+//! pointing at `status.loadBalancer.ingress[]`.
 
 use k8s_openapi::api::networking::v1::Ingress;
 use kubezone_model::{DnsName, ObjectRef};
 
 use crate::{
     ObjectRecords, Problem, TranslateError, ZoneFilter, meta::ttl_annotation, output::Builder,
-    targets,
+    targets, template,
 };
 
 /// The class annotation that predates `spec.ingressClassName`.
@@ -17,6 +18,7 @@ pub(crate) fn translate(
     object: ObjectRef,
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object);
+    b.annotations(ingress.metadata.annotations.as_ref());
     let spec = ingress.spec.as_ref();
     let class_name = spec.and_then(|s| s.ingress_class_name.as_deref());
     let class_annotation = ingress
@@ -28,9 +30,12 @@ pub(crate) fn translate(
 
     let mut served = Vec::new();
     let rules = spec.and_then(|s| s.rules.as_deref()).unwrap_or_default();
+    // A rule without a host, or no rule at all (a default backend), is a catch-all: it has no
+    // name of its own, but a zone's nameTemplate may give it some.
+    let mut catch_all = rules.is_empty();
     for (i, rule) in rules.iter().enumerate() {
-        // A rule without a host is a catch-all: it has no name to publish.
         let Some(host) = targets::non_empty(rule.host.as_deref()) else {
+            catch_all = true;
             continue;
         };
         let parsed = DnsName::parse(host).map_err(|source| {
@@ -43,6 +48,14 @@ pub(crate) fn translate(
             z.accepts_ingress_class(class_name, class_annotation)
         }) {
             served.push((zone, name));
+        }
+    }
+    if catch_all {
+        let accepts = |z: &ZoneFilter| z.accepts_ingress_class(class_name, class_annotation);
+        for name in template::object_names(&mut b, &ingress.metadata, accepts, |_| None) {
+            if let Some(zone) = b.zone_for(&name, accepts) {
+                served.push((zone, name));
+            }
         }
     }
     // Nothing of ours: stay quiet about the rest, it belongs to some other DNS.

@@ -9,6 +9,7 @@ mod invalid;
 mod listener_set;
 mod node;
 mod service;
+mod templates;
 mod zones;
 
 use kubezone_model::{DnsName, Kind, ObjectRef};

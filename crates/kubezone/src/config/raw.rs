@@ -124,6 +124,8 @@ pub(super) struct RawZone {
     pub(super) gateway_classes: Vec<String>,
     #[serde(default)]
     pub(super) service_label_selectors: Vec<String>,
+    pub(super) name_template: Option<String>,
+    pub(super) annotation_filter: Option<String>,
     pub(super) node_address_type: Option<NodeAddressType>,
     #[serde(default = "default_true")]
     pub(super) srv_records: bool,

@@ -95,6 +95,26 @@ fn bad_values_are_named_with_their_key() {
             "zones[0].zone",
             "label \"db8\" is not a nibble",
         ),
+        (
+            "zones: [{zone: a.org}, {zone: example.com, nameTemplate: '{{ .Name '}]",
+            "zones[1].nameTemplate",
+            "{{ .Name ",
+        ),
+        (
+            "zones: [{zone: example.com, nameTemplate: '{{ upper .Name }}.example.com'}]",
+            "zones[0].nameTemplate",
+            "function upper not defined",
+        ),
+        (
+            "zones: [{zone: example.com, nameTemplate: '{{ .name }}.example.com'}]",
+            "zones[0].nameTemplate",
+            "no field .name",
+        ),
+        (
+            "zones: [{zone: example.com, annotationFilter: 'dns in (a'}]",
+            "zones[0].annotationFilter",
+            "dns in (a",
+        ),
     ] {
         let err = parse(text).expect_err(text).to_string();
         assert!(err.contains(key), "{err} should name {key}");
@@ -560,4 +580,32 @@ fn reverse_zones_and_classless_zones_load() {
         networks,
         ["forward", "10.0.0.0/8", "2001:db8::/32", "forward"]
     );
+}
+
+#[test]
+fn name_templates_and_annotation_filters_are_per_zone() {
+    let config = parse(
+        r#"
+zones:
+  - zone: example.com
+    nameTemplate: "{{.Namespace}}-{{.Name}}.example.com"
+    annotationFilter: "dns in (public), !private"
+  - zone: other.org
+    nameTemplate: "  "
+"#,
+    )
+    .expect("valid");
+    let zone = &config.zones[0].filter;
+    assert_eq!(
+        zone.name_template.as_ref().map(|t| t.as_str()),
+        Some("{{.Namespace}}-{{.Name}}.example.com")
+    );
+    assert_eq!(
+        zone.annotation_filter.as_ref().map(|f| f.as_str()),
+        Some("dns in (public), !private")
+    );
+    // A blank template is no template, and no filter admits every object.
+    let other = &config.zones[1].filter;
+    assert_eq!(other.name_template, None);
+    assert_eq!(other.annotation_filter, None);
 }

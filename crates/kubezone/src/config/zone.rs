@@ -7,7 +7,7 @@ use kubezone_dns::Fallthrough;
 use kubezone_index::{NameServer, ZoneConfig};
 use kubezone_model::{DnsName, Kind};
 use kubezone_sources::ServiceName;
-use kubezone_translate::{LabelSelector, ZoneFilter};
+use kubezone_translate::{LabelSelector, NameTemplate, ZoneFilter};
 
 use super::{
     GlueServices, Zone,
@@ -118,6 +118,24 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
                 .map_err(|e| (format!("serviceLabelSelectors[{i}]"), e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A blank template is none, as in external-dns (and as a chart's empty default renders).
+    let name_template = z
+        .name_template
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            t.parse::<NameTemplate>()
+                .map_err(|e| ("nameTemplate".to_string(), e.to_string()))
+        })
+        .transpose()?;
+    let annotation_filter = z
+        .annotation_filter
+        .as_deref()
+        .map(|s| {
+            s.parse::<LabelSelector>()
+                .map_err(|e| ("annotationFilter".to_string(), e.to_string()))
+        })
+        .transpose()?;
     let fallthrough = match z.fallthrough {
         RawFallthrough::Unset | RawFallthrough::Flag(false) => Fallthrough::Off,
         RawFallthrough::Flag(true) => Fallthrough::All,
@@ -143,6 +161,8 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
     filter.srv_records = z.srv_records;
     filter.namespaces = tenancy::namespace_filter(&z.namespaces, z.namespace_selector.as_deref())?;
     filter.gateway_consent = z.gateway_consent;
+    filter.name_template = name_template;
+    filter.annotation_filter = annotation_filter;
     let soa = zone_data::soa(z.soa, &origin)?;
     let nameservers = zone_data::nameservers(&z.nameservers, &origin)?;
     let reserved = zone_data::Reserved {

@@ -1,6 +1,8 @@
 //! A Service's names: what its annotations ask for, else the default name where its type has
 //! one, and external-dns's `internal-hostname`.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::Service;
 use kubezone_model::{DnsName, Kind, ObjectRef};
 
@@ -10,12 +12,14 @@ use crate::{
     annotations::{self, Annotation},
     names,
     output::Builder,
+    template,
 };
 
-/// The names the Service's targets are served under. LoadBalancer and ExternalName Services
-/// without a hostname annotation get `<name>.<namespace>.<zone>` in every zone that serves
-/// Services; NodePort and headless Services only get the names they ask for, as with
-/// external-dns, since most of them are not meant to be reached from outside.
+/// The names the Service's targets are served under. Without a hostname annotation, a zone's
+/// `nameTemplate` names any Service; in a zone without one, LoadBalancer and ExternalName
+/// Services get `<name>.<namespace>.<zone>`, while NodePort and headless Services only get the
+/// names they ask for, as with external-dns, since most of them are not meant to be reached
+/// from outside.
 pub(super) fn main(
     b: &mut Builder<'_>,
     service: &Service,
@@ -25,19 +29,24 @@ pub(super) fn main(
     if let Some(annotation) = annotations::first(&service.metadata, &annotations::HOSTNAME) {
         return expand(b, annotation);
     }
-    let mut result = Vec::new();
-    if !matches!(shape, Shape::LoadBalancer | Shape::ExternalName) {
-        return result;
-    }
+    // A zone's nameTemplate, else `<name>.<namespace>.<zone>` where the type has a default.
+    let has_default = matches!(shape, Shape::LoadBalancer | Shape::ExternalName);
     let namespace = object.namespace().unwrap_or("default");
     let relative = format!("{}.{namespace}", object.name());
-    for zone in b.zones().iter().filter(|z| z.serves(Kind::Service)) {
-        let name = DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
-            TranslateError::invalid_name("metadata.name".into(), &relative, source)
-        });
-        result.extend(b.check(name));
-    }
-    result
+    let no_labels = BTreeMap::new();
+    let labels = service.metadata.labels.as_ref().unwrap_or(&no_labels);
+    template::object_names(
+        b,
+        &service.metadata,
+        |zone| zone.accepts_service_labels(labels),
+        |zone| {
+            has_default.then(|| {
+                DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
+                    TranslateError::invalid_name("metadata.name".into(), &relative, source)
+                })
+            })
+        },
+    )
 }
 
 /// external-dns's `internal-hostname`: names for the ClusterIP (a headless Service's
