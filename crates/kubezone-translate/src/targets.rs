@@ -1,8 +1,23 @@
 //! Reading targets out of status fields.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kubezone_model::{Target, TargetError};
 
-use crate::{TranslateError, output::Builder};
+use crate::{TranslateError, annotations, output::Builder};
+
+/// external-dns's `target` annotation: addresses or host names that replace what the object
+/// would answer with. `None` when it is not set; a value that is neither is reported and left
+/// out.
+pub(crate) fn annotated(b: &mut Builder<'_>, meta: &ObjectMeta) -> Option<Vec<Target>> {
+    let annotation = annotations::external_dns(meta, "target")?;
+    let mut result = Vec::new();
+    for item in annotation.items() {
+        let target = Target::parse_ip_or_host(item)
+            .map_err(|source| invalid(annotation.field(), item, source));
+        result.extend(b.check(target));
+    }
+    Some(result)
+}
 
 /// An A or AAAA target.
 pub(crate) fn ip(field: String, value: &str) -> Result<Target, TranslateError> {

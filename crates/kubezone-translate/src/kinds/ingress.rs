@@ -1,5 +1,5 @@
 //! Ingress: every `spec.rules[].host` (and, for a rule without one, the zone's `nameTemplate`),
-//! pointing at `status.loadBalancer.ingress[]`.
+//! pointing at `status.loadBalancer.ingress[]`, or at external-dns's `target` annotation.
 
 use k8s_openapi::api::networking::v1::Ingress;
 use kubezone_model::{DnsName, ObjectRef};
@@ -70,10 +70,14 @@ pub(crate) fn translate(
         .and_then(|s| s.load_balancer.as_ref())
         .and_then(|l| l.ingress.as_deref())
         .unwrap_or_default();
-    let targets = targets::load_balancer(
-        &mut b,
-        lb.iter().map(|e| (e.ip.as_deref(), e.hostname.as_deref())),
-    );
+    // external-dns's `target` annotation replaces the load balancer's addresses.
+    let targets = match targets::annotated(&mut b, &ingress.metadata) {
+        Some(targets) => targets,
+        None => targets::load_balancer(
+            &mut b,
+            lb.iter().map(|e| (e.ip.as_deref(), e.hostname.as_deref())),
+        ),
+    };
     for (zone, name) in served {
         b.add(zone, name, &targets, ttl);
     }

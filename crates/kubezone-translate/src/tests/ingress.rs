@@ -197,3 +197,26 @@ status:
     // Nothing of ours, so nothing to complain about either.
     assert!(out.problems.is_empty(), "{:?}", problems(&out));
 }
+
+#[test]
+fn external_dns_target_annotation_replaces_the_load_balancer() {
+    let mut t = translator(&["example.com"]);
+    let out = t.apply(&obj(r#"
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations: {external-dns.kubernetes.io/target: "lb.example.net"}
+spec:
+  rules: [{host: www.example.com}]
+status:
+  loadBalancer:
+    ingress: [{ip: 192.0.2.10}]
+"#));
+    assert!(out.problems.is_empty(), "{:?}", problems(&out));
+    assert_eq!(
+        lines(&out, "Ingress/shop/web"),
+        ["0 www.example.com. CNAME lb.example.net."]
+    );
+}

@@ -24,7 +24,7 @@ use kubezone_model::{ObjectRef, Target};
 pub use kuberoute::KuberouteLabels;
 
 use crate::{
-    ObjectRecords, Problem, ZoneFilter, annotations, meta::ttl_annotation, output::Builder,
+    ObjectRecords, Problem, ZoneFilter, meta::ttl_annotation, output::Builder,
     service_join::JoinView, targets,
 };
 
@@ -98,7 +98,7 @@ pub(crate) fn translate(
     }
 
     let ttl = b.check(ttl_annotation(&service.metadata)).flatten();
-    let replaced = target_annotation(&mut b, service);
+    let replaced = targets::annotated(&mut b, &service.metadata);
     let endpoints =
         (shape == Shape::Headless).then(|| headless::Endpoints::read(&mut b, service, &object, cx));
     match shape {
@@ -154,19 +154,6 @@ pub(crate) fn translate(
         }
     }
     b.finish()
-}
-
-/// external-dns's `target` annotation: addresses or host names that replace what the Service
-/// would answer with.
-fn target_annotation(b: &mut Builder<'_>, service: &Service) -> Option<Vec<Target>> {
-    let annotation = annotations::external_dns(&service.metadata, "target")?;
-    let mut result = Vec::new();
-    for item in annotation.items() {
-        let target = Target::parse_ip_or_host(item)
-            .map_err(|source| targets::invalid(annotation.field(), item, source));
-        result.extend(b.check(target));
-    }
-    Some(result)
 }
 
 fn external_name(b: &mut Builder<'_>, service: &Service) -> Vec<Target> {
