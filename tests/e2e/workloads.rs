@@ -419,3 +419,59 @@ fn headless_and_annotated_services_through_the_api_server() {
     assert_eq!(srv.answers.len(), 1, "{srv:?}");
     assert_eq!(srv.answers[0].data.to_string(), format!("0 100 443 {web}"));
 }
+
+/// Through the API server: a zone's name template and annotation filter, and the PTR a reverse
+/// zone derives from the address, following the Service's status.
+#[test]
+fn templates_filters_and_ptr_through_the_api_server() {
+    let cp = cluster();
+    let ns = cp.fresh_namespace("templated");
+    let zones = "  - zone: example.com\n    glue: [\"192.0.2.53\"]\n    nameTemplate: \"{{ .Name }}-{{ .Namespace }}.example.com\"\n    annotationFilter: \"dns notin (private)\"\n  - zone: 100.51.198.in-addr.arpa\n    glue: [\"192.0.2.53\"]\n";
+    let s = kubezone(cp, zones, &[&ns]);
+    let lb = |name: &str, dns: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: {ns}\n  annotations: {{dns: {dns}}}\nspec:\n  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n  ports: [{{port: 443}}]\n"
+        )
+    };
+    let status = |name: &str, ip: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nstatus:\n  loadBalancer:\n    ingress: [{{ip: \"{ip}\"}}]\n"
+        )
+    };
+    cp.apply_yaml(&lb("web", "public"));
+    cp.apply_status_yaml(&status("web", "198.51.100.21"));
+    cp.apply_yaml(&lb("secret", "private"));
+    cp.apply_status_yaml(&status("secret", "198.51.100.22"));
+    let web = format!("web-{ns}.example.com.");
+    s.eventually(&web, RecordType::A, expect_addresses(&["198.51.100.21"]));
+    let ptr = |reply: &Message| -> Vec<String> {
+        reply
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::PTR(name) => Some(name.to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    let expected = web.clone();
+    s.eventually("21.100.51.198.in-addr.arpa.", RecordType::PTR, move |r| {
+        ptr(r) == [expected.clone()]
+    });
+    // The filtered Service has no name, so its address has no PTR.
+    assert!(addresses(&s.ask(&format!("secret-{ns}.example.com."), RecordType::A)).is_empty());
+    assert!(ptr(&s.ask("22.100.51.198.in-addr.arpa.", RecordType::PTR)).is_empty());
+    // The address moves: the PTR follows.
+    cp.apply_status_yaml(&status("web", "198.51.100.23"));
+    let expected = web.clone();
+    s.eventually("23.100.51.198.in-addr.arpa.", RecordType::PTR, move |r| {
+        ptr(r) == [expected.clone()]
+    });
+    // The filter admits the other Service once its annotation changes.
+    cp.apply_yaml(&lb("secret", "public"));
+    s.eventually(
+        &format!("secret-{ns}.example.com."),
+        RecordType::A,
+        expect_addresses(&["198.51.100.22"]),
+    );
+}
