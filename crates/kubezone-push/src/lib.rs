@@ -1,0 +1,18 @@
+//! Push mode (issue 17): keep a zone on an existing primary (BIND, Knot, PowerDNS, ...) in sync
+//! with what kubezone would serve, by RFC 2136 UPDATE signed with TSIG, touching only the records
+//! it owns through external-dns's TXT registry.
+//!
+//! - `registry`: external-dns's ownership records, read and written;
+//! - `plan`: the changes from the primary's zone to what is wanted, by policy, and conflicts;
+//! - `batch`: those changes as UPDATE messages in bounded batches, with prerequisites;
+//! - `axfr`: reading the primary's zone; `client`: sending UPDATEs; `backoff`: retry pacing.
+
+// Everything here handles input from the network: nothing may panic on it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
+mod error;
+
+pub use error::PushError;
