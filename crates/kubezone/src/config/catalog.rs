@@ -78,6 +78,7 @@ pub(super) fn catalog(
         fallthrough: Fallthrough::Off,
         glue_services: GlueServices::default(),
         transfer: Some(transfer),
+        push: None,
     })
 }
 

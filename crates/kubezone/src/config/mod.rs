@@ -7,6 +7,7 @@ mod forwarding;
 mod guard;
 mod identity;
 mod kuberoute;
+mod push;
 mod raw;
 mod tenancy;
 mod transfer;
@@ -14,6 +15,7 @@ mod tsig_keys;
 mod zone;
 mod zone_data;
 
+pub use push::{Push, PushPolicy};
 pub use transfer::Transfer;
 pub use zone::namespaces;
 
@@ -115,6 +117,8 @@ pub struct Zone {
     pub glue_services: GlueServices,
     /// Zone transfer to secondaries, when configured.
     pub transfer: Option<Transfer>,
+    /// Keeping a primary's copy of the zone in sync by UPDATE, when configured.
+    pub push: Option<Push>,
 }
 
 /// The Services named by `apex` and `secondary` (read as `name.namespace`), whatever source
@@ -264,6 +268,13 @@ impl Config {
                 if !transfer.settings.keys.contains(&name) {
                     transfer.settings.keys.push(name);
                 }
+            }
+        }
+        // A zone's push key must be defined in `tsigKeys` too.
+        for (i, zone) in zones.iter().enumerate() {
+            if let Some(push) = &zone.push {
+                tsig_keys::required_key(&tsig_keys, &push.key)
+                    .map_err(|message| invalid(format!("zones[{i}].push.key"), message))?;
             }
         }
         let forwarding = forwarding::settings(raw.forwarding)

@@ -5,7 +5,7 @@ use std::{net::IpAddr, path::PathBuf};
 use kubezone_translate::{GatewayConsent, NodeAddressType};
 use serde::Deserialize;
 
-use super::{catalog, fake, forwarding, kuberoute, tenancy, transfer, tsig_keys, zone_data};
+use super::{catalog, fake, forwarding, kuberoute, push, tenancy, transfer, tsig_keys, zone_data};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -140,6 +140,7 @@ pub(super) struct RawZone {
     #[serde(default)]
     pub(super) records: Vec<String>,
     pub(super) transfer: Option<transfer::RawTransfer>,
+    pub(super) push: Option<push::RawPush>,
     #[serde(default)]
     pub(super) namespaces: Vec<String>,
     pub(super) namespace_selector: Option<String>,

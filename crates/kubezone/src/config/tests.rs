@@ -609,3 +609,28 @@ zones:
     assert_eq!(other.name_template, None);
     assert_eq!(other.annotation_filter, None);
 }
+
+#[test]
+fn push_settings_and_their_key() {
+    let config = parse(
+        "zones:\n  - zone: example.com\n    push: {server: \"127.0.0.1:5300\", key: update-key, owner: cluster-east, policy: upsert-only, interval: 5m}\ntsigKeys: [{name: update-key, secret: \"c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0IQ==\"}]\n",
+    )
+    .expect("valid");
+    let push = config.zones[0].push.as_ref().expect("push");
+    assert_eq!(push.server, "127.0.0.1:5300".parse().expect("addr"));
+    assert_eq!(push.owner, "cluster-east");
+    assert_eq!(push.policy, super::PushPolicy::UpsertOnly);
+    assert_eq!(push.interval, std::time::Duration::from_secs(300));
+    let err = parse(
+        "zones:\n  - zone: example.com\n    push: {server: \"127.0.0.1\", key: nope, owner: east}\n",
+    )
+    .expect_err("the key is not defined")
+    .to_string();
+    assert!(err.contains("zones[0].push.key") && err.contains("nope"), "{err}");
+    let err = parse(
+        "zones:\n  - zone: example.com\n    push: {server: \"127.0.0.1\", key: k, owner: east, policy: everything}\n",
+    )
+    .expect_err("no such policy")
+    .to_string();
+    assert!(err.contains("everything"), "{err}");
+}

@@ -10,7 +10,7 @@ use kubezone_sources::ServiceName;
 use kubezone_translate::{LabelSelector, NameTemplate, ZoneFilter};
 
 use super::{
-    GlueServices, Zone,
+    GlueServices, Zone, push,
     raw::{RawFallthrough, RawZone},
     tenancy, transfer, zone_data,
 };
@@ -175,6 +175,7 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
         .transfer
         .map(|raw| transfer::transfer(raw, &origin))
         .transpose()?;
+    let push = z.push.map(push::push).transpose()?;
     Ok(Zone {
         index: ZoneConfig {
             origin,
@@ -192,5 +193,6 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
         fallthrough,
         glue_services,
         transfer,
+        push,
     })
 }
