@@ -19,7 +19,8 @@ DEPS=(
 	"nsd:nsd"
 	"knotd:knot"
 	# BIND, as a secondary in the transfer tests (tests/e2e/secondary.rs); knotc drives the
-	# Knot primary there and comes with knotd.
+	# Knot primary there and comes with knotd. BIND and Knot are also the primaries the push
+	# client updates (crates/kubezone-push/tests/primary.rs).
 	"named:bind9"
 	"knotc:knot"
 	"taskset:util-linux"

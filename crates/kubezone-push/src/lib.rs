@@ -5,7 +5,8 @@
 //! - `registry`: external-dns's ownership records, read and written;
 //! - `plan`: the changes from the primary's zone to what is wanted, by policy, and conflicts;
 //! - `batch`: those changes as UPDATE messages in bounded batches, with prerequisites;
-//! - `axfr`: reading the primary's zone; `client`: sending UPDATEs; `backoff`: retry pacing.
+//! - `axfr`: reading the primary's zone; `client`: sending UPDATEs; `link`: the TCP connection
+//!   both use; `backoff`: retry pacing.
 
 // Everything here handles input from the network: nothing may panic on it.
 #![cfg_attr(
@@ -13,6 +14,16 @@
     deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+mod axfr;
+mod backoff;
+mod client;
 mod error;
+mod link;
 
+#[cfg(test)]
+mod fake_primary;
+
+pub use axfr::{AxfrError, PrimaryZone};
+pub use backoff::{Backoff, Jitter, Pacing, Random};
+pub use client::{DEFAULT_TIMEOUT, Fault, Primary, UpdateError, Updater};
 pub use error::PushError;

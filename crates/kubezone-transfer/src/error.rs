@@ -32,6 +32,12 @@ pub enum ReplyProblem {
     Malformed(String),
     #[error("it is not signed")]
     Unsigned,
+    /// RFC 8945 §5.3.1 allows 99 unsigned messages in a row in a stream.
+    #[error("{0} messages in a row are unsigned, more than the 99 allowed")]
+    TooManyUnsigned(usize),
+    /// The stream ended before a signed message covered its last messages.
+    #[error("the stream ends without a signed message ({0} unsigned at its end)")]
+    UnsignedEnd(usize),
     #[error("it is signed with key {found}")]
     OtherKey { found: String },
     #[error("the peer answered TSIG error {0}")]

@@ -45,7 +45,7 @@ pub use error::{ReplyProblem, TransferError};
 pub use journal::{Change, Journal, Records};
 pub use keys::{Algorithm, FUDGE, Key, KeyRing, Secret};
 pub use serve::MESSAGE_LIMIT;
-pub use tsig::{Refusal, Rejected, ReplyVerifier, ResponseSigner, Verified};
+pub use tsig::{MAX_UNSIGNED_MESSAGES, Refusal, Rejected, ReplyVerifier, ResponseSigner, Verified};
 pub use versions::Version;
 
 /// Transfers at once, across all zones; more are refused until one ends.

@@ -7,7 +7,8 @@
 //! messages of a stream, which cover the timers alone, are put together here.
 //!
 //! Every message is signed, though §5.3.1 allows signing every 100th: BIND and Knot accept
-//! both, and a reader then checks each message on its own.
+//! both, and a reader then checks each message on its own. As a client (reading a primary's
+//! AXFR), kubezone accepts both too.
 
 use std::fmt;
 
@@ -361,6 +362,8 @@ impl Key {
             key: self.clone(),
             previous_mac: mac,
             first: true,
+            unsigned: Vec::new(),
+            unsigned_count: 0,
         };
         Ok((signed, verifier))
     }
@@ -368,13 +371,21 @@ impl Key {
 
 /// Checks the replies to a request kubezone signed: the first over the request's MAC with all
 /// TSIG variables, each later one (a stream over TCP) over the previous MAC with the timers.
-/// Every message must be signed.
+/// [`ReplyVerifier::verify`] wants every message signed (a reply, or a stream whose server
+/// signs each message, as BIND and Knot do); [`ReplyVerifier::verify_next`] reads a stream
+/// as RFC 8945 §5.3.1 allows it, with up to 99 unsigned messages between signed ones.
 #[derive(Debug, Clone)]
 pub struct ReplyVerifier {
     key: Key,
     previous_mac: Vec<u8>,
     first: bool,
+    /// The unsigned messages since the last signed one, which the next MAC covers.
+    unsigned: Vec<u8>,
+    unsigned_count: usize,
 }
+
+/// §5.3.1: a client must accept up to 99 unsigned messages in a row, and no more.
+pub const MAX_UNSIGNED_MESSAGES: usize = 99;
 
 impl ReplyVerifier {
     /// Accepts `reply` if signed by the key, its MAC verifies, it carries no TSIG error and it
@@ -387,9 +398,62 @@ impl ReplyVerifier {
         if !ends_in_tsig(reply).map_err(|e| refuse(ReplyProblem::Malformed(e)))? {
             return Err(refuse(ReplyProblem::Unsigned));
         }
-        let (signed, record) =
+        self.verify_signed(reply, now)
+    }
+
+    /// The next message of a stream (an AXFR's): the first must be signed; a later one may
+    /// be unsigned, and is then covered by the next signed message's MAC. Returns whether it
+    /// was signed. The stream must end in a signed message: see [`ReplyVerifier::finish`].
+    pub fn verify_next(&mut self, message: &[u8], now: u64) -> Result<bool, TransferError> {
+        let refuse = |reason: ReplyProblem| TransferError::Reply {
+            key: self.key.name().to_ascii(),
+            reason,
+        };
+        if ends_in_tsig(message).map_err(|e| refuse(ReplyProblem::Malformed(e)))? {
+            self.verify_signed(message, now)?;
+            return Ok(true);
+        }
+        if self.first {
+            return Err(refuse(ReplyProblem::Unsigned));
+        }
+        if self.unsigned_count >= MAX_UNSIGNED_MESSAGES {
+            return Err(refuse(ReplyProblem::TooManyUnsigned(
+                self.unsigned_count + 1,
+            )));
+        }
+        self.unsigned.extend_from_slice(message);
+        self.unsigned_count += 1;
+        Ok(false)
+    }
+
+    /// Accepts the end of a stream: its last message was signed (§5.3.1).
+    pub fn finish(&self) -> Result<(), TransferError> {
+        if self.first || self.unsigned_count > 0 {
+            return Err(TransferError::Reply {
+                key: self.key.name().to_ascii(),
+                reason: ReplyProblem::UnsignedEnd(self.unsigned_count),
+            });
+        }
+        Ok(())
+    }
+
+    /// `reply` ends in a TSIG record: checks it, over the unsigned messages before it.
+    fn verify_signed(&mut self, reply: &[u8], now: u64) -> Result<(), TransferError> {
+        let refuse = |reason: ReplyProblem| TransferError::Reply {
+            key: self.key.name().to_ascii(),
+            reason,
+        };
+        let (signed, record) = if self.unsigned.is_empty() {
             signed_bitmessage_to_buf(reply, Some(&self.previous_mac), self.first)
-                .map_err(|e| refuse(ReplyProblem::Malformed(e.to_string())))?;
+        } else {
+            // The previous MAC, then every unsigned message, then this one (§5.3.1).
+            signed_bitmessage_to_buf(reply, None, false).and_then(|(this, record)| {
+                let mut covered = self.unsigned.clone();
+                covered.extend_from_slice(&this);
+                Ok((prefixed(&self.previous_mac, &covered)?, record))
+            })
+        }
+        .map_err(|e| refuse(ReplyProblem::Malformed(e.to_string())))?;
         let tsig = &record.data;
         if record.name != *self.key.name()
             || Algorithm::from_hickory(&tsig.algorithm) != Some(self.key.algorithm())
@@ -421,8 +485,21 @@ impl ReplyVerifier {
         }
         self.previous_mac = tsig.mac.clone();
         self.first = false;
+        self.unsigned.clear();
+        self.unsigned_count = 0;
         Ok(())
     }
+}
+
+/// `bytes` after the MAC and its length, as a later message's MAC covers them.
+fn prefixed(previous_mac: &[u8], bytes: &[u8]) -> Result<Vec<u8>, ProtoError> {
+    let mac_len = u16::try_from(previous_mac.len())
+        .map_err(|_| ProtoError::from("the previous MAC is longer than 65535 bytes"))?;
+    let mut out = Vec::with_capacity(2 + previous_mac.len() + bytes.len());
+    out.extend_from_slice(&mac_len.to_be_bytes());
+    out.extend_from_slice(previous_mac);
+    out.extend_from_slice(bytes);
+    Ok(out)
 }
 
 /// An already encoded message, for hickory's `message_tbs`.

@@ -627,3 +627,131 @@ fn a_signed_reply_stream_to_a_signed_request_verifies_both_ways() {
         .expect("sign");
     replies.verify(&message, NOW + 2).expect("the last message");
 }
+
+/// A later message of a stream signed after `unsigned` messages (RFC 8945 §5.3.1): its MAC
+/// covers the previous MAC, the unsigned messages and itself, then the timers.
+fn sign_after_unsigned(
+    key: &Key,
+    previous_mac: &[u8],
+    unsigned: &[Vec<u8>],
+    message: Vec<u8>,
+    now: u64,
+) -> (Vec<u8>, Vec<u8>) {
+    let covered: Vec<u8> = unsigned.iter().flatten().chain(&message).copied().collect();
+    let mac = key
+        .signer()
+        .sign(&timers_tbs(previous_mac, &covered, now).expect("tbs"))
+        .expect("sign");
+    let id = message_id(&message).expect("id");
+    let signed =
+        append_tsig(message, key.name(), stub(key, now, id).set_mac(mac.clone())).expect("append");
+    (signed, mac)
+}
+
+fn mac_of(message: &[u8]) -> Vec<u8> {
+    Message::from_vec(message)
+        .expect("parse")
+        .signature()
+        .expect("signed")
+        .data
+        .mac
+        .clone()
+}
+
+/// A stream of a signed first message, `gap` unsigned ones, then a signed one, as a server that
+/// signs every 100th message sends it; and what the client sees of it.
+fn stream_with_gap(gap: u8) -> (ReplyVerifier, Vec<u8>, Vec<Vec<u8>>, Vec<u8>) {
+    let key = key("xfr-key", Algorithm::HmacSha256);
+    let mut request = axfr_request().to_vec().expect("encode");
+    request[0..2].copy_from_slice(&[0x12, 0x34]);
+    let (signed, replies) = key.sign_request(request, NOW).expect("sign");
+    let verified = ring().verify_request(&signed, NOW).expect("verifies");
+    let first = verified
+        .response_signer()
+        .sign(response(0, 1), NOW)
+        .expect("sign");
+    let unsigned: Vec<Vec<u8>> = (0..gap).map(|i| response(i + 1, 1)).collect();
+    let (last, _) = sign_after_unsigned(
+        &key,
+        &mac_of(&first),
+        &unsigned,
+        response(gap.wrapping_add(1), 1),
+        NOW,
+    );
+    (replies, first, unsigned, last)
+}
+
+#[test]
+fn a_stream_with_unsigned_messages_between_signed_ones_verifies() {
+    let (mut replies, first, unsigned, last) = stream_with_gap(3);
+    assert!(replies.verify_next(&first, NOW).expect("first"));
+    assert!(replies.finish().is_ok(), "a signed message ends it");
+    for message in &unsigned {
+        assert!(!replies.verify_next(message, NOW).expect("unsigned"));
+        assert!(replies.finish().is_err(), "it cannot end unsigned");
+    }
+    assert!(replies.verify_next(&last, NOW).expect("last"));
+    replies.finish().expect("ends signed");
+
+    // `verify` wants every message signed.
+    let (mut replies, first, unsigned, _) = stream_with_gap(1);
+    replies.verify(&first, NOW).expect("first");
+    let error = replies.verify(&unsigned[0], NOW).expect_err("unsigned");
+    assert_eq!(
+        error.to_string(),
+        "reply not accepted for key xfr-key.: it is not signed"
+    );
+}
+
+#[test]
+fn a_changed_or_missing_unsigned_message_fails_the_next_mac() {
+    let (mut replies, first, mut unsigned, last) = stream_with_gap(2);
+    replies.verify_next(&first, NOW).expect("first");
+    let end = unsigned[1].len() - 1;
+    unsigned[1][end] ^= 1;
+    for message in &unsigned {
+        replies.verify_next(message, NOW).expect("unsigned");
+    }
+    let error = replies.verify_next(&last, NOW).expect_err("changed");
+    assert_eq!(
+        error.to_string(),
+        "reply not accepted for key xfr-key.: its MAC does not verify"
+    );
+
+    let (mut replies, first, unsigned, last) = stream_with_gap(2);
+    replies.verify_next(&first, NOW).expect("first");
+    replies.verify_next(&unsigned[1], NOW).expect("unsigned");
+    assert!(replies.verify_next(&last, NOW).is_err(), "one is missing");
+}
+
+#[test]
+fn a_stream_must_start_signed_and_have_at_most_99_unsigned_in_a_row() {
+    let (mut replies, _, unsigned, _) = stream_with_gap(1);
+    let error = replies.verify_next(&unsigned[0], NOW).expect_err("first");
+    assert_eq!(
+        error.to_string(),
+        "reply not accepted for key xfr-key.: it is not signed"
+    );
+    assert_eq!(
+        replies.finish().expect_err("nothing signed").to_string(),
+        "reply not accepted for key xfr-key.: the stream ends without a signed message (0 unsigned at its end)"
+    );
+
+    let (mut replies, first, unsigned, last) = stream_with_gap(99);
+    replies.verify_next(&first, NOW).expect("first");
+    for message in &unsigned {
+        replies.verify_next(message, NOW).expect("unsigned");
+    }
+    replies.verify_next(&last, NOW).expect("99 are allowed");
+
+    let (mut replies, first, unsigned, _) = stream_with_gap(100);
+    replies.verify_next(&first, NOW).expect("first");
+    for message in &unsigned[..99] {
+        replies.verify_next(message, NOW).expect("unsigned");
+    }
+    let error = replies.verify_next(&unsigned[99], NOW).expect_err("100th");
+    assert_eq!(
+        error.to_string(),
+        "reply not accepted for key xfr-key.: 100 messages in a row are unsigned, more than the 99 allowed"
+    );
+}
