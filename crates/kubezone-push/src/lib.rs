@@ -14,5 +14,7 @@
 )]
 
 mod error;
+pub mod plan;
+pub mod registry;
 
 pub use error::PushError;
