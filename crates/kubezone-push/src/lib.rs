@@ -13,6 +13,7 @@
     deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod batch;
 mod error;
 pub mod plan;
 pub mod registry;
