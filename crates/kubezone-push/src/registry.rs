@@ -229,7 +229,9 @@ impl Registry {
         Labels::new(&self.owner, resource).serialize()
     }
 
-    /// The name of the new-format registry TXT of `name`'s `record_type` RRset.
+    /// The name of the new-format registry TXT of `name`'s `record_type` RRset. Built label by
+    /// label, so a wildcard without a replacement gives `a-*.example.com.` as external-dns does
+    /// (a valid name on the wire, if not a host name).
     pub fn txt_name(&self, name: &Name, record_type: RecordType) -> Result<Name, RegistryError> {
         let endpoint = endpoint_name(name);
         let Some(type_text) = type_text(record_type) else {
@@ -238,19 +240,26 @@ impl Registry {
                 record_type,
             });
         };
-        let txt = self.to_txt_name(&endpoint, type_text);
-        Name::from_ascii(&txt)
-            .map(|n| {
-                let mut n = n.to_lowercase();
-                n.set_fqdn(true);
-                n
-            })
-            .map_err(|e| RegistryError::BadTxtName {
-                name: endpoint,
-                record_type,
-                txt_name: txt,
-                reason: e.to_string(),
-            })
+        let lower = name.to_lowercase();
+        let mut labels = lower.iter();
+        let first = labels
+            .next()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .unwrap_or_default();
+        // The affixes may hold dots: they make labels of their own.
+        let head = self.to_txt_name(&first, type_text);
+        let all: Vec<&[u8]> = head.split('.').map(str::as_bytes).chain(labels).collect();
+        let bad = |reason: String| RegistryError::BadTxtName {
+            name: endpoint.clone(),
+            record_type,
+            txt_name: format!("{head}.{}", endpoint.split_once('.').map_or("", |(_, r)| r)),
+            reason,
+        };
+        let wire_len: usize = all.iter().map(|l| l.len() + 1).sum::<usize>() + 1;
+        if wire_len > 255 {
+            return Err(bad(format!("{wire_len} bytes long, more than 255")));
+        }
+        Name::from_labels(all).map_err(|e| bad(e.to_string()))
     }
 
     /// external-dns's `ToTXTName`: type and affixes on the first label, the rest unchanged.
@@ -381,13 +390,15 @@ pub fn type_text(record_type: RecordType) -> Option<&'static str> {
     })
 }
 
-/// A name as external-dns spells an endpoint: lower case, no final dot.
+/// A name as external-dns spells an endpoint: lower case, no final dot, labels as they are
+/// (not escaped: `*` stays `*` inside a label, as in `a-*.example.com`).
 pub fn endpoint_name(name: &Name) -> String {
-    let text = name.to_lowercase().to_ascii();
-    match text.strip_suffix('.') {
-        Some(stripped) => stripped.to_owned(),
-        None => text,
-    }
+    let labels: Vec<String> = name
+        .to_lowercase()
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    labels.join(".")
 }
 
 /// external-dns's resource label for an object: `<kind>/<namespace>/<name>`, with its sources'

@@ -815,3 +815,115 @@ fn the_wanted_records_of_a_snapshot() {
         }]
     );
 }
+
+/// A zone shared with a hand-made record set and another cluster: whatever kubezone wants, its
+/// edits touch only RRsets it owns or creates, and one round of them leaves nothing to do.
+#[test]
+fn a_shared_zone_converges_without_touching_the_others() {
+    let west = txt("heritage=external-dns,external-dns/owner=cluster-west");
+    let others = [
+        rec("hand.example.com.", 300, a("192.0.2.100")),
+        rec("www.example.com.", 300, txt("v=spf1 -all")),
+        rec("west.example.com.", 300, a("192.0.2.101")),
+        rec("a-west.example.com.", 300, west),
+        rec("alias.example.com.", 300, cname("elsewhere.example.net.")),
+    ];
+    let mut records = others.to_vec();
+    records.extend([
+        rec("www.example.com.", 300, a("192.0.2.1")),
+        rec("a-www.example.com.", 300, ours_web()),
+        rec("gone.example.com.", 300, a("192.0.2.2")),
+        rec("gone.example.com.", 300, reg(OWNER)),
+        rec("api.example.com.", 300, cname("lb.example.net.")),
+        rec("cname-api.example.com.", 300, ours_web()),
+    ]);
+    let wanted = [
+        want("www.example.com.", 300, &[a("192.0.2.1"), a("192.0.2.3")]),
+        want("api.example.com.", 300, &[a("192.0.2.4")]),
+        want("new.example.com.", 300, &[a("192.0.2.5")]),
+        want("hand.example.com.", 300, &[a("192.0.2.6")]),
+        want("west.example.com.", 300, &[a("192.0.2.7")]),
+        want("alias.example.com.", 300, &[a("192.0.2.8")]),
+    ];
+    let before = zone(&records);
+    let plan = run(&before, &wanted, Policy::Sync);
+    let holders: Vec<(String, Holder)> = plan
+        .conflicts
+        .iter()
+        .map(|c| (c.name.to_ascii(), c.holder.clone()))
+        .collect();
+    assert_eq!(
+        holders,
+        vec![
+            ("alias.example.com.".into(), Holder::Unowned),
+            ("hand.example.com.".into(), Holder::Unowned),
+            (
+                "west.example.com.".into(),
+                Holder::Owner("cluster-west".into())
+            ),
+        ]
+    );
+    let mut after = before.clone();
+    after.apply(plan.changes.iter().flat_map(|c| &c.edits));
+    for record in &others {
+        let rrset = after.rrset(&record.name, record.record_type());
+        assert!(
+            rrset.is_some_and(|s| s.rdatas.contains(&rd(&record.data))),
+            "{record} was touched"
+        );
+    }
+    assert_eq!(
+        after.rrset(&name("gone.example.com."), RecordType::TXT),
+        None,
+        "the old-format TXT of a name left with nothing of ours"
+    );
+    assert_eq!(run(&after, &wanted, Policy::Sync).changes, Vec::new());
+}
+
+#[test]
+fn a_wildcard_without_replacement_keeps_its_star() {
+    let wanted = [want("*.apps.example.com.", 300, &[a("192.0.2.1")])];
+    let mut zone = zone(&[]);
+    let first = run(&zone, &wanted, Policy::Sync);
+    assert_eq!(first.skipped, Vec::new());
+    let star: Vec<&[u8]> = vec![b"a-*", b"apps", b"example", b"com"];
+    assert_eq!(
+        first.changes[0].edits.last(),
+        Some(&Edit::Add {
+            name: Name::from_labels(star).expect("test fixture"),
+            record_type: RecordType::TXT,
+            ttl: 300,
+            rdata: rd(&ours_web()),
+        })
+    );
+    zone.apply(first.changes.iter().flat_map(|c| &c.edits));
+    assert_eq!(run(&zone, &wanted, Policy::Sync), Plan::default());
+    assert_eq!(run(&zone, &[], Policy::Sync).changes.len(), 1);
+}
+
+#[test]
+fn a_cname_is_not_created_beside_another_owners_old_format_txt() {
+    let zone = zone(&[rec(
+        "www.example.com.",
+        300,
+        txt("heritage=external-dns,external-dns/owner=cluster-west"),
+    )]);
+    let plan = run(
+        &zone,
+        &[want("www.example.com.", 300, &[cname("lb.example.net.")])],
+        Policy::Sync,
+    );
+    assert_eq!(plan.changes, Vec::new());
+    assert_eq!(
+        plan.conflicts[0].holder,
+        Holder::Owner("cluster-west".into())
+    );
+}
+
+#[test]
+fn rdata_that_does_not_parse_prints_as_rfc_3597() {
+    assert_eq!(
+        Rdata::from_wire(&[1, 2, 3]).to_text(RecordType::A),
+        "\\# 3 010203"
+    );
+}
