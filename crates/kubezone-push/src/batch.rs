@@ -15,6 +15,12 @@
 //!
 //! A name's changes are never split across messages: their prerequisites refer to one another's
 //! RRsets (a CNAME replacing an A), which a part sent earlier would change.
+//!
+//! The caller's loop: `plan::plan` against its `PrimaryZone`, [`batches`] of the plan's changes,
+//! then per batch `Batch::message(id)` signed and sent; on NOERROR `PrimaryZone::apply` of the
+//! batch's edits (so changes between reconciliations go out against that view, without a
+//! transfer); on a failed prerequisite (NXRRSET, YXRRSET, NXDOMAIN, YXDOMAIN) the batch's
+//! `index` and `changes` say what was held back, and the view is stale until the next AXFR.
 
 use std::collections::HashSet;
 

@@ -323,6 +323,16 @@ impl<'a> Planner<'a> {
                 out.skipped.push(skip(Skip::OutsideZone));
                 continue;
             }
+            // Read back, such a value would be taken for ownership, not data, and pushed again
+            // at every reconciliation.
+            let registry_like = w.record_type == RecordType::TXT
+                && w.rdatas
+                    .iter()
+                    .any(|r| r.txt_text().is_some_and(|t| Labels::parse(&t).is_ok()));
+            if registry_like {
+                out.skipped.push(skip(Skip::RegistryValue));
+                continue;
+            }
             let txt_name = match self.registry.txt_name(&name, w.record_type) {
                 Ok(txt_name) => txt_name,
                 Err(e) => {

@@ -224,6 +224,8 @@ pub enum Skip {
     RegistryOutsideZone { txt_name: Name },
     #[error("it lies outside the zone")]
     OutsideZone,
+    #[error("a value of it reads as an external-dns registry record (heritage=external-dns)")]
+    RegistryValue,
 }
 
 /// An RRset kubezone wants and cannot push, with why.

@@ -927,3 +927,15 @@ fn rdata_that_does_not_parse_prints_as_rfc_3597() {
         "\\# 3 010203"
     );
 }
+
+#[test]
+fn a_wanted_txt_that_reads_as_a_registry_value_is_skipped() {
+    let wanted = [want(
+        "www.example.com.",
+        300,
+        &[txt("heritage=external-dns,external-dns/owner=someone")],
+    )];
+    let plan = run(&zone(&[]), &wanted, Policy::Sync);
+    assert_eq!(plan.changes, Vec::new());
+    assert_eq!(plan.skipped[0].reason, Skip::RegistryValue);
+}
