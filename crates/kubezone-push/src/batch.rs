@@ -42,8 +42,9 @@ pub struct Bounds {
 }
 
 impl Default for Bounds {
-    /// 16 KiB and 1,000 records: big enough that an initial sync of 10,000 names takes a few
-    /// hundred messages, small enough that one refused message holds back little.
+    /// 16 KiB and 1,000 records: an initial sync of 10,000 names (one address each, with its
+    /// registry TXT and prerequisites) takes about 160 messages, and one refused message holds
+    /// back about 65 names.
     fn default() -> Bounds {
         Bounds {
             max_bytes: 16 * 1024,
