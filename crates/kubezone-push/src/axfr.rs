@@ -17,7 +17,7 @@ use crate::{
 
 /// The zone as the primary holds it.
 #[derive(Clone, Debug)]
-pub struct PrimaryZone {
+pub struct TransferredZone {
     /// The zone's SOA, as the transfer began (and ended) with it.
     pub soa: Record,
     /// Every other record, in the order the primary sent them.
@@ -26,7 +26,7 @@ pub struct PrimaryZone {
     pub messages: usize,
 }
 
-impl PrimaryZone {
+impl TransferredZone {
     pub fn serial(&self) -> u32 {
         match &self.soa.data {
             RData::SOA(soa) => soa.serial,
@@ -149,7 +149,7 @@ impl AxfrError {
 
 impl Primary {
     /// Reads `zone` by AXFR on a connection of its own.
-    pub async fn axfr(&self, zone: &Name) -> Result<PrimaryZone, AxfrError> {
+    pub async fn axfr(&self, zone: &Name) -> Result<TransferredZone, AxfrError> {
         Transfer::new(self, zone).run().await
     }
 }
@@ -171,7 +171,7 @@ impl<'a> Transfer<'a> {
         }
     }
 
-    async fn run(mut self) -> Result<PrimaryZone, AxfrError> {
+    async fn run(mut self) -> Result<TransferredZone, AxfrError> {
         let id = rand::random::<u16>();
         let mut request = Message::new(id, MessageType::Query, OpCode::Query);
         let mut question = Query::query(self.zone.clone(), RecordType::AXFR);
@@ -276,7 +276,7 @@ impl<'a> Transfer<'a> {
         records: Vec<Record>,
         closing: &Record,
         verifier: Option<&ReplyVerifier>,
-    ) -> Result<PrimaryZone, AxfrError> {
+    ) -> Result<TransferredZone, AxfrError> {
         if closing.name != *self.zone || closing.data != first.data {
             return Err(self.malformed(format!(
                 "a SOA for {} ({}) comes where only the closing SOA of the zone may",
@@ -288,7 +288,7 @@ impl<'a> Transfer<'a> {
                 .finish()
                 .map_err(|e| self.tsig_error(TsigFailure::from(e)))?;
         }
-        Ok(PrimaryZone {
+        Ok(TransferredZone {
             soa: first,
             records,
             messages: self.messages,

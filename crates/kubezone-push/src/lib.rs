@@ -16,14 +16,17 @@
 
 mod axfr;
 mod backoff;
+pub mod batch;
 mod client;
 mod error;
 mod link;
+pub mod plan;
+pub mod registry;
 
 #[cfg(test)]
 mod fake_primary;
 
-pub use axfr::{AxfrError, PrimaryZone};
+pub use axfr::{AxfrError, TransferredZone};
 pub use backoff::{Backoff, Jitter, Pacing, Random};
 pub use client::{DEFAULT_TIMEOUT, Fault, Primary, UpdateError, Updater};
 pub use error::PushError;

@@ -13,7 +13,7 @@ use hickory_proto::{
         rdata::{A, TXT},
     },
 };
-use kubezone_push::{AxfrError, Fault, Primary, PrimaryZone, UpdateError, Updater};
+use kubezone_push::{AxfrError, Fault, Primary, TransferredZone, UpdateError, Updater};
 use primaries::{
     PrimaryServer, READER_KEY, READER_SECRET, Software, UPDATE_KEY, UPDATE_SECRET, key, zone,
 };
@@ -38,7 +38,7 @@ fn txt(owner: &str, text: &str) -> Record {
 }
 
 /// The zone's records as sorted zone-file lines, the SOA left out.
-fn lines(zone: &PrimaryZone) -> BTreeSet<String> {
+fn lines(zone: &TransferredZone) -> BTreeSet<String> {
     zone.records.iter().map(ToString::to_string).collect()
 }
 
@@ -63,7 +63,7 @@ fn with(base: &BTreeSet<String>, more: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
-async fn axfr(server: &PrimaryServer) -> PrimaryZone {
+async fn axfr(server: &PrimaryServer) -> TransferredZone {
     push_to(server)
         .axfr(&zone())
         .await

@@ -18,7 +18,7 @@ fn primary(fake: &FakePrimary) -> Primary {
 
 async fn transfer(
     respond: impl FnMut(&mut Request) -> Action + Send + 'static,
-) -> Result<PrimaryZone, AxfrError> {
+) -> Result<TransferredZone, AxfrError> {
     let fake = FakePrimary::start(respond).await;
     primary(&fake).axfr(&name(ZONE)).await
 }
@@ -56,7 +56,7 @@ async fn a_stream_of_signed_messages_gives_the_records_between_the_soas() {
 }
 
 /// The reason of a `Malformed` error, or a panic naming what came instead.
-fn malformed(result: Result<PrimaryZone, AxfrError>) -> (usize, String) {
+fn malformed(result: Result<TransferredZone, AxfrError>) -> (usize, String) {
     match result {
         Err(AxfrError::Malformed {
             message, reason, ..
@@ -206,7 +206,7 @@ async fn error_rcodes_are_told_apart() {
 }
 
 /// The problem of an `Unverified` error, or a panic naming what came instead.
-fn unverified(result: Result<PrimaryZone, AxfrError>) -> (usize, ReplyProblem) {
+fn unverified(result: Result<TransferredZone, AxfrError>) -> (usize, ReplyProblem) {
     match result {
         Err(AxfrError::Unverified {
             message, problem, ..

@@ -626,7 +626,10 @@ fn push_settings_and_their_key() {
     )
     .expect_err("the key is not defined")
     .to_string();
-    assert!(err.contains("zones[0].push.key") && err.contains("nope"), "{err}");
+    assert!(
+        err.contains("zones[0].push.key") && err.contains("nope"),
+        "{err}"
+    );
     let err = parse(
         "zones:\n  - zone: example.com\n    push: {server: \"127.0.0.1\", key: k, owner: east, policy: everything}\n",
     )
