@@ -23,8 +23,11 @@ mod migrate;
 mod nsd;
 mod objects;
 mod operations;
+#[path = "../../crates/kubezone-push/tests/primaries/mod.rs"]
+mod primaries;
 mod primary;
 mod protocol;
+mod push;
 mod query_log;
 mod reverse;
 mod secondary;

@@ -218,6 +218,32 @@ impl Updater {
             server,
             reason: format!("it does not encode: {e}"),
         })?;
+        self.send(zone, id, bytes).await
+    }
+
+    /// Sends an UPDATE already in wire form (a `batch::Batch`'s message, whose zone is
+    /// `zone`) with a new ID, signed, and waits for the answer: `Ok` for NOERROR.
+    pub async fn update_wire(
+        &mut self,
+        zone: &hickory_proto::rr::Name,
+        mut bytes: Vec<u8>,
+    ) -> Result<(), UpdateError> {
+        let id = rand::random::<u16>();
+        match bytes.get_mut(..2) {
+            Some(head) => head.copy_from_slice(&id.to_be_bytes()),
+            None => {
+                return Err(UpdateError::NotAnUpdate {
+                    server: self.primary.server,
+                    reason: "it is shorter than a header".into(),
+                });
+            }
+        }
+        self.send(zone.to_string(), id, bytes).await
+    }
+
+    /// Signs `bytes` (an UPDATE with ID `id` for `zone`), sends it and reads the answer.
+    async fn send(&mut self, zone: String, id: u16, bytes: Vec<u8>) -> Result<(), UpdateError> {
+        let server = self.primary.server;
         let (bytes, mut verifier) = match &self.primary.key {
             Some(key) => {
                 let (signed, verifier) =

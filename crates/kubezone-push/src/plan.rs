@@ -22,7 +22,7 @@ mod zone;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use hickory_proto::rr::{Name, RecordType};
-use kubezone_index::{NameKey, ZoneSnapshot};
+use kubezone_index::{NameKey, NodeRole, ZoneSnapshot};
 
 pub use change::{Action, Change, Conflict, Edit, Holder, Prerequisite, Skip, Skipped};
 pub use zone::{PrimaryZone, Rdata, RecordSet, UnreadableRecord};
@@ -82,12 +82,17 @@ pub struct WantedRRset {
 }
 
 /// What kubezone would serve for a zone, as RRsets to push: everything but the SOA and the
-/// apex NS, which belong to the primary. The resource label names the object that won the
+/// apex NS, which belong to the primary, and kubezone's own nameserver hosts. The resource label names the object that won the
 /// name.
 pub fn wanted_from_snapshot(snapshot: &ZoneSnapshot) -> Vec<WantedRRset> {
     let origin = fqdn_lower(snapshot.origin());
     let mut wanted = Vec::new();
     for node in snapshot.nodes() {
+        // kubezone's own nameserver hosts and their glue are the serving side's, not records
+        // to put on someone else's primary.
+        if node.role() == NodeRole::NameServer {
+            continue;
+        }
         let Some(name) = NameKey::from_wire(node.key()).and_then(|(key, _)| key.to_name()) else {
             continue;
         };

@@ -14,7 +14,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use kubezone_index::IndexReader;
 use kubezone_sources::{ClusterStatus, SourceId};
 
-use crate::{replacements::ReplacementsView, supervise::TaskFailure};
+use crate::{push::PushStatus, replacements::ReplacementsView, supervise::TaskFailure};
 
 /// What readiness is read from: the running pipeline's index, sources and lists under way.
 pub struct Readiness {
@@ -22,6 +22,8 @@ pub struct Readiness {
     pub sources: Vec<SourceId>,
     pub cluster: Option<ClusterStatus>,
     pub replacements: ReplacementsView,
+    /// Each pushed zone's state.
+    pub push: PushStatus,
 }
 
 #[derive(Clone)]
@@ -99,6 +101,9 @@ impl Health {
         }
         for list in current.replacements.lines() {
             let _ = writeln!(out, "{list}");
+        }
+        for line in current.push.lines() {
+            let _ = writeln!(out, "{line}");
         }
         out
     }

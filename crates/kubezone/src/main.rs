@@ -7,6 +7,7 @@ mod health;
 mod http;
 mod logging;
 mod pipeline;
+mod push;
 mod replacements;
 mod reports;
 mod serve;
@@ -120,6 +121,14 @@ enum Command {
         /// The name, e.g. www.example.com.
         name: String,
     },
+    /// For each zone with `push`: read the primary's zone and print the changes a
+    /// reconciliation would send, what the policy holds back, and the conflicts left alone.
+    /// Reads the config's sources (and cluster) first. Nothing is changed unless --apply is given.
+    Plan {
+        /// Send the changes (one reconciliation, then exit: for jobs).
+        #[arg(long)]
+        apply: bool,
+    },
     /// Print the kubezone config equivalent to a CoreDNS Corefile that uses k8s_gateway, and
     /// say what cannot be carried over.
     Migrate {
@@ -150,6 +159,16 @@ fn main() -> std::process::ExitCode {
         Some(Command::Migrate { .. }) => std::process::ExitCode::SUCCESS,
         Some(Command::Check { probe }) => check::run(&path, load(&path, &cli.overrides), probe),
         Some(Command::Explain { name }) => match explain(&path, &cli.overrides, &name) {
+            Ok(text) => {
+                print!("{text}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kubezone: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Some(Command::Plan { apply }) => match plan(&path, &cli.overrides, apply) {
             Ok(text) => {
                 print!("{text}");
                 std::process::ExitCode::SUCCESS
@@ -196,6 +215,40 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
             })?
             .map_err(|failure| anyhow::anyhow!("{failure}"))?;
         Ok(explain::explain(&pipeline.reader.load(), name))
+    })
+}
+
+/// `kubezone plan`: the index from the config's sources, then each pushed zone's plan.
+fn plan(path: &std::path::Path, flags: &Overrides, apply: bool) -> anyhow::Result<String> {
+    let config = load(path, flags).map_err(anyhow::Error::msg)?;
+    let pushes = push::zone_pushes(&config);
+    if pushes.is_empty() {
+        anyhow::bail!("no zone has `push`: there is nothing to plan");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut pipeline = pipeline::Pipeline::start(&config, None, None).await?;
+        tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the sources did not sync within {} s",
+                    EXPLAIN_PATIENCE.as_secs()
+                )
+            })?
+            .map_err(|failure| anyhow::anyhow!("{failure}"))?;
+        let mut out = String::new();
+        for push in pushes {
+            out.push_str(
+                &push
+                    .once(&pipeline.reader, apply)
+                    .await
+                    .map_err(anyhow::Error::msg)?,
+            );
+        }
+        Ok(out)
     })
 }
 

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::{
     config::{Config, GlueServices},
     health::Readiness,
+    push::{PushStatus, ZonePush, zone_pushes},
     replacements::ReplacementsView,
     reports::Reports,
     supervise::{TaskFailure, Tasks},
@@ -37,6 +38,9 @@ pub struct Pipeline {
     published: Arc<Notify>,
     /// The lists under way in the writer.
     replacements: ReplacementsView,
+    /// The zones pushed to a primary, each with what wakes it after a publish.
+    pushes: Vec<(ZonePush, Arc<Notify>)>,
+    push_status: PushStatus,
     /// The writer, source and transfer tasks, watched; stopped when the pipeline is dropped.
     tasks: Tasks,
     /// Keeps the writer's channel open while the pipeline lives, so the writer never stops
@@ -143,6 +147,12 @@ impl Pipeline {
         if transfers.is_some() {
             writer = writer.with_published(published.clone());
         }
+        let mut pushes = Vec::new();
+        for push in zone_pushes(config) {
+            let wake = Arc::new(Notify::new());
+            writer = writer.with_published(wake.clone());
+            pushes.push((push, wake));
+        }
         let replacements = writer.replacements();
         tasks.spawn("the index writer", async move {
             writer.run(receiver).await;
@@ -155,6 +165,8 @@ impl Pipeline {
             transfers,
             published,
             replacements,
+            pushes,
+            push_status: PushStatus::default(),
             tasks,
             _events: events,
         })
@@ -163,6 +175,15 @@ impl Pipeline {
     /// Starts following the index for zone transfer, and so NOTIFY: only once this pipeline
     /// answers queries, or a secondary told of a new serial would ask the old pipeline for it.
     pub fn serve_transfers(&mut self) {
+        // Push follows the same rule: only the pipeline that answers pushes, and only once
+        // its sources have synced (the task waits for that).
+        for (push, wake) in std::mem::take(&mut self.pushes) {
+            let (reader, status) = (self.reader.clone(), self.push_status.clone());
+            self.tasks.spawn("push", async move {
+                push.run(reader, wake, status).await;
+                Ok(())
+            });
+        }
         if let Some(transfers) = &self.transfers {
             let run = transfers
                 .clone()
@@ -206,6 +227,7 @@ impl Pipeline {
             sources: self.sources.clone(),
             cluster: self.cluster.clone(),
             replacements: self.replacements.clone(),
+            push: self.push_status.clone(),
         }
     }
 

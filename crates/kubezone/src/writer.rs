@@ -39,7 +39,8 @@ pub struct Writer {
     /// The unix second at which to publish again: a zone's serial waits for the clock.
     retry: Option<u32>,
     /// Woken after each publish (zone transfer takes its versions from there).
-    published: Option<Arc<Notify>>,
+    /// Woken after every publish: zone transfer's updater and each zone's push.
+    published: Vec<Arc<Notify>>,
     /// Kubernetes Events on objects not served in full.
     reports: Option<Reports>,
     /// The zones that do not admit every namespace, and their rule.
@@ -82,7 +83,7 @@ impl Writer {
             glue,
             metrics: None,
             retry,
-            published: None,
+            published: Vec::new(),
             reports: None,
             tenancy,
         }
@@ -97,9 +98,9 @@ impl Writer {
         self
     }
 
-    /// Wakes `published` after every publish.
+    /// Wakes `published` after every publish (besides any given before).
     pub fn with_published(mut self, published: Arc<Notify>) -> Writer {
-        self.published = Some(published);
+        self.published.push(published);
         self
     }
 
@@ -145,7 +146,7 @@ impl Writer {
     /// Publishes what was applied.
     pub fn publish(&mut self) {
         self.retry = self.index.publish(now_unix());
-        if let Some(published) = &self.published {
+        for published in &self.published {
             published.notify_one();
         }
         if let Some((metrics, zones)) = &self.metrics {

@@ -90,11 +90,7 @@ pub struct Config {
     pub query_log: bool,
     /// The server's name in NSID and CH TXT answers; off unless configured.
     pub identity: Option<Identity>,
-    /// The TSIG keys of zone transfers and NOTIFY; empty unless configured.
-    #[allow(
-        dead_code,
-        reason = "for the transfer engine (kubezone-transfer), which the binary does not start yet"
-    )]
+    /// The TSIG keys of zone transfers, NOTIFY and push; empty unless configured.
     pub tsig_keys: KeyRing,
     /// The label names of kuberoute's Services.
     pub kuberoute: KuberouteLabels,

@@ -4,6 +4,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use kubezone_push::registry::Registry;
 use serde::Deserialize;
 
 /// `push:` as written.
@@ -16,6 +17,12 @@ pub(super) struct RawPush {
     #[serde(default)]
     policy: PushPolicy,
     interval: Option<String>,
+    #[serde(default)]
+    txt_prefix: String,
+    #[serde(default)]
+    txt_suffix: String,
+    #[serde(default)]
+    txt_wildcard_replacement: String,
 }
 
 /// What kubezone may do to the records it owns on the primary, as external-dns's `--policy`.
@@ -34,7 +41,7 @@ pub enum PushPolicy {
 }
 
 /// A zone's checked push settings; `key` is checked against `tsigKeys` by the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Push {
     pub server: SocketAddr,
     pub key: String,
@@ -42,6 +49,8 @@ pub struct Push {
     pub policy: PushPolicy,
     /// A full reconciliation this often, besides pushing each change at once.
     pub interval: Duration,
+    /// The ownership records: the owner id and where its TXT records go.
+    pub registry: Registry,
 }
 
 /// external-dns's default `--interval`.
@@ -81,12 +90,27 @@ pub(super) fn push(raw: RawPush) -> Result<Push, (String, String)> {
             )
         })?,
     };
+    if !raw.txt_prefix.is_empty() && !raw.txt_suffix.is_empty() {
+        return Err((
+            "push.txtPrefix".into(),
+            "txtPrefix and txtSuffix cannot both be set (as external-dns's --txt-prefix and --txt-suffix)"
+                .into(),
+        ));
+    }
+    let registry = Registry::new(
+        &owner,
+        &raw.txt_prefix,
+        &raw.txt_suffix,
+        &raw.txt_wildcard_replacement,
+    )
+    .map_err(|e| ("push.txtPrefix".to_string(), e.to_string()))?;
     Ok(Push {
         server,
         key: raw.key,
         owner,
         policy: raw.policy,
         interval,
+        registry,
     })
 }
 
@@ -139,6 +163,9 @@ mod tests {
             owner: owner.into(),
             policy: PushPolicy::default(),
             interval: interval.map(String::from),
+            txt_prefix: String::new(),
+            txt_suffix: String::new(),
+            txt_wildcard_replacement: String::new(),
         }
     }
 
