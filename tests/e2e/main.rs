@@ -28,6 +28,7 @@ mod primaries;
 mod primary;
 mod protocol;
 mod push;
+mod push_bench;
 mod query_log;
 mod reverse;
 mod secondary;

@@ -196,6 +196,13 @@ fn records_follow_the_objects_and_nothing_else_is_touched() {
             ["192.0.2.99"]
         );
         assert!(s.log().contains("taken.example.test"), "{}", s.log());
+        let (_, why) = s.http_get("/debug/explain?name=taken.example.test");
+        assert!(
+            why.contains("push: left alone") && why.contains("someone-else"),
+            "{why}"
+        );
+        assert_eq!(s.metric_sum("kubezone_push_conflicts"), 1.0);
+        assert!(s.metric_sum("kubezone_push_changes_total") >= 1.0);
 
         // A change, then a delete.
         s.write_manifest("web.yaml", &service("web", "192.0.2.20"));
@@ -241,6 +248,7 @@ fn a_wrong_key_is_refused_and_reported() {
         "{state}"
     );
     assert!(s.log().contains("push:"), "{}", s.log());
+    assert!(s.metric_sum("kubezone_push_failures_total") >= 1.0);
     assert!(addresses(&ask_at(primary.addr(), "web.example.test.", RecordType::A)).is_empty());
 }
 

@@ -7,6 +7,7 @@
 
 mod events;
 mod guard;
+mod push;
 mod query;
 mod replacements;
 mod sources;
@@ -16,6 +17,7 @@ use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry
 
 pub use events::EventCounters;
 pub use guard::GuardCounters;
+pub use push::PushCounters;
 pub use query::{QueryCounters, RCODES, TYPES};
 pub use replacements::OpenReplacement;
 pub use sources::{FakeCounter, WatchCounters};
@@ -48,6 +50,11 @@ pub struct Metrics {
     pub(crate) replacements_open: IntGaugeVec,
     pub(crate) replacement_oldest: std::sync::Arc<replacements::Oldest>,
     fake_changes: IntCounter,
+    pub(crate) push_changes: IntCounterVec,
+    pub(crate) push_messages: IntCounterVec,
+    pub(crate) push_failures: IntCounterVec,
+    pub(crate) push_conflicts: IntGaugeVec,
+    pub(crate) push_last_success: prometheus::GaugeVec,
 }
 
 impl Metrics {
@@ -160,6 +167,31 @@ impl Metrics {
                 "Changes the fake source made after its first objects (new addresses, deletes, re-creates).",
             )
             .unwrap_or_else(unreachable_metric),
+            push_changes: IntCounterVec::new(
+                Opts::new("push_changes_total", "Changes push mode sent to a zone's primary (creates, updates, deletes of RRsets), by zone."),
+                &["zone"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            push_messages: IntCounterVec::new(
+                Opts::new("push_updates_total", "UPDATE messages the primary accepted, by zone."),
+                &["zone"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            push_failures: IntCounterVec::new(
+                Opts::new("push_failures_total", "Push steps that failed, by zone and fault: transient (unreachable, slow, SERVFAIL), not_allowed (REFUSED, NOTAUTH, TSIG), prerequisite (the zone changed meanwhile); each is retried."),
+                &["zone", "fault"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            push_conflicts: IntGaugeVec::new(
+                Opts::new("push_conflicts", "Names and types kubezone wants on the primary that another owner, or nobody, holds there: left alone, by zone."),
+                &["zone"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            push_last_success: prometheus::GaugeVec::new(
+                Opts::new("push_last_success_timestamp_seconds", "When the zone's primary was last brought up to date (Unix time)."),
+                &["zone"],
+            )
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
         // Every label exists from the start, so a dashboard sees 0 rather than no series.
@@ -203,6 +235,11 @@ impl Metrics {
                 metrics.replacement_oldest.clone(),
             )),
             Box::new(metrics.fake_changes.clone()),
+            Box::new(metrics.push_changes.clone()),
+            Box::new(metrics.push_messages.clone()),
+            Box::new(metrics.push_failures.clone()),
+            Box::new(metrics.push_conflicts.clone()),
+            Box::new(metrics.push_last_success.clone()),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -237,6 +274,11 @@ impl Metrics {
     /// Counters for one watched Kind.
     pub fn watch_counters(&self, kind: kubezone_model::Kind) -> WatchCounters {
         WatchCounters::new(self, kind)
+    }
+
+    /// Push mode's metrics for one zone.
+    pub fn push_counters(&self, zone: &str) -> PushCounters {
+        PushCounters::new(self, zone)
     }
 
     /// The fake source's count of changes.

@@ -66,7 +66,20 @@ fn every_name_starts_with_kubezone() {
     metrics.conflict(Kind::Service);
     metrics.set_records("example.com.", Kind::HttpRoute, 7);
     metrics.fake_changes().changed(3);
+    let push = metrics.push_counters("example.com.");
+    push.changes.inc_by(4);
+    push.failed("not_allowed");
     let text = metrics.render();
+    assert!(
+        text.contains(r#"kubezone_push_changes_total{zone="example.com."} 4"#)
+            && text.contains(
+                r#"kubezone_push_failures_total{fault="not_allowed",zone="example.com."} 1"#
+            )
+            && text.contains(
+                r#"kubezone_push_failures_total{fault="prerequisite",zone="example.com."} 0"#
+            ),
+        "{text}"
+    );
     for l in text.lines().filter(|l| !l.starts_with('#')) {
         assert!(l.starts_with("kubezone_"), "{l}");
     }

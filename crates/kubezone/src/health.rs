@@ -68,6 +68,11 @@ impl Health {
         self.current.load().reader.clone()
     }
 
+    /// What push mode left alone at `name` on a primary, for explain.
+    pub fn push_conflicts(&self, name: &str) -> Vec<String> {
+        self.current.load().push.conflicts_at(name)
+    }
+
     /// One line per fact: the verdict, each source and each watch.
     pub fn detail(&self) -> String {
         let current = self.current.load();

@@ -98,10 +98,13 @@ fn route<B>(state: &HttpState, request: &Request<B>) -> Response<Full<Bytes>> {
             None => text(StatusCode::NOT_FOUND, "metrics are switched off\n".into()),
         },
         "/debug/explain" => match query_value(query, "name") {
-            Some(name) => text(
-                StatusCode::OK,
-                explain(&state.health.reader().load(), &name),
-            ),
+            Some(name) => {
+                let mut out = explain(&state.health.reader().load(), &name);
+                for conflict in state.health.push_conflicts(&name) {
+                    out.push_str(&format!("push: left alone: {conflict}\n"));
+                }
+                text(StatusCode::OK, out)
+            }
             None => text(
                 StatusCode::BAD_REQUEST,
                 "usage: /debug/explain?name=www.example.com\n".into(),

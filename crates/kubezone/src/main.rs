@@ -221,7 +221,7 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
 /// `kubezone plan`: the index from the config's sources, then each pushed zone's plan.
 fn plan(path: &std::path::Path, flags: &Overrides, apply: bool) -> anyhow::Result<String> {
     let config = load(path, flags).map_err(anyhow::Error::msg)?;
-    let pushes = push::zone_pushes(&config);
+    let pushes = push::zone_pushes(&config, None);
     if pushes.is_empty() {
         anyhow::bail!("no zone has `push`: there is nothing to plan");
     }

@@ -148,7 +148,7 @@ impl Pipeline {
             writer = writer.with_published(published.clone());
         }
         let mut pushes = Vec::new();
-        for push in zone_pushes(config) {
+        for push in zone_pushes(config, metrics) {
             let wake = Arc::new(Notify::new());
             writer = writer.with_published(wake.clone());
             pushes.push((push, wake));

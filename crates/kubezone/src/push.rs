@@ -13,6 +13,7 @@ use std::{
 
 use hickory_proto::rr::Name;
 use kubezone_index::IndexReader;
+use kubezone_metrics::{Metrics, PushCounters};
 use kubezone_push::{
     AxfrError, Backoff, Fault, Pacing, Primary, UpdateError, Updater,
     batch::{self, Bounds},
@@ -25,7 +26,7 @@ use tracing::{info, warn};
 use crate::config::{Config, PushPolicy};
 
 /// One zone's push, as configured.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ZonePush {
     /// The zone's place in the index.
     pub zone: usize,
@@ -34,10 +35,11 @@ pub struct ZonePush {
     pub registry: Registry,
     pub policy: Policy,
     pub interval: Duration,
+    pub counters: Option<PushCounters>,
 }
 
 /// The zones of `config` that push, ready to run.
-pub fn zone_pushes(config: &Config) -> Vec<ZonePush> {
+pub fn zone_pushes(config: &Config, metrics: Option<&Metrics>) -> Vec<ZonePush> {
     config
         .zones
         .iter()
@@ -59,22 +61,45 @@ pub fn zone_pushes(config: &Config) -> Vec<ZonePush> {
                     PushPolicy::CreateOnly => Policy::CreateOnly,
                 },
                 interval: push.interval,
+                counters: metrics.map(|m| m.push_counters(&zone.index.origin.to_string())),
             })
         })
         .collect()
 }
 
-/// What `/readyz?verbose` says about each zone's push.
+/// What `/readyz?verbose` says about each zone's push, and the conflicts left alone on each
+/// primary, for `/debug/explain`.
 #[derive(Clone, Default)]
-pub struct PushStatus(Arc<Mutex<Vec<(String, String)>>>);
+pub struct PushStatus(Arc<Mutex<StatusInner>>);
+
+#[derive(Default)]
+struct StatusInner {
+    /// (zone, state) in the order zones started.
+    states: Vec<(String, String)>,
+    /// (zone, name in lower case with its final dot, the conflict).
+    conflicts: Vec<(String, String, String)>,
+}
 
 impl PushStatus {
     fn set(&self, zone: &Name, state: String) {
         let zone = zone.to_string();
-        if let Ok(mut lines) = self.0.lock() {
-            match lines.iter_mut().find(|(z, _)| *z == zone) {
+        if let Ok(mut inner) = self.0.lock() {
+            match inner.states.iter_mut().find(|(z, _)| *z == zone) {
                 Some(line) => line.1 = state,
-                None => lines.push((zone, state)),
+                None => inner.states.push((zone, state)),
+            }
+        }
+    }
+
+    fn set_conflicts(&self, zone: &Name, conflicts: &[plan::Conflict]) {
+        let zone = zone.to_string();
+        if let Ok(mut inner) = self.0.lock() {
+            inner.conflicts.retain(|(z, _, _)| *z != zone);
+            for conflict in conflicts {
+                let name = conflict.name.to_lowercase().to_string();
+                inner
+                    .conflicts
+                    .push((zone.clone(), name, conflict.to_string()));
             }
         }
     }
@@ -83,10 +108,30 @@ impl PushStatus {
     pub fn lines(&self) -> Vec<String> {
         self.0
             .lock()
-            .map(|lines| {
-                lines
+            .map(|inner| {
+                inner
+                    .states
                     .iter()
                     .map(|(zone, state)| format!("push {zone}: {state}"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The conflicts at `name` (any case, with or without its final dot) on a primary.
+    pub fn conflicts_at(&self, name: &str) -> Vec<String> {
+        let mut name = name.trim().to_ascii_lowercase();
+        if !name.ends_with('.') {
+            name.push('.');
+        }
+        self.0
+            .lock()
+            .map(|inner| {
+                inner
+                    .conflicts
+                    .iter()
+                    .filter(|(_, n, _)| *n == name)
+                    .map(|(zone, _, text)| format!("{text} (zone {zone}'s primary)"))
                     .collect()
             })
             .unwrap_or_default()
@@ -115,7 +160,7 @@ impl Failure {
 struct Outcome {
     changes: usize,
     messages: usize,
-    conflicts: Vec<String>,
+    conflicts: Vec<plan::Conflict>,
 }
 
 impl ZonePush {
@@ -171,7 +216,7 @@ impl ZonePush {
         let mut outcome = Outcome {
             changes: 0,
             messages: 0,
-            conflicts: plan.conflicts.iter().map(ToString::to_string).collect(),
+            conflicts: plan.conflicts.clone(),
         };
         // A few changes are each worth a line; a large sync is told by its count.
         if plan.changes.len() <= 10 {
@@ -255,7 +300,7 @@ impl ZonePush {
         let mut refused = Backoff::new(Pacing::REFUSED);
         let mut pushed: Option<u64> = None;
         let mut last_read = Instant::now();
-        let mut last_conflicts: Vec<String> = Vec::new();
+        let mut last_conflicts: Vec<plan::Conflict> = Vec::new();
         status.set(&self.origin, "waiting for every source's first sync".into());
         loop {
             let catalog = reader.load();
@@ -286,6 +331,15 @@ impl ZonePush {
                     if outcome.changes > 0 {
                         info!(zone = %self.origin, changes = outcome.changes, messages = outcome.messages, "push: the primary is up to date");
                     }
+                    if let Some(counters) = &self.counters {
+                        counters.changes.inc_by(outcome.changes as u64);
+                        counters.messages.inc_by(outcome.messages as u64);
+                        counters
+                            .conflicts
+                            .set(i64::try_from(outcome.conflicts.len()).unwrap_or(i64::MAX));
+                        counters.last_success.set(unix_now());
+                    }
+                    status.set_conflicts(&self.origin, &outcome.conflicts);
                     if outcome.conflicts != last_conflicts {
                         for conflict in &outcome.conflicts {
                             warn!(zone = %self.origin, "push: left alone: {conflict}");
@@ -299,6 +353,13 @@ impl ZonePush {
                     status.set(&self.origin, state);
                 }
                 Err(failure) => {
+                    if let Some(counters) = &self.counters {
+                        counters.failed(match failure.fault() {
+                            Fault::Prerequisite => "prerequisite",
+                            Fault::NotAllowed => "not_allowed",
+                            Fault::Transient => "transient",
+                        });
+                    }
                     let wait = match failure.fault() {
                         // Someone changed the zone meanwhile: read it again at once.
                         Fault::Prerequisite => Duration::ZERO,
@@ -316,4 +377,10 @@ impl ZonePush {
             }
         }
     }
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
