@@ -376,3 +376,26 @@ fn plan_prints_the_changes_and_apply_makes_them() {
     on_primary(&primary, "web.example.test.", &["192.0.2.40"]);
     assert!(run(false).contains("no change"));
 }
+
+/// A zone with `serve: false` is pushed but not answered: queries for it are refused, as for
+/// any name outside kubezone's zones.
+#[test]
+fn a_zone_that_is_only_pushed_is_not_answered() {
+    let primary = PrimaryServer::start(Software::Bind);
+    let s = Server::start_with(Setup {
+        zones: &format!(
+            "  - zone: served.test\n    glue: [\"192.0.2.53\"]\n{}    serve: false\n",
+            zones(&primary)
+        ),
+        extra: &config(&primary, UPDATE_SECRET),
+        manifests: &[("web.yaml", &service("web", "192.0.2.10"))],
+        ..Setup::default()
+    });
+    on_primary(&primary, "web.example.test.", &["192.0.2.10"]);
+    let reply = s.ask("web.example.test.", RecordType::A);
+    assert_eq!(
+        reply.metadata.response_code,
+        hickory_proto::op::ResponseCode::Refused,
+        "{reply:?}"
+    );
+}

@@ -33,6 +33,7 @@ fn index() -> IndexReader {
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         claims: kubezone_index::NameClaims::Shared,
+        served: true,
     };
     let (mut writer, reader) = IndexWriter::new(vec![zone]);
     for i in 0..NAMES {

@@ -318,6 +318,7 @@ fn refusals_and_servfail_before_the_sync_say_why_in_an_extended_error() {
         static_written: 0,
         precedence: kubezone_model::Kind::DEFAULT_RESOURCES.to_vec(),
         claims: kubezone_index::NameClaims::Shared,
+        served: true,
     }]);
     let answerer = Answerer::new(unsynced, FallthroughPolicy::default(), None);
     let mut out = Vec::new();
@@ -600,6 +601,7 @@ fn ns_reply_len(glue: u8) -> usize {
         static_written: 0,
         precedence: kubezone_model::Kind::DEFAULT_RESOURCES.to_vec(),
         claims: kubezone_index::NameClaims::Shared,
+        served: true,
     };
     let (mut writer, reader) = IndexWriter::new(vec![zone]);
     writer.set_ready(true);

@@ -33,6 +33,7 @@ fn zone(origin: &str) -> ZoneConfig {
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         claims: kubezone_index::NameClaims::Shared,
+        served: true,
     }
 }
 

@@ -45,6 +45,7 @@ fn answerer() -> &'static Answerer {
             static_written: 0,
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
             claims: kubezone_index::NameClaims::Shared,
+            served: true,
         };
         let (mut writer, reader) = IndexWriter::new(vec![zone]);
         let long_text = "t".repeat(600);

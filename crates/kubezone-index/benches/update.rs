@@ -25,6 +25,7 @@ fn zone() -> ZoneConfig {
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         claims: kubezone_index::NameClaims::Shared,
+        served: true,
     }
 }
 

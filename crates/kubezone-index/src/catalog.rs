@@ -28,7 +28,10 @@ impl Catalog {
 
     /// The most specific zone that contains `key` ("the longest zone wins").
     pub fn zone_for(&self, key: &NameKey) -> Option<&ZoneSnapshot> {
-        self.zones.iter().find(|zone| zone.contains(key))
+        // A zone only pushed to a primary is not answered for.
+        self.zones
+            .iter()
+            .find(|zone| zone.is_served() && zone.contains(key))
     }
 
     /// Zones in configuration order.

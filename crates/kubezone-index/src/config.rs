@@ -25,6 +25,9 @@ pub struct ZoneConfig {
     pub precedence: Vec<Kind>,
     /// Whether objects of several namespaces may claim one name.
     pub claims: NameClaims,
+    /// Whether queries are answered for it: a zone only pushed to a primary (`serve: false`)
+    /// is built like any other but answered as outside every zone.
+    pub served: bool,
 }
 
 /// Who may serve a name that objects of another namespace already claim.
@@ -98,6 +101,7 @@ impl ZoneConfig {
             static_written: 0,
             precedence: Kind::DEFAULT_RESOURCES.to_vec(),
             claims: NameClaims::Shared,
+            served: true,
         }
     }
 

@@ -40,6 +40,8 @@ pub struct ZoneSnapshot {
     /// The fingerprint of the content the serial was set for (it lags `fingerprint` while a
     /// change waits for the next second).
     serial_fingerprint: u64,
+    /// Answered for; `false` for a zone only pushed to a primary.
+    served: bool,
 }
 
 /// Where a query name lands in a zone.
@@ -70,6 +72,11 @@ impl ZoneSnapshot {
 
     pub(crate) fn origin_labels(&self) -> usize {
         self.origin_labels
+    }
+
+    /// Whether queries are answered for the zone (`serve: false` is push only).
+    pub fn is_served(&self) -> bool {
+        self.served
     }
 
     /// Whether `key` is the origin or below it.
@@ -294,6 +301,7 @@ impl ZoneWriter {
                 serial: 0,
                 fingerprint: 0,
                 serial_fingerprint: 0,
+                served: config.served,
             },
             serial: Serial::new(floor),
             soa_hash,

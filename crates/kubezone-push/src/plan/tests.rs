@@ -785,6 +785,7 @@ fn the_wanted_records_of_a_snapshot() {
         static_written: 0,
         precedence: Kind::DEFAULT_RESOURCES.to_vec(),
         claims: kubezone_index::NameClaims::Shared,
+        served: true,
     };
     let (mut writer, reader) = IndexWriter::new(vec![config]);
     writer.apply(

@@ -141,6 +141,8 @@ pub(super) struct RawZone {
     pub(super) records: Vec<String>,
     pub(super) transfer: Option<transfer::RawTransfer>,
     pub(super) push: Option<push::RawPush>,
+    #[serde(default = "default_true")]
+    pub(super) serve: bool,
     #[serde(default)]
     pub(super) namespaces: Vec<String>,
     pub(super) namespace_selector: Option<String>,

@@ -637,3 +637,28 @@ fn push_settings_and_their_key() {
     .to_string();
     assert!(err.contains("everything"), "{err}");
 }
+
+#[test]
+fn serve_false_needs_push_and_no_transfer() {
+    let keys = "tsigKeys: [{name: k, secret: \"c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0IQ==\"}]\n";
+    let config = parse(&format!(
+        "zones:\n  - zone: example.com\n    serve: false\n    push: {{server: \"127.0.0.1\", key: k, owner: east}}\n{keys}"
+    ))
+    .expect("valid");
+    assert!(!config.zones[0].index.served);
+    for (zone, needle) in [
+        ("{zone: example.com, serve: false}", "no push"),
+        (
+            "{zone: example.com, serve: false, push: {server: \"127.0.0.1\", key: k, owner: east}, transfer: {allow: [127.0.0.1]}}",
+            "transfer",
+        ),
+    ] {
+        let err = parse(&format!("zones: [{zone}]\n{keys}"))
+            .expect_err(zone)
+            .to_string();
+        assert!(
+            err.contains("zones[0].serve") && err.contains(needle),
+            "{err}"
+        );
+    }
+}

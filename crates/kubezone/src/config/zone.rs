@@ -176,6 +176,19 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
         .map(|raw| transfer::transfer(raw, &origin))
         .transpose()?;
     let push = z.push.map(push::push).transpose()?;
+    if !z.serve && push.is_none() {
+        return Err((
+            "serve".into(),
+            "is false but the zone has no push: it would do nothing".into(),
+        ));
+    }
+    if !z.serve && transfer.is_some() {
+        return Err((
+            "serve".into(),
+            "is false but the zone has transfer: a zone that is not served cannot be transferred"
+                .into(),
+        ));
+    }
     Ok(Zone {
         index: ZoneConfig {
             origin,
@@ -188,6 +201,7 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
             static_written: 0,
             precedence: resources,
             claims: z.claims.into(),
+            served: z.serve,
         },
         filter,
         fallthrough,
