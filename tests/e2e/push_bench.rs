@@ -81,6 +81,8 @@ fn bench_push_initial_sync_and_change_latency() {
         &address(last),
         started,
     );
+    // The push logs its count once the last batch is accepted, a moment after BIND answers.
+    s.wait_for_log("the primary is up to date", 1);
     let log = s.log();
     let messages: usize = log
         .lines()
