@@ -118,6 +118,16 @@ fn bench_push_initial_sync_and_change_latency() {
             start,
         ));
     }
+    // Where a change's time goes, from kubezone's own account of its last pushes.
+    for line in s
+        .log()
+        .lines()
+        .filter(|l| l.contains("planned_ms"))
+        .rev()
+        .take(3)
+    {
+        println!("{line}");
+    }
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(

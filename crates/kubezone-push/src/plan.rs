@@ -22,7 +22,7 @@ mod zone;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use hickory_proto::rr::{Name, RecordType};
-use kubezone_index::{NameKey, NodeRole, ZoneSnapshot};
+use kubezone_index::{NameKey, NameNode, NodeRole, ZoneSnapshot};
 
 pub use change::{Action, Change, Conflict, Edit, Holder, Prerequisite, Skip, Skipped};
 pub use zone::{PrimaryZone, Rdata, RecordSet, UnreadableRecord};
@@ -85,18 +85,25 @@ pub struct WantedRRset {
 /// apex NS, which belong to the primary, and kubezone's own nameserver hosts. The resource label names the object that won the
 /// name.
 pub fn wanted_from_snapshot(snapshot: &ZoneSnapshot) -> Vec<WantedRRset> {
+    wanted_from_nodes(snapshot, snapshot.nodes())
+}
+
+/// [`wanted_from_snapshot`] for some of the snapshot's nodes only (those a publish changed).
+pub fn wanted_from_nodes<'n>(
+    snapshot: &ZoneSnapshot,
+    nodes: impl IntoIterator<Item = &'n NameNode>,
+) -> Vec<WantedRRset> {
     let origin = fqdn_lower(snapshot.origin());
     let mut wanted = Vec::new();
-    for node in snapshot.nodes() {
+    for node in nodes {
         // kubezone's own nameserver hosts and their glue are the serving side's, not records
         // to put on someone else's primary.
         if node.role() == NodeRole::NameServer {
             continue;
         }
-        let Some(name) = NameKey::from_wire(node.key()).and_then(|(key, _)| key.to_name()) else {
+        let Some(name) = node_name(node) else {
             continue;
         };
-        let name = fqdn_lower(&name);
         let resource = node.provenance().and_then(|p| {
             let winner = p
                 .sources
@@ -120,6 +127,12 @@ pub fn wanted_from_snapshot(snapshot: &ZoneSnapshot) -> Vec<WantedRRset> {
         }
     }
     wanted
+}
+
+/// A node's name, lower case with its final dot.
+pub fn node_name(node: &NameNode) -> Option<Name> {
+    let name = NameKey::from_wire(node.key()).and_then(|(key, _)| key.to_name())?;
+    Some(fqdn_lower(&name))
 }
 
 /// What to do on the primary, and what was left alone.
@@ -148,6 +161,28 @@ pub fn plan(
     registry: &Registry,
     policy: Policy,
 ) -> Plan {
+    plan_some(zone, wanted, None, registry, policy)
+}
+
+/// [`plan`] for `names` only (lower case, with their final dots): what a publish changed. `wanted`
+/// holds the wanted RRsets at those names; every other name is left as it is.
+pub fn plan_names(
+    zone: &PrimaryZone,
+    wanted: &[WantedRRset],
+    names: &BTreeSet<Name>,
+    registry: &Registry,
+    policy: Policy,
+) -> Plan {
+    plan_some(zone, wanted, Some(names), registry, policy)
+}
+
+fn plan_some(
+    zone: &PrimaryZone,
+    wanted: &[WantedRRset],
+    only: Option<&BTreeSet<Name>>,
+    registry: &Registry,
+    policy: Policy,
+) -> Plan {
     let planner = Planner {
         zone,
         registry,
@@ -156,12 +191,18 @@ pub fn plan(
     };
     let mut out = Plan::default();
     let wanted = planner.wanted_by_name(wanted, &mut out);
-    let mut names: BTreeSet<Name> = wanted.keys().cloned().collect();
-    names.extend(
-        zone.rrsets()
-            .filter(|(name, record_type, _)| planner.manages(name, *record_type))
-            .map(|(name, _, _)| name.clone()),
-    );
+    let names: BTreeSet<Name> = match only {
+        Some(only) => only.clone(),
+        None => {
+            let mut names: BTreeSet<Name> = wanted.keys().cloned().collect();
+            names.extend(
+                zone.rrsets()
+                    .filter(|(name, record_type, _)| planner.manages(name, *record_type))
+                    .map(|(name, _, _)| name.clone()),
+            );
+            names
+        }
+    };
     for name in names {
         let wanted_here = wanted.get(&name).cloned().unwrap_or_default();
         planner.plan_name(&name, &wanted_here, &mut out);

@@ -12,7 +12,7 @@ use std::{
 };
 
 use hickory_proto::rr::Name;
-use kubezone_index::IndexReader;
+use kubezone_index::{IndexReader, ZoneSnapshot};
 use kubezone_metrics::{Metrics, PushCounters};
 use kubezone_push::{
     AxfrError, Backoff, Fault, Pacing, Primary, UpdateError, Updater,
@@ -161,6 +161,9 @@ struct Outcome {
     changes: usize,
     messages: usize,
     conflicts: Vec<plan::Conflict>,
+    /// How long planning took, and sending.
+    planned: Duration,
+    sent: Duration,
 }
 
 impl ZonePush {
@@ -186,37 +189,95 @@ impl ZonePush {
     }
 
     /// One reconciliation: plan from `known` (read when `None`), send every batch.
+    ///
+    /// `planned` is the snapshot `known` was last brought up to: when there is one (and `known`
+    /// was not read afresh), only the names that changed since are planned, so a change costs
+    /// what it touches rather than the whole zone. It becomes the snapshot planned now.
     async fn reconcile(
         &self,
         known: &mut Option<PrimaryZone>,
+        planned: &mut Option<ZoneSnapshot>,
+        conflicts: &mut Vec<plan::Conflict>,
         updater: &mut Updater,
         reader: &IndexReader,
     ) -> Result<Outcome, Failure> {
         if known.is_none() {
             *known = Some(self.read().await?);
+            *planned = None;
         }
         let Some(zone) = known.as_mut() else {
             return Ok(Outcome {
                 changes: 0,
                 messages: 0,
                 conflicts: Vec::new(),
+                planned: Duration::ZERO,
+                sent: Duration::ZERO,
             });
         };
-        let Some(plan) = self.plan(zone, reader) else {
+        let planning = Instant::now();
+        let catalog = reader.load();
+        let Some(snapshot) = catalog.zone(self.zone) else {
             return Ok(Outcome {
                 changes: 0,
                 messages: 0,
                 conflicts: Vec::new(),
+                planned: Duration::ZERO,
+                sent: Duration::ZERO,
+            });
+        };
+        // The names planned this time; `None`: all of them.
+        let mut only: Option<std::collections::BTreeSet<Name>> = None;
+        let plan = match planned.as_ref() {
+            Some(before) => {
+                let changed = snapshot.changes_since(before);
+                let names: std::collections::BTreeSet<Name> = changed
+                    .iter()
+                    .filter_map(|(old, new)| plan::node_name(new.or(*old)?))
+                    .collect();
+                only = Some(names.clone());
+                let wanted =
+                    plan::wanted_from_nodes(snapshot, changed.iter().filter_map(|(_, new)| *new));
+                Some(plan::plan_names(
+                    zone,
+                    &wanted,
+                    &names,
+                    &self.registry,
+                    self.policy,
+                ))
+            }
+            None => self.plan(zone, reader),
+        };
+        let snapshot = snapshot.clone();
+        drop(catalog);
+        let Some(plan) = plan else {
+            return Ok(Outcome {
+                changes: 0,
+                messages: 0,
+                conflicts: Vec::new(),
+                planned: Duration::ZERO,
+                sent: Duration::ZERO,
             });
         };
         let batches = batch::batches(&self.origin, &plan.changes, Bounds::default());
+        let plan_time = planning.elapsed();
         for (changes, error) in &batches.refused {
             warn!(zone = %self.origin, changes = changes.len(), "push: not sent: {error}");
+        }
+        // The conflicts at the names not planned this time still stand.
+        match &only {
+            Some(names) => {
+                conflicts.retain(|c| !names.contains(&c.name));
+                conflicts.extend(plan.conflicts.iter().cloned());
+                conflicts.sort();
+            }
+            None => *conflicts = plan.conflicts.clone(),
         }
         let mut outcome = Outcome {
             changes: 0,
             messages: 0,
-            conflicts: plan.conflicts.clone(),
+            conflicts: conflicts.clone(),
+            planned: Duration::ZERO,
+            sent: Duration::ZERO,
         };
         // A few changes are each worth a line; a large sync is told by its count.
         if plan.changes.len() <= 10 {
@@ -228,12 +289,16 @@ impl ZonePush {
             if let Err(e) = updater.update_wire(&self.origin, batch.message(0)).await {
                 // Whatever the primary holds now is unknown: read it again next time.
                 *known = None;
+                *planned = None;
                 return Err(e.into());
             }
             zone.apply(batch.edits());
             outcome.changes += batch.changes().len();
             outcome.messages += 1;
         }
+        *planned = Some(snapshot);
+        outcome.planned = plan_time;
+        outcome.sent = planning.elapsed().saturating_sub(plan_time);
         Ok(outcome)
     }
 
@@ -295,6 +360,8 @@ impl ZonePush {
     /// Runs until the pipeline is dropped.
     pub async fn run(self, reader: IndexReader, published: Arc<Notify>, status: PushStatus) {
         let mut known: Option<PrimaryZone> = None;
+        let mut planned: Option<ZoneSnapshot> = None;
+        let mut conflicts: Vec<plan::Conflict> = Vec::new();
         let mut updater = Updater::new(self.primary.clone());
         let mut transient = Backoff::new(Pacing::TRANSIENT);
         let mut refused = Backoff::new(Pacing::REFUSED);
@@ -323,13 +390,29 @@ impl ZonePush {
             if known.is_none() {
                 last_read = Instant::now();
             }
-            match self.reconcile(&mut known, &mut updater, &reader).await {
+            match self
+                .reconcile(
+                    &mut known,
+                    &mut planned,
+                    &mut conflicts,
+                    &mut updater,
+                    &reader,
+                )
+                .await
+            {
                 Ok(outcome) => {
                     transient.reset();
                     refused.reset();
                     pushed = fingerprint;
                     if outcome.changes > 0 {
-                        info!(zone = %self.origin, changes = outcome.changes, messages = outcome.messages, "push: the primary is up to date");
+                        info!(
+                            zone = %self.origin,
+                            changes = outcome.changes,
+                            messages = outcome.messages,
+                            planned_ms = outcome.planned.as_millis() as u64,
+                            sent_ms = outcome.sent.as_millis() as u64,
+                            "push: the primary is up to date"
+                        );
                     }
                     if let Some(counters) = &self.counters {
                         counters.changes.inc_by(outcome.changes as u64);

@@ -940,3 +940,32 @@ fn a_wanted_txt_that_reads_as_a_registry_value_is_skipped() {
     assert_eq!(plan.changes, Vec::new());
     assert_eq!(plan.skipped[0].reason, Skip::RegistryValue);
 }
+
+/// Planning only the names a publish changed gives what planning the whole zone gives for
+/// them, and leaves every other name alone (even one the whole-zone plan would change).
+#[test]
+fn planning_some_names_matches_planning_all_for_them() {
+    let registry = Registry::new(OWNER, "", "", "").expect("registry");
+    let zone = zone(&[]);
+    let wanted = vec![
+        want("www.example.com.", 60, &[a("192.0.2.1")]),
+        want("api.example.com.", 60, &[a("192.0.2.2")]),
+    ];
+    let all = plan(&zone, &wanted, &registry, Policy::Sync);
+    let only: BTreeSet<Name> = [name("api.example.com.")].into();
+    let some = plan_names(&zone, &wanted[1..], &only, &registry, Policy::Sync);
+    let for_api: Vec<&Change> = all
+        .changes
+        .iter()
+        .filter(|c| c.to_string().contains("api.example.com."))
+        .collect();
+    assert!(!for_api.is_empty());
+    assert_eq!(some.changes.iter().collect::<Vec<_>>(), for_api);
+    assert!(
+        some.changes
+            .iter()
+            .all(|c| !c.to_string().contains("www.example.com.")),
+        "{:?}",
+        some.changes
+    );
+}
