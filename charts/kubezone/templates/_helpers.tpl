@@ -169,6 +169,29 @@ false
 {{- end -}}
 {{- end -}}
 
+{{/* A zone's `push` section (and `serve`) from .Values.push; nothing while `server` is empty. */}}
+{{- define "kubezone.push" -}}
+{{- with .Values.push }}
+{{- if .server }}
+{{- if not .serve }}
+serve: false
+{{- end }}
+push:
+  server: {{ .server | quote }}
+  key: {{ required "push.key: name a tsigKeys entry" .key | quote }}
+  owner: {{ required "push.owner: the owner id of the ownership records" .owner | quote }}
+  policy: {{ .policy | default "sync" }}
+  interval: {{ .interval | default "60s" | quote }}
+  {{- with .txtPrefix }}
+  txtPrefix: {{ . | quote }}
+  {{- end }}
+  {{- with .txtSuffix }}
+  txtSuffix: {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* A zone's `transfer` section from .Values.transfer; nothing while `allow` is empty. */}}
 {{- define "kubezone.transfer" -}}
 {{- with .Values.transfer }}
@@ -310,6 +333,9 @@ zones:
     records: {{ toJson . }}
     {{- end }}
     {{- with (include "kubezone.transfer" $ | trim) }}
+    {{- . | nindent 4 }}
+    {{- end }}
+    {{- with (include "kubezone.push" $ | trim) }}
     {{- . | nindent 4 }}
     {{- end }}
 {{- end }}

@@ -312,3 +312,31 @@ extraVolumeMounts: []
     assert_eq!(zone["resources"], json!(["Ingress", "Service"]));
     assert_eq!(zone["ingressClasses"], json!(["nginx"]));
 }
+
+#[test]
+fn push_reaches_every_domain_with_its_key() {
+    let rendered = render(
+        "domain: [example.com, example.org]
+push:
+  server: \"192.0.2.53\"
+  key: update-key
+  owner: cluster-east
+  policy: upsert-only
+  serve: false
+tsigKeys:
+  - {name: update-key, secretName: kubezone-update, secretKey: secret}
+",
+    );
+    let config = rendered.config();
+    for zone in [&config["zones"][0], &config["zones"][1]] {
+        assert_eq!(
+            zone["push"],
+            json!({"server": "192.0.2.53", "key": "update-key", "owner": "cluster-east", "policy": "upsert-only", "interval": "60s"})
+        );
+        assert_eq!(zone["serve"], json!(false));
+    }
+    // Without a server, no push and every domain served.
+    let plain = render("domain: example.com\n").config();
+    assert!(plain["zones"][0].get("push").is_none(), "{plain}");
+    assert!(plain["zones"][0].get("serve").is_none(), "{plain}");
+}
