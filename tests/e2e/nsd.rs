@@ -28,11 +28,9 @@ impl Nsd {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path();
         std::fs::write(path.join("zone"), zone_file).expect("write the zone file");
-        // A port the kernel just handed out and took back, free for NSD's UDP and TCP sockets.
-        let port = UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .expect("a free port")
-            .port();
+        // Free for UDP and TCP, below the ephemeral range, so no outgoing connection of another
+        // test takes it before NSD binds it (a port only checked for UDP once was).
+        let port = crate::secondary::free_port();
         let config = format!(
             "server:
 	ip-address: 127.0.0.1

@@ -24,10 +24,7 @@ fn a_full_query_log_pipe_holds_up_no_answer() {
         ingress("web", "www.example.com", &["192.0.2.10"]),
     )
     .expect("write");
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-        .port();
+    let port = crate::secondary::free_port();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = dir.path().join("kubezone.yaml");
     std::fs::write(
