@@ -398,4 +398,12 @@ fn a_zone_that_is_only_pushed_is_not_answered() {
         hickory_proto::op::ResponseCode::Refused,
         "{reply:?}"
     );
+    // The zone beside it, served as usual, still answers.
+    let soa = s.ask("served.test.", RecordType::SOA);
+    assert_eq!(
+        soa.metadata.response_code,
+        hickory_proto::op::ResponseCode::NoError,
+        "{soa:?}"
+    );
+    assert_eq!(soa.answers.len(), 1, "{soa:?}");
 }

@@ -157,6 +157,7 @@ impl Failure {
 }
 
 /// What one reconciliation did.
+#[derive(Default)]
 struct Outcome {
     changes: usize,
     messages: usize,
@@ -182,10 +183,13 @@ impl ZonePush {
 
     /// The plan from the primary's zone as it stands to what the index serves now.
     pub fn plan(&self, primary: &PrimaryZone, reader: &IndexReader) -> Option<Plan> {
-        let catalog = reader.load();
-        let snapshot = catalog.zone(self.zone)?;
+        Some(self.plan_all(primary, reader.load().zone(self.zone)?))
+    }
+
+    /// The plan from the primary's zone to everything `snapshot` serves.
+    fn plan_all(&self, primary: &PrimaryZone, snapshot: &ZoneSnapshot) -> Plan {
         let wanted = plan::wanted_from_snapshot(snapshot);
-        Some(plan::plan(primary, &wanted, &self.registry, self.policy))
+        plan::plan(primary, &wanted, &self.registry, self.policy)
     }
 
     /// One reconciliation: plan from `known` (read when `None`), send every batch.
@@ -206,24 +210,12 @@ impl ZonePush {
             *planned = None;
         }
         let Some(zone) = known.as_mut() else {
-            return Ok(Outcome {
-                changes: 0,
-                messages: 0,
-                conflicts: Vec::new(),
-                planned: Duration::ZERO,
-                sent: Duration::ZERO,
-            });
+            return Ok(Outcome::default());
         };
         let planning = Instant::now();
         let catalog = reader.load();
         let Some(snapshot) = catalog.zone(self.zone) else {
-            return Ok(Outcome {
-                changes: 0,
-                messages: 0,
-                conflicts: Vec::new(),
-                planned: Duration::ZERO,
-                sent: Duration::ZERO,
-            });
+            return Ok(Outcome::default());
         };
         // The names planned this time; `None`: all of them.
         let mut only: Option<std::collections::BTreeSet<Name>> = None;
@@ -234,30 +226,18 @@ impl ZonePush {
                     .iter()
                     .filter_map(|(old, new)| plan::node_name(new.or(*old)?))
                     .collect();
-                only = Some(names.clone());
                 let wanted =
                     plan::wanted_from_nodes(snapshot, changed.iter().filter_map(|(_, new)| *new));
-                Some(plan::plan_names(
-                    zone,
-                    &wanted,
-                    &names,
-                    &self.registry,
-                    self.policy,
-                ))
+                let plan = plan::plan_names(zone, &wanted, &names, &self.registry, self.policy);
+                only = Some(names);
+                plan
             }
-            None => self.plan(zone, reader),
+            // The same snapshot as the one remembered below, so the next change is planned
+            // from exactly what this plan covered.
+            None => self.plan_all(zone, snapshot),
         };
         let snapshot = snapshot.clone();
         drop(catalog);
-        let Some(plan) = plan else {
-            return Ok(Outcome {
-                changes: 0,
-                messages: 0,
-                conflicts: Vec::new(),
-                planned: Duration::ZERO,
-                sent: Duration::ZERO,
-            });
-        };
         let batches = batch::batches(&self.origin, &plan.changes, Bounds::default());
         let plan_time = planning.elapsed();
         for (changes, error) in &batches.refused {
@@ -273,11 +253,8 @@ impl ZonePush {
             None => *conflicts = plan.conflicts.clone(),
         }
         let mut outcome = Outcome {
-            changes: 0,
-            messages: 0,
             conflicts: conflicts.clone(),
-            planned: Duration::ZERO,
-            sent: Duration::ZERO,
+            ..Outcome::default()
         };
         // A few changes are each worth a line; a large sync is told by its count.
         if plan.changes.len() <= 10 {
