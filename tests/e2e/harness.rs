@@ -111,7 +111,8 @@ impl Server {
             .arg("--config")
             .arg(&config_path)
             .arg("--log-level")
-            .arg("info")
+            // KUBEZONE_TEST_LOG: more detail when a failure needs it (docs/reliability.md).
+            .arg(std::env::var("KUBEZONE_TEST_LOG").unwrap_or_else(|_| "info".into()))
             .env_remove("KUBEZONE_IDENTITY")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

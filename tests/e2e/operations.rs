@@ -248,8 +248,9 @@ fn readiness_follows_the_cluster_sync_and_names_each_watch() {
     while s.http_get("/readyz").0 != 200 {
         assert!(
             Instant::now() < deadline,
-            "{}",
-            s.http_get("/readyz?verbose").1
+            "{}\n{}",
+            s.http_get("/readyz?verbose").1,
+            s.log()
         );
         std::thread::sleep(Duration::from_millis(100));
     }

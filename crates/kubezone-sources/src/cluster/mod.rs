@@ -16,7 +16,10 @@ mod watch;
 use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::Service;
-use kube::{Api, Client, api::DynamicObject};
+use kube::{
+    Api, Client,
+    api::{ApiResource, DynamicObject},
+};
 use kubezone_metrics::Metrics;
 use kubezone_model::Kind;
 use tokio::{sync::mpsc, task::JoinSet};
@@ -42,9 +45,20 @@ pub struct ClusterSource {
     /// Namespaces to watch; empty for all.
     namespaces: Vec<String>,
     kinds: Vec<Kind>,
-    glue: Vec<ServiceName>,
+    /// Every watch, registered in `status` when the source is made, so that `/readyz` names
+    /// them all from the start rather than as the running source gets to them.
+    planned: Vec<PlannedWatch>,
+    glue: Vec<(ServiceName, usize)>,
     status: ClusterStatus,
     metrics: Option<Metrics>,
+}
+
+/// A Kind watch in one scope, with its place in the status.
+struct PlannedWatch {
+    kind: Kind,
+    resource: ApiResource,
+    namespace: Option<String>,
+    id: usize,
 }
 
 impl ClusterSource {
@@ -61,12 +75,43 @@ impl ClusterSource {
         let mut glue = glue;
         glue.sort();
         glue.dedup();
+        let kinds = watched_kinds(kinds);
+        let status = ClusterStatus::default();
+        let mut planned = Vec::new();
+        for &kind in &kinds {
+            let Some(resource) = api_resource(kind) else {
+                continue;
+            };
+            for namespace in scopes(kind, &namespaces) {
+                let id = status.register(
+                    Scope {
+                        kind,
+                        namespace: namespace.clone(),
+                    }
+                    .to_string(),
+                );
+                planned.push(PlannedWatch {
+                    kind,
+                    resource: resource.clone(),
+                    namespace,
+                    id,
+                });
+            }
+        }
+        let glue = glue
+            .into_iter()
+            .map(|service| {
+                let id = status.register(GlueWatch::label(&service));
+                (service, id)
+            })
+            .collect();
         ClusterSource {
             client,
             namespaces,
-            kinds: watched_kinds(kinds),
+            kinds,
+            planned,
             glue,
-            status: ClusterStatus::default(),
+            status,
             metrics: None,
         }
     }
@@ -99,23 +144,19 @@ impl ClusterSource {
         // The watches live as long as this task: stopping it (a reload) stops them.
         let mut watches = JoinSet::new();
         let mut names: HashMap<tokio::task::Id, String> = HashMap::new();
-        for &kind in &self.kinds {
-            for namespace in scopes(kind, &self.namespaces) {
-                if let Some(watch) = self.kind_watch(&client, kind, namespace) {
-                    let name = watch.scope().to_string();
-                    let task = watches.spawn(watch.run(events.clone()));
-                    names.insert(task.id(), name);
-                }
-            }
+        for planned in &self.planned {
+            let watch = self.kind_watch(&client, planned);
+            let name = watch.scope().to_string();
+            let task = watches.spawn(watch.run(events.clone()));
+            names.insert(task.id(), name);
         }
-        for service in &self.glue {
+        for (service, id) in &self.glue {
             let name = GlueWatch::label(service);
-            let id = self.status.register(name.clone());
             let watch = GlueWatch {
                 service: service.clone(),
                 api: Api::<Service>::namespaced(client.clone(), &service.namespace),
                 status: self.status.clone(),
-                id,
+                id: *id,
             };
             let task = watches.spawn(watch.run(events.clone()));
             names.insert(task.id(), name);
@@ -151,33 +192,24 @@ impl ClusterSource {
         }
     }
 
-    fn kind_watch(
-        &self,
-        client: &Client,
-        kind: Kind,
-        namespace: Option<String>,
-    ) -> Option<KindWatch> {
-        let resource = api_resource(kind)?;
-        let api = match &namespace {
+    fn kind_watch(&self, client: &Client, planned: &PlannedWatch) -> KindWatch {
+        let resource = planned.resource.clone();
+        let api = match &planned.namespace {
             Some(ns) => Api::<DynamicObject>::namespaced_with(client.clone(), ns, &resource),
             None => Api::<DynamicObject>::all_with(client.clone(), &resource),
         };
-        let id = self.status.register(
-            Scope {
-                kind,
-                namespace: namespace.clone(),
-            }
-            .to_string(),
-        );
-        Some(KindWatch {
-            counters: self.metrics.as_ref().map(|m| m.watch_counters(kind)),
-            kind,
+        KindWatch {
+            counters: self
+                .metrics
+                .as_ref()
+                .map(|m| m.watch_counters(planned.kind)),
+            kind: planned.kind,
             resource,
             api,
-            namespace,
+            namespace: planned.namespace.clone(),
             status: self.status.clone(),
-            id,
-        })
+            id: planned.id,
+        }
     }
 }
 
@@ -188,5 +220,46 @@ fn scopes(kind: Kind, namespaces: &[String]) -> Vec<Option<String>> {
         vec![None]
     } else {
         namespaces.iter().cloned().map(Some).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_watch_is_in_the_status_before_the_source_runs() {
+        // `/readyz` reads the status while the source starts: a watch it does not list yet
+        // would look like no watch at all.
+        let config = kube::Config::new("https://127.0.0.1:1".parse().expect("url"));
+        let client = Client::try_from(config).expect("client");
+        let glue = vec![ServiceName {
+            namespace: "kube-system".into(),
+            name: "dns1".into(),
+        }];
+        let source = ClusterSource::new(
+            client,
+            vec!["shop".into(), "web".into()],
+            vec![Kind::Service, Kind::Node],
+            glue,
+        );
+        let watches: Vec<String> = source
+            .status()
+            .watches()
+            .into_iter()
+            .map(|w| format!("{}: {}", w.watch, w.state))
+            .collect();
+        assert_eq!(
+            watches,
+            [
+                "Service in namespace shop: listing",
+                "Service in namespace web: listing",
+                "Node: listing",
+                "EndpointSlice in namespace shop: listing",
+                "EndpointSlice in namespace web: listing",
+                "Service kube-system/dns1 (nameserver glue): listing",
+            ]
+        );
+        assert!(!source.status().is_settled());
     }
 }
