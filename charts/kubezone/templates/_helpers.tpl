@@ -211,6 +211,88 @@ transfer:
 {{- end }}
 {{- end -}}
 
+{{/* `clusters`, checked, as a YAML list of {name, kubeconfig, key, secret, context, clients,
+staleAfter, namespaces}: `kubeconfig` is the path its Secret is mounted at, empty for the local
+cluster without a Secret (the in-cluster ServiceAccount). Empty when `clusters` is. */}}
+{{- define "kubezone.clusters" -}}
+{{- $local := .Values.localCluster | default "" | toString -}}
+{{- $names := list -}}
+{{- $clusters := list -}}
+{{- range $i, $c := .Values.clusters | default list -}}
+{{- if not (kindIs "map" $c) -}}
+{{- fail (printf "clusters[%d]: an entry is a map with at least `name`, e.g. {name: west, kubeconfigSecret: {name: west-kubeconfig}}" $i) -}}
+{{- end -}}
+{{- $name := $c.name | default "" | toString -}}
+{{- if not $name -}}
+{{- fail (printf "clusters[%d] has no name: each cluster needs one, a DNS label used in its names (<service>.<namespace>.<cluster>.<zone>)" $i) -}}
+{{- end -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,53}[a-z0-9])?$" $name) -}}
+{{- fail (printf "clusters[%d].name %q is not a lower-case DNS label of at most 55 characters (letters, digits, '-'; its volume is cluster-<name>)" $i $name) -}}
+{{- end -}}
+{{- if has $name $names -}}
+{{- fail (printf "clusters[%d].name %q is used twice: each cluster needs its own name" $i $name) -}}
+{{- end -}}
+{{- $names = append $names $name -}}
+{{- range $key, $_ := $c -}}
+{{- if not (has $key (list "name" "kubeconfigSecret" "context" "clients" "staleAfter" "namespaces")) -}}
+{{- fail (printf "clusters[%d] (%s): %q is not a key of a cluster (name, kubeconfigSecret, context, clients, staleAfter, namespaces)" $i $name $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $secret := $c.kubeconfigSecret | default dict -}}
+{{- if not (kindIs "map" $secret) -}}
+{{- fail (printf "clusters[%d] (%s): kubeconfigSecret is a map, {name: <Secret>, key: kubeconfig}" $i $name) -}}
+{{- end -}}
+{{- $entry := dict "name" $name "kubeconfig" "" -}}
+{{- if $secret -}}
+{{- $_ := set $entry "secret" (required (printf "clusters[%d] (%s): kubeconfigSecret.name: the Secret holding its kubeconfig" $i $name) $secret.name) -}}
+{{- $_ := set $entry "key" ($secret.key | default "kubeconfig") -}}
+{{- $_ := set $entry "kubeconfig" (printf "/etc/kubezone/clusters/%s/kubeconfig" $name) -}}
+{{- else if not $local -}}
+{{- fail (printf "clusters[%d] (%s) has no kubeconfigSecret: set localCluster: %s if kubezone runs in it (its ServiceAccount is used), else give it kubeconfigSecret: {name: <Secret>, key: kubeconfig}" $i $name $name) -}}
+{{- else if ne $name $local -}}
+{{- fail (printf "clusters[%d] (%s) has no kubeconfigSecret: only localCluster (%s) is reached as kubezone's ServiceAccount; another cluster needs kubeconfigSecret: {name: <Secret>, key: kubeconfig}" $i $name $local) -}}
+{{- end -}}
+{{- range $key := list "context" "staleAfter" -}}
+{{- with get $c $key -}}
+{{- $_ := set $entry $key (toString .) -}}
+{{- end -}}
+{{- end -}}
+{{- range $key := list "clients" "namespaces" -}}
+{{- with get $c $key -}}
+{{- if not (kindIs "slice" .) -}}
+{{- fail (printf "clusters[%d] (%s): %s is a list" $i $name $key) -}}
+{{- end -}}
+{{- $_ := set $entry $key . -}}
+{{- end -}}
+{{- end -}}
+{{- $clusters = append $clusters $entry -}}
+{{- end -}}
+{{- if and $local (not (has $local $names)) -}}
+{{- fail (printf "localCluster %q is not the name of an entry of clusters (%s)" $local (join ", " $names)) -}}
+{{- end -}}
+{{- toYaml $clusters -}}
+{{- end -}}
+
+{{/* A zone's `global` section from .Values.global[<zone>]; nothing when unset.
+Usage: include "kubezone.global" (list . "example.com") */}}
+{{- define "kubezone.global" -}}
+{{- $root := index . 0 -}}
+{{- $domain := index . 1 -}}
+{{- range $key, $g := $root.Values.global | default dict -}}
+{{- if eq (toString $key | lower | trimSuffix ".") $domain -}}
+{{- with $g -}}
+global:
+  {{- with .selector }}
+  selector: {{ . | quote }}
+  {{- end }}
+  {{- with .preference }}
+  preference: {{ . }}
+  {{- end }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* kubezone's config file (README.md of the repository, "Configuration reference"). */}}
 {{- define "kubezone.config" -}}
 {{- $domains := include "kubezone.domains" . | fromYamlArray -}}
@@ -229,6 +311,25 @@ transfer:
 {{- end -}}
 {{- if not $inside -}}
 {{- fail (printf "fallthrough.zones: %q is in none of the domains %s" $z (join ", " $domains)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $key, $g := .Values.global | default dict -}}
+{{- $z := toString $key | lower | trimSuffix "." -}}
+{{- if not (has $z $domains) -}}
+{{- fail (printf "global: %q is not one of the domains %s" $key (join ", " $domains)) -}}
+{{- end -}}
+{{- if not (kindIs "map" ($g | default dict)) -}}
+{{- fail (printf "global.%s is a map, {selector: \"kubezone.io/global=true\", preference: local-first}" $key) -}}
+{{- end -}}
+{{- range $k, $_ := $g -}}
+{{- if not (has $k (list "selector" "preference")) -}}
+{{- fail (printf "global.%s: %q is not a key of global (selector, preference)" $key $k) -}}
+{{- end -}}
+{{- end -}}
+{{- with ($g | default dict).preference -}}
+{{- if not (has . (list "local-first" "all")) -}}
+{{- fail (printf "global.%s.preference %q is not local-first or all" $key .) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -267,9 +368,36 @@ acl:
   {{- toYaml (omit . "enabled") | nindent 2 }}
 {{- end }}
 {{- end }}
+{{- with include "kubezone.clusters" . | fromYamlArray }}
+# Several clusters: localCluster as the release's ServiceAccount, the others each from the
+# kubeconfig in its Secret.
+clusters:
+{{- range . }}
+  - name: {{ .name | quote }}
+    {{- with .kubeconfig }}
+    kubeconfig: {{ . | quote }}
+    {{- end }}
+    {{- with .context }}
+    context: {{ . | quote }}
+    {{- end }}
+    {{- with .clients }}
+    clients: {{ toJson . }}
+    {{- end }}
+    {{- with .staleAfter }}
+    staleAfter: {{ . | quote }}
+    {{- end }}
+    {{- with .namespaces }}
+    namespaces: {{ toJson . }}
+    {{- end }}
+{{- end }}
+{{- with $.Values.localCluster }}
+localCluster: {{ . | quote }}
+{{- end }}
+{{- else }}
 # In-cluster, as the release's ServiceAccount.
 kubernetes:
   events: {{ .Values.events }}
+{{- end }}
 {{- with $ft.upstream }}
 upstream: {{ toJson . }}
 {{- end }}
@@ -331,6 +459,9 @@ zones:
     {{- end }}
     {{- with (get ($.Values.records | default dict) .) }}
     records: {{ toJson . }}
+    {{- end }}
+    {{- with (include "kubezone.global" (list $ .) | trim) }}
+    {{- . | nindent 4 }}
     {{- end }}
     {{- with (include "kubezone.transfer" $ | trim) }}
     {{- . | nindent 4 }}
