@@ -273,12 +273,13 @@ cluster without a Secret (the in-cluster ServiceAccount). Empty when `clusters` 
 {{- toYaml $clusters -}}
 {{- end -}}
 
-{{/* A zone's `global` section from .Values.global[<zone>]; nothing when unset.
+{{/* A zone's `global` section from .Values.globalNames[<zone>]; nothing when unset. (Not
+.Values.global: Helm shares that key with subcharts.)
 Usage: include "kubezone.global" (list . "example.com") */}}
 {{- define "kubezone.global" -}}
 {{- $root := index . 0 -}}
 {{- $domain := index . 1 -}}
-{{- range $key, $g := $root.Values.global | default dict -}}
+{{- range $key, $g := $root.Values.globalNames | default dict -}}
 {{- if eq (toString $key | lower | trimSuffix ".") $domain -}}
 {{- with $g -}}
 global:
@@ -314,22 +315,22 @@ global:
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- range $key, $g := .Values.global | default dict -}}
+{{- range $key, $g := .Values.globalNames | default dict -}}
 {{- $z := toString $key | lower | trimSuffix "." -}}
 {{- if not (has $z $domains) -}}
-{{- fail (printf "global: %q is not one of the domains %s" $key (join ", " $domains)) -}}
+{{- fail (printf "globalNames: %q is not one of the domains %s" $key (join ", " $domains)) -}}
 {{- end -}}
 {{- if not (kindIs "map" ($g | default dict)) -}}
-{{- fail (printf "global.%s is a map, {selector: \"kubezone.io/global=true\", preference: local-first}" $key) -}}
+{{- fail (printf "globalNames.%s is a map, {selector: \"kubezone.io/global=true\", preference: local-first}" $key) -}}
 {{- end -}}
 {{- range $k, $_ := $g -}}
 {{- if not (has $k (list "selector" "preference")) -}}
-{{- fail (printf "global.%s: %q is not a key of global (selector, preference)" $key $k) -}}
+{{- fail (printf "globalNames.%s: %q is not a key (selector, preference)" $key $k) -}}
 {{- end -}}
 {{- end -}}
 {{- with ($g | default dict).preference -}}
 {{- if not (has . (list "local-first" "all")) -}}
-{{- fail (printf "global.%s.preference %q is not local-first or all" $key .) -}}
+{{- fail (printf "globalNames.%s.preference %q is not local-first or all" $key .) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
