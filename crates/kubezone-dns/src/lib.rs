@@ -12,11 +12,13 @@
     deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+mod ecs;
 mod fallthrough;
 mod forward;
 mod handler;
 mod identity;
 pub mod listen;
+mod locality;
 mod message;
 mod query;
 mod rated;
@@ -29,9 +31,12 @@ pub use fallthrough::{Fallthrough, FallthroughPolicy};
 pub use forward::{Admission, ForwardError, ForwardSettings, Forwarder, UDP_SOCKETS_PER_UPSTREAM};
 pub use handler::{Admit, Answerer, DnsHandler, Handled, MAX_UDP_PAYLOAD, Transport};
 pub use identity::{Identity, IdentityError, MAX_IDENTITY_LEN};
+pub use locality::{Choice, Client, Locality, Reason};
 pub use resolve::{Answer, Owner, Part, Resolution, Section, resolve, resolve_in_zone};
 pub use server::{DnsServer, ServeError, TcpSettings};
 
+#[cfg(test)]
+mod locality_tests;
 #[cfg(test)]
 mod rated_tests;
 #[cfg(test)]

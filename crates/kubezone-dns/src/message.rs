@@ -7,13 +7,15 @@
 //! sees half an RRset; additional data is dropped without TC (RFC 2181 §9).
 //!
 //! The OPT record goes last, with room for it kept from the start: the query's DO bit, this
-//! server's NSID when asked for, an Extended DNS Error with a refusal.
+//! server's NSID when asked for, the query's Client Subnet with the answer's scope, an Extended
+//! DNS Error with a refusal.
 
 use hickory_proto::{op::ResponseCode, rr::rdata::opt::EdnsCode};
 use kubezone_index::{RRset, wire::FIXED_LEN};
 use smallvec::SmallVec;
 
 use crate::{
+    ecs::{CLIENT_SUBNET, ClientSubnet},
     query::{HEADER_LEN, Header},
     resolve::{Owner, Part},
 };
@@ -39,6 +41,8 @@ pub(crate) struct Opt<'a> {
     pub dnssec_ok: bool,
     /// This server's name, when the query asked for it (RFC 5001).
     pub nsid: Option<&'a [u8]>,
+    /// The query's Client Subnet, echoed with the prefix the answer holds for (RFC 7871).
+    pub subnet: Option<ClientSubnet>,
     /// Why the query was refused or failed (RFC 8914).
     pub error: Option<ExtendedError>,
 }
@@ -48,6 +52,7 @@ impl Opt<'_> {
     fn len(&self) -> usize {
         OPT_LEN
             + self.nsid.map_or(0, |n| OPTION_HEAD + n.len())
+            + self.subnet.map_or(0, |s| s.option_len())
             + self.error.map_or(0, |e| OPTION_HEAD + 2 + e.text.len())
     }
 }
@@ -286,6 +291,10 @@ impl<'o> Reply<'o> {
             .extend_from_slice(&[0, 0, 41, p0, p1, (code >> 4) as u8, 0, flags, 0, r0, r1]);
         if let Some(nsid) = opt.nsid {
             self.option(u16::from(EdnsCode::NSID), &[nsid]);
+        }
+        if let Some(subnet) = opt.subnet {
+            let (fixed, address) = subnet.data();
+            self.option(CLIENT_SUBNET, &[&fixed, address]);
         }
         if let Some(error) = opt.error {
             self.option(EDE, &[&error.code.to_be_bytes(), error.text.as_bytes()]);

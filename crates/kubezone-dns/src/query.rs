@@ -32,18 +32,28 @@ pub(crate) struct ClientEdns<'p> {
 impl ClientEdns<'_> {
     /// Whether the client sent option `code`. Options that run past the record end the search.
     pub fn has_option(&self, code: u16) -> bool {
-        let mut rest = self.options;
-        while let Some((&[c0, c1, l0, l1], data)) = rest.split_first_chunk::<4>() {
-            if u16::from_be_bytes([c0, c1]) == code {
-                return true;
-            }
-            let Some(next) = data.get(usize::from(u16::from_be_bytes([l0, l1]))..) else {
-                return false;
-            };
-            rest = next;
-        }
-        false
+        options(self.options).any(|(c, _)| c == code)
     }
+}
+
+/// The options of an OPT's RDATA as (code, data). An option that runs past the record comes
+/// with `None` for its data and ends them.
+pub(crate) fn options(mut rest: &[u8]) -> impl Iterator<Item = (u16, Option<&[u8]>)> {
+    std::iter::from_fn(move || {
+        let (&[c0, c1, l0, l1], data) = rest.split_first_chunk::<4>()?;
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let option = match data.split_at_checked(len) {
+            Some((option, next)) => {
+                rest = next;
+                Some(option)
+            }
+            None => {
+                rest = &[];
+                None
+            }
+        };
+        Some((u16::from_be_bytes([c0, c1]), option))
+    })
 }
 
 /// A query that parsed.

@@ -469,6 +469,7 @@ fn the_opt_record_and_its_options_always_fit() {
         payload: 1232,
         dnssec_ok: true,
         nsid: Some(long.as_bytes()),
+        subnet: None,
         error: Some(ExtendedError::NOT_READY),
     };
     let write = |limit: usize, opt: Opt<'_>| {

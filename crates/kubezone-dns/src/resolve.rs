@@ -9,7 +9,7 @@ use hickory_proto::{
 use kubezone_index::{Catalog, Lookup, NameKey, NameNode, RRset, ZoneSnapshot};
 use smallvec::SmallVec;
 
-use crate::FallthroughPolicy;
+use crate::{FallthroughPolicy, locality::Client};
 
 /// Longest CNAME chain followed inside our zones; longer chains are left to the resolver.
 const MAX_CNAME_CHAIN: usize = 8;
@@ -71,29 +71,33 @@ pub enum Resolution<'c> {
     NotReady,
 }
 
-/// Resolves `qname`/`qtype` against `catalog`.
+/// Resolves `qname`/`qtype` against `catalog`, with every cluster's records at a
+/// `local-first` name (the answer for a client kubezone cannot place).
 pub fn resolve<'c>(
     catalog: &'c Catalog,
     qname: &NameKey,
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
 ) -> Resolution<'c> {
-    resolve_in_zone(catalog, qname, qtype, fallthrough).1
+    resolve_in_zone(catalog, qname, qtype, fallthrough, &mut Client::anyone()).1
 }
 
-/// [`resolve`], also saying which zone (by index) the name fell in, for per-zone counters.
+/// [`resolve`] for `client`, whose cluster picks the records of `local-first` names (looked up
+/// only when the answer reaches one), also saying which zone (by index) the name fell in, for
+/// per-zone counters.
 pub fn resolve_in_zone<'c>(
     catalog: &'c Catalog,
     qname: &NameKey,
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
+    client: &mut Client<'_>,
 ) -> (Option<usize>, Resolution<'c>) {
     let Some(zone) = catalog.zone_for(qname) else {
         return (None, Resolution::Refused);
     };
     (
         Some(zone.id()),
-        resolve_zone(catalog, zone, qname, qtype, fallthrough),
+        resolve_zone(catalog, zone, qname, qtype, fallthrough, client),
     )
 }
 
@@ -103,6 +107,7 @@ fn resolve_zone<'c>(
     key: &NameKey,
     qtype: RecordType,
     fallthrough: &FallthroughPolicy,
+    client: &mut Client<'_>,
 ) -> Resolution<'c> {
     if !catalog.is_ready() {
         return Resolution::NotReady;
@@ -114,7 +119,7 @@ fn resolve_zone<'c>(
     match zone.lookup(key) {
         Lookup::Found(node) | Lookup::Wildcard(node) => {
             answer.matched = node.key();
-            answer_node(catalog, zone, node, key, qtype, &mut answer)
+            answer_node(catalog, zone, node, key, qtype, client, &mut answer)
         }
         // DS belongs to the parent side of a cut (RFC 4035 §3.1.4.1): this zone has none.
         Lookup::Referral(cut) if qtype == RecordType::DS && cut.key() == key.as_bytes() => {
@@ -137,29 +142,31 @@ fn resolve_zone<'c>(
     Resolution::Answer(answer)
 }
 
-/// Answers from a node that exists, or a wildcard standing in for the query name.
+/// Answers from a node that exists, or a wildcard standing in for the query name, with the
+/// RRsets `client` gets there.
 fn answer_node<'c>(
     catalog: &'c Catalog,
     zone: &'c ZoneSnapshot,
     node: &'c NameNode,
     key: &NameKey,
     qtype: RecordType,
+    client: &mut Client<'_>,
     answer: &mut Answer<'c>,
 ) {
     if qtype != RecordType::CNAME
-        && let Some(cname) = node.cname()
+        && let Some(cname) = client.rrset(node, RecordType::CNAME)
     {
         answer.answers.push(Part {
             owner: Owner::Query,
             rrset: cname,
         });
-        follow_cname(catalog, cname, key, qtype, answer);
+        follow_cname(catalog, cname, key, qtype, client, answer);
         return;
     }
     let rrset = match qtype {
         // RFC 8482: one RRset of the name, not all of them.
-        RecordType::ANY => node.rrsets().first(),
-        _ => node.rrset(qtype),
+        RecordType::ANY => client.rrsets(node).first(),
+        _ => client.rrset(node, qtype),
     };
     match rrset {
         Some(rrset) => {
@@ -184,6 +191,7 @@ fn follow_cname<'c>(
     first: &'c RRset,
     qname: &NameKey,
     qtype: RecordType,
+    client: &mut Client<'_>,
     answer: &mut Answer<'c>,
 ) {
     let mut current = first;
@@ -216,7 +224,7 @@ fn follow_cname<'c>(
                 return;
             }
         };
-        if let Some(next) = node.cname() {
+        if let Some(next) = client.rrset(node, RecordType::CNAME) {
             if answer.answers.len() > MAX_CNAME_CHAIN {
                 return;
             }
@@ -225,8 +233,8 @@ fn follow_cname<'c>(
             continue;
         }
         let rrset = match qtype {
-            RecordType::ANY => node.rrsets().first(),
-            _ => node.rrset(qtype),
+            RecordType::ANY => client.rrsets(node).first(),
+            _ => client.rrset(node, qtype),
         };
         match rrset {
             Some(rrset) => answer.answers.push(Part { owner, rrset }),

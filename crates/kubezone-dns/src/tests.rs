@@ -11,11 +11,11 @@ use crate::{Answer, Fallthrough, FallthroughPolicy, Resolution, resolve};
 
 const T0: u32 = 1_700_000_000;
 
-fn dns(s: &str) -> DnsName {
+pub(crate) fn dns(s: &str) -> DnsName {
     DnsName::parse(s).expect("valid name")
 }
 
-fn zone(origin: &str) -> ZoneConfig {
+pub(crate) fn zone(origin: &str) -> ZoneConfig {
     ZoneConfig {
         origin: dns(origin),
         ttl: 60,

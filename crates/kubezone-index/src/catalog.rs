@@ -3,10 +3,10 @@
 use std::{net::IpAddr, sync::Arc};
 
 use arc_swap::ArcSwap;
-use kubezone_model::{Endpoint, ObjectRef};
+use kubezone_model::{DnsName, Endpoint, ObjectRef};
 
 use crate::{
-    NameConflict, SerialFloor, ZoneConfig, ZoneSnapshot,
+    NameConflict, RRset, SerialFloor, ZoneConfig, ZoneSnapshot,
     key::NameKey,
     reverse::{ReverseIndex, reverse_network},
     zone::ZoneWriter,
@@ -238,6 +238,23 @@ impl IndexWriter {
 
     pub fn zone_configs(&self) -> impl Iterator<Item = &ZoneConfig> {
         self.zones.iter().map(ZoneWriter::config)
+    }
+
+    /// Gives the node at `name` in zone `zone` per-cluster variants ([`crate::NameNode::with_local`])
+    /// until the name is next rebuilt; false when there is no such node. For tools and tests:
+    /// the index builds a `local-first` name's variants from its claims.
+    pub fn set_local(
+        &mut self,
+        zone: usize,
+        name: &DnsName,
+        local: Vec<(u16, Vec<RRset>)>,
+    ) -> bool {
+        let Some(key) = NameKey::new(name.as_name()) else {
+            return false;
+        };
+        self.zones
+            .get_mut(zone)
+            .is_some_and(|z| z.set_local(key.as_bytes(), local))
     }
 
     /// Makes everything applied so far visible to readers, in one step. Returns the unix second

@@ -33,6 +33,12 @@ impl RRset {
         RRset::from_rdatas(rtype, ttl, rdatas.iter().map(Vec::as_slice))
     }
 
+    /// An RRset from records of one type, owner and TTL (their owner is not kept); `None` when
+    /// there are none or one does not encode. For tools and tests: the index builds its own.
+    pub fn from_records(records: Vec<Record>) -> Option<RRset> {
+        RRset::new(records)
+    }
+
     /// An RRset of `rtype` from RDATA in wire form; `None` when there is none.
     pub(crate) fn from_rdatas<'a>(
         rtype: RecordType,
@@ -119,16 +125,23 @@ pub enum NodeRole {
 }
 
 /// Everything a reader needs about one name.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NameNode {
     key: OwnedKey,
     rrsets: Box<[RRset]>,
     role: NodeRole,
     why: Why,
+    /// A `local-first` name's RRsets per cluster; `None` for every other name, so they cost
+    /// one pointer and no allocation.
+    local: Option<Box<Variants>>,
 }
 
+/// Per cluster id, sorted and unique, the RRsets its clients get: the node's whole answer for
+/// them, not only the types that differ.
+type Variants = Box<[(u16, Box<[RRset]>)]>;
+
 /// A node's provenance, kept small for the common case of one object and no conflict.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Why {
     Nothing,
     One(ObjectRef),
@@ -179,7 +192,24 @@ impl NameNode {
             rrsets: rrsets.into_boxed_slice(),
             role,
             why: Why::new(provenance),
+            local: None,
         }
+    }
+
+    /// This node with per-cluster variants of its RRsets (a `local-first` name): a client of
+    /// cluster `id` gets that variant instead of [`NameNode::rrsets`], which stay the merged
+    /// RRsets of every cluster. A cluster without RRsets has no variant (its clients get them
+    /// all); of two variants for one cluster the first is kept. An empty list means none.
+    pub fn with_local(mut self, local: Vec<(u16, Vec<RRset>)>) -> NameNode {
+        let mut variants: Vec<(u16, Box<[RRset]>)> = local
+            .into_iter()
+            .filter(|(_, rrsets)| !rrsets.is_empty())
+            .map(|(id, rrsets)| (id, rrsets.into_boxed_slice()))
+            .collect();
+        variants.sort_by_key(|(id, _)| *id);
+        variants.dedup_by_key(|(id, _)| *id);
+        self.local = (!variants.is_empty()).then(|| Box::new(variants.into_boxed_slice()));
+        self
     }
 
     pub(crate) fn empty_non_terminal(key: OwnedKey) -> NameNode {
@@ -199,6 +229,40 @@ impl NameNode {
         self.rrsets.iter().find(|r| r.record_type() == rtype)
     }
 
+    /// The RRsets a client of `cluster` gets: its cluster's variant when this node has one,
+    /// else the merged [`NameNode::rrsets`].
+    pub fn rrsets_for(&self, cluster: Option<u16>) -> &[RRset] {
+        if let (Some(local), Some(cluster)) = (self.local.as_deref(), cluster)
+            && let Ok(at) = local.binary_search_by_key(&cluster, |(id, _)| *id)
+            && let Some((_, rrsets)) = local.get(at)
+        {
+            return rrsets;
+        }
+        &self.rrsets
+    }
+
+    /// The RRset of `rtype` a client of `cluster` gets (see [`NameNode::rrsets_for`]).
+    pub fn rrset_for(&self, rtype: RecordType, cluster: Option<u16>) -> Option<&RRset> {
+        self.rrsets_for(cluster)
+            .iter()
+            .find(|r| r.record_type() == rtype)
+    }
+
+    /// Whether clients of some cluster get RRsets of their own here (a `local-first` name),
+    /// so the answer depends on where the client is.
+    pub fn is_local_first(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// The per-cluster variants by cluster id, for tools; zone transfer serves the merged
+    /// RRsets.
+    pub fn local(&self) -> impl Iterator<Item = (u16, &[RRset])> {
+        self.local
+            .as_deref()
+            .into_iter()
+            .flat_map(|local| local.iter().map(|(id, rrsets)| (*id, &rrsets[..])))
+    }
+
     pub fn cname(&self) -> Option<&RRset> {
         self.rrset(RecordType::CNAME)
     }
@@ -216,6 +280,13 @@ impl NameNode {
         (self.role as u8).hash(&mut hasher);
         for rrset in self.rrsets.iter() {
             if rrset.record_type != RecordType::SOA {
+                rrset.wire.hash(&mut hasher);
+            }
+        }
+        // What some clients are served changes the zone as well.
+        for (id, rrsets) in self.local() {
+            id.hash(&mut hasher);
+            for rrset in rrsets {
                 rrset.wire.hash(&mut hasher);
             }
         }
@@ -239,5 +310,61 @@ impl NameNode {
             })),
             Why::Full(provenance) => Some(Cow::Borrowed(provenance)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_proto::rr::{RData, rdata::A};
+
+    use super::*;
+
+    fn a(last: u8) -> RRset {
+        let owner = Name::from_str("app.example.com.").expect("name");
+        let record = Record::from_rdata(owner, 60, RData::A(A::new(10, 0, 0, last)));
+        RRset::from_records(vec![record]).expect("an RRset")
+    }
+
+    fn node() -> NameNode {
+        let key = OwnedKey::from(&b"\x03app\x07example\x03com\x00"[..]);
+        NameNode::new(key, vec![a(1)], NodeRole::Ordinary, None)
+    }
+
+    #[test]
+    fn a_cluster_with_a_variant_gets_it_and_every_other_client_the_merged_rrsets() {
+        let plain = node();
+        assert!(!plain.is_local_first());
+        assert_eq!(plain.rrsets_for(Some(1)), plain.rrsets());
+        let local = node().with_local(vec![(2, vec![a(2)]), (1, vec![a(3)])]);
+        assert!(local.is_local_first());
+        assert_eq!(local.rrsets_for(Some(1)), &[a(3)]);
+        assert_eq!(local.rrsets_for(Some(2)), &[a(2)]);
+        assert_eq!(local.rrsets_for(Some(9)), &[a(1)]);
+        assert_eq!(local.rrsets_for(None), &[a(1)]);
+        assert_eq!(local.rrset_for(RecordType::A, Some(2)), Some(&a(2)));
+        assert_eq!(local.rrset_for(RecordType::AAAA, Some(2)), None);
+        assert_eq!(local.rrset(RecordType::A), Some(&a(1)));
+        assert_eq!(local.local().map(|(id, _)| id).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn empty_variants_are_none_and_the_first_of_one_cluster_is_kept() {
+        assert!(!node().with_local(Vec::new()).is_local_first());
+        assert!(!node().with_local(vec![(1, Vec::new())]).is_local_first());
+        let twice = node().with_local(vec![(1, vec![a(4)]), (1, vec![a(5)])]);
+        assert_eq!(twice.rrsets_for(Some(1)), &[a(4)]);
+    }
+
+    #[test]
+    fn variants_count_in_equality_and_the_content_hash() {
+        let local = node().with_local(vec![(1, vec![a(3)])]);
+        assert_ne!(node(), local);
+        assert_ne!(node().content_hash(), local.content_hash());
+        let other = node().with_local(vec![(2, vec![a(3)])]);
+        assert_ne!(local, other);
+        assert_ne!(local.content_hash(), other.content_hash());
+        assert_eq!(local, node().with_local(vec![(1, vec![a(3)])]));
     }
 }

@@ -772,6 +772,17 @@ impl ZoneWriter {
         })
     }
 
+    /// Gives the node at `key` per-cluster variants, until the name is next rebuilt; see
+    /// [`crate::IndexWriter::set_local`].
+    pub(crate) fn set_local(&mut self, key: &[u8], local: Vec<(u16, Vec<RRset>)>) -> bool {
+        let Some(node) = self.snapshot.names.get(key) else {
+            return false;
+        };
+        let node = node.clone().with_local(local);
+        self.snapshot.names.insert(Arc::new(node));
+        true
+    }
+
     /// What the names rebuilt since the last call serve (a forward zone of a config with
     /// reverse zones; nothing otherwise).
     pub(crate) fn take_address_changes(&mut self) -> Vec<AddressChange> {

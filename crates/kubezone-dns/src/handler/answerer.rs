@@ -10,7 +10,7 @@ use kubezone_index::IndexReader;
 use kubezone_metrics::QueryCounters;
 use kubezone_transfer::Transfers;
 
-use crate::{FallthroughPolicy, Forwarder, Identity};
+use crate::{FallthroughPolicy, Forwarder, Identity, Locality};
 
 impl Answerer {
     pub fn new(
@@ -27,6 +27,7 @@ impl Answerer {
             guard: None,
             identity: None,
             transfers: None,
+            locality: None,
             upstream_keys: Arc::default(),
         }
     }
@@ -48,6 +49,14 @@ impl Answerer {
     pub fn with_guard(mut self, guard: Guard) -> Answerer {
         let on = guard.acl.is_some() || guard.rate_limit.is_some();
         self.guard = on.then(|| Arc::new(guard));
+        self
+    }
+
+    /// Answers `local-first` names by the client's cluster as `locality` places it (by the
+    /// query's EDNS Client Subnet, else its source address). `None`: every client gets every
+    /// cluster's records, as with one cluster.
+    pub fn with_locality(mut self, locality: Option<Arc<Locality>>) -> Answerer {
+        self.locality = locality;
         self
     }
 
@@ -76,6 +85,8 @@ pub struct Answerer {
     pub(super) guard: Option<Arc<Guard>>,
     pub(super) identity: Option<Arc<Identity>>,
     pub(super) transfers: Option<Arc<Transfers>>,
+    /// Each cluster's client networks, for `local-first` names.
+    pub(super) locality: Option<Arc<Locality>>,
     /// Per zone, the rate-limit keys of the last upstream NXDOMAIN and referral, which are
     /// counted by a name the query does not tell: checked before forwarding.
     pub(super) upstream_keys: Arc<Mutex<HashMap<usize, [Option<ResponseKey>; 2]>>>,

@@ -8,12 +8,15 @@ use hickory_proto::{
     rr::{DNSClass, RecordType, rdata::opt::EdnsCode},
 };
 use kubezone_guard::{ResponseKey, Verdict};
+use tracing::debug;
 
 use super::{
     Answerer, Handled, MAX_UDP_PAYLOAD, PLAIN_UDP_PAYLOAD, TCP_LIMIT, Transport, account::Seen,
 };
 use crate::{
     Resolution,
+    ecs::ClientSubnet,
+    locality::{Choice, Client},
     message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     rated, resolve_in_zone,
@@ -120,7 +123,15 @@ impl Answerer {
         seen.qtype = query.qtype;
         seen.signed = query.signed;
         let limit = limit(query, transport);
-        let opt = self.opt(query, limit);
+        // Options are read only when the client sent some.
+        let subnet = match query.edns {
+            Some(edns) if !edns.options.is_empty() => ClientSubnet::find(edns.options),
+            _ => Ok(None),
+        };
+        let opt = self.opt(query, limit).map(|opt| Opt {
+            subnet: subnet.ok().flatten(),
+            ..opt
+        });
         let question = query.question;
         let refuse = |rcode: ResponseCode, error: Option<ExtendedError>, out: &mut Vec<u8>| {
             let echo = if rcode == ResponseCode::FormErr {
@@ -140,6 +151,10 @@ impl Answerer {
         } else if query.header.opcode != 0 {
             Some(ResponseCode::NotImp)
         } else if query.question_count != 1 {
+            Some(ResponseCode::FormErr)
+        } else if let Err(malformed) = subnet {
+            // RFC 7871 §7.1.1: a broken Client Subnet is the sender's bug to fix.
+            debug!(%src, ?malformed, "malformed EDNS Client Subnet");
             Some(ResponseCode::FormErr)
         } else if let Some(txt) = self.chaos_txt(query) {
             let mut reply = Reply::new(out, query.header, question, usize::from(limit), opt);
@@ -181,8 +196,21 @@ impl Answerer {
         }
 
         let catalog = self.index.load();
-        let (zone, resolution) =
-            resolve_in_zone(&catalog, &query.key, query.qtype, &self.fallthrough);
+        // The client is placed by the address its resolver gave, else by its own; a cluster
+        // is looked up only if the answer reaches a local-first name.
+        let address = match subnet {
+            Ok(Some(subnet)) => subnet.address(),
+            _ => Some(src.ip()),
+        };
+        let mut client = Client::new(self.locality.as_deref(), address);
+        let (zone, resolution) = resolve_in_zone(
+            &catalog,
+            &query.key,
+            query.qtype,
+            &self.fallthrough,
+            &mut client,
+        );
+        let opt = opt.map(|opt| scoped(opt, client.choice()));
         seen.zone = zone;
         let failed = match resolution {
             Resolution::Answer(answer) => Err(answer),
@@ -242,6 +270,15 @@ impl Answerer {
     }
 }
 
+/// The reply's OPT with the Client Subnet's scope: the prefix the cluster choice holds for
+/// when the answer went through a local-first name, else 0 (the answer holds for everyone).
+fn scoped(mut opt: Opt<'_>, choice: Option<Choice>) -> Opt<'_> {
+    if let (Some(subnet), Some(choice)) = (opt.subnet.as_mut(), choice) {
+        subnet.scope = choice.scope;
+    }
+    opt
+}
+
 /// REFUSED for a client the access list turns away: the question only, and why.
 pub(super) fn refuse_client(query: Option<&Query<'_>>, out: &mut Vec<u8>) -> (Handled, Seen) {
     let mut seen = Seen {
@@ -284,6 +321,7 @@ pub(super) fn opt(query: &Query<'_>, limit: u16) -> Option<Opt<'static>> {
         payload: limit.clamp(PLAIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
         dnssec_ok: edns.dnssec_ok,
         nsid: None,
+        subnet: None,
         error: None,
     })
 }
