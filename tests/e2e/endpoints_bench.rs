@@ -136,7 +136,7 @@ fn expected(s: usize, ready: &[bool]) -> Vec<String> {
 }
 
 /// CPU seconds (user + system) the process has used.
-fn cpu_seconds(pid: u32) -> f64 {
+pub(crate) fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();

@@ -20,6 +20,8 @@ mod guard;
 mod harness;
 mod manifests;
 mod migrate;
+mod multi_cluster;
+mod multi_cluster_bench;
 mod nsd;
 mod objects;
 mod operations;

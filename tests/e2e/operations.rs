@@ -264,15 +264,22 @@ fn readiness_follows_the_cluster_sync_and_names_each_watch() {
     assert!(detail.contains("watch Service: synced"), "{detail}");
     let (_, text) = s.http_get("/metrics");
     assert_eq!(
-        metric(&text, r#"kubezone_crd_missing{kind="HTTPRoute"}"#),
+        metric(
+            &text,
+            r#"kubezone_crd_missing{cluster="",kind="HTTPRoute"}"#
+        ),
         Some(1.0),
         "{text}"
     );
     assert_eq!(
-        metric(&text, r#"kubezone_crd_missing{kind="Service"}"#),
+        metric(&text, r#"kubezone_crd_missing{cluster="",kind="Service"}"#),
         Some(0.0)
     );
     assert!(
-        metric(&text, r#"kubezone_watch_errors_total{kind="Service"}"#).is_some_and(|n| n >= 1.0)
+        metric(
+            &text,
+            r#"kubezone_watch_errors_total{cluster="",kind="Service"}"#
+        )
+        .is_some_and(|n| n >= 1.0)
     );
 }

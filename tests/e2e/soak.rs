@@ -198,15 +198,20 @@ fn checker(
 }
 
 #[derive(Debug, Default)]
-struct Dnsperf {
-    sent: u64,
-    completed: u64,
-    lost: u64,
-    qps: f64,
+pub(crate) struct Dnsperf {
+    pub(crate) sent: u64,
+    pub(crate) completed: u64,
+    pub(crate) lost: u64,
+    pub(crate) qps: f64,
 }
 
 /// Runs dnsperf against `addr` for `seconds` with the names in `names`, as fast as it can.
-fn dnsperf(addr: SocketAddr, names: &[String], seconds: u64, dir: &std::path::Path) -> Dnsperf {
+pub(crate) fn dnsperf(
+    addr: SocketAddr,
+    names: &[String],
+    seconds: u64,
+    dir: &std::path::Path,
+) -> Dnsperf {
     let file = dir.join("queries.txt");
     let lines: String = names.iter().map(|n| format!("{n} A\n")).collect();
     std::fs::write(&file, lines).expect("write the query file");

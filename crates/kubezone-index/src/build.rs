@@ -8,7 +8,7 @@ use std::{
 };
 
 use hickory_proto::rr::RecordType;
-use kubezone_model::{DnsName, Kind, ObjectRef, Target};
+use kubezone_model::{DnsName, Kind, ObjectRef, Preference, Target};
 use smallvec::SmallVec;
 
 use crate::{Conflict, NameKey, Provenance, RRset, wire::encode_name};
@@ -24,6 +24,8 @@ pub(crate) struct Claim {
     pub ttl: Option<u32>,
     /// Why the object's targets are what they are, shown by `explain`.
     pub note: Option<Arc<str>>,
+    /// A global name of several clusters (`clusters.rs`).
+    pub global: Option<Preference>,
 }
 
 /// What a set of claims resolves to.
@@ -333,6 +335,7 @@ mod tests {
             targets,
             ttl: None,
             note: None,
+            global: None,
         }
     }
 
@@ -440,6 +443,7 @@ mod tests {
             )],
             ttl: Some(3600),
             note: None,
+            global: None,
         }
     }
 

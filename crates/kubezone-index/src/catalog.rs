@@ -204,6 +204,18 @@ impl IndexWriter {
         conflicts
     }
 
+    /// Marks cluster `cluster` (its place in `clusters:`) stale, so its targets leave every
+    /// global name, or fresh again. Returns the conflicts at the names that changed.
+    pub fn set_cluster_stale(&mut self, cluster: u16, stale: bool) -> Vec<NameConflict> {
+        let conflicts = self
+            .zones
+            .iter_mut()
+            .flat_map(|z| z.set_cluster_stale(cluster, stale))
+            .collect();
+        self.follow_addresses(0);
+        conflicts
+    }
+
     /// Every conflict in every zone as last applied, e.g. to report them once the first full
     /// state is in.
     pub fn conflicts(&self) -> Vec<NameConflict> {

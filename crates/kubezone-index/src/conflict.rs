@@ -38,20 +38,29 @@ pub enum Conflict {
     /// NS records at the apex: the zone's NS set comes from `apex`, `secondary` and
     /// `nameservers` in the config.
     ApexNs { object: ObjectRef },
+    /// Several clusters: `owner`'s cluster comes first in `clusters:` and the name is not
+    /// global for `loser`, so only the first cluster's objects are served there.
+    OtherCluster { owner: ObjectRef, loser: ObjectRef },
+    /// Several clusters: the object's cluster has been out of reach longer than its
+    /// `staleAfter`, so its targets are left out of the global name until it is back.
+    StaleCluster { object: ObjectRef },
 }
 
 impl Conflict {
     /// The object that is (partly) not served.
     pub fn object(&self) -> &ObjectRef {
         match self {
-            Conflict::Shadowed { loser, .. } | Conflict::Claimed { loser, .. } => loser,
+            Conflict::Shadowed { loser, .. }
+            | Conflict::Claimed { loser, .. }
+            | Conflict::OtherCluster { loser, .. } => loser,
             Conflict::NotAdmitted { object, .. }
             | Conflict::CnameBesideData { object }
             | Conflict::CnameTargets { object, .. }
             | Conflict::Reserved { object }
             | Conflict::Overridden { object, .. }
             | Conflict::AtZoneCut { object, .. }
-            | Conflict::ApexNs { object } => object,
+            | Conflict::ApexNs { object }
+            | Conflict::StaleCluster { object } => object,
         }
     }
 
@@ -67,6 +76,8 @@ impl Conflict {
             Conflict::Overridden { .. } => "OverriddenByConfig",
             Conflict::AtZoneCut { .. } => "NameBelowZoneCut",
             Conflict::ApexNs { .. } => "ApexNsFromConfig",
+            Conflict::OtherCluster { .. } => "NameServedByAnotherCluster",
+            Conflict::StaleCluster { .. } => "ClusterStale",
         }
     }
 }
@@ -133,6 +144,14 @@ impl fmt::Display for Conflict {
             Conflict::ApexNs { object } => write!(
                 f,
                 "NS from {object} is not served: the apex NS set comes from the config"
+            ),
+            Conflict::OtherCluster { owner, loser } => write!(
+                f,
+                "{loser} is not served: {owner} comes from a cluster listed first, and the name is not global"
+            ),
+            Conflict::StaleCluster { object } => write!(
+                f,
+                "{object} is left out of the global name: its cluster's API server has been out of reach longer than staleAfter"
             ),
         }
     }

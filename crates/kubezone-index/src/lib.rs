@@ -14,6 +14,7 @@
 
 mod build;
 mod catalog;
+mod clusters;
 mod config;
 mod conflict;
 mod key;
@@ -34,6 +35,8 @@ pub use reverse::{ReverseZoneError, reverse_network};
 pub use serial::SerialFloor;
 pub use zone::{Lookup, ZoneSnapshot};
 
+#[cfg(test)]
+mod clusters_tests;
 #[cfg(test)]
 mod reverse_tests;
 #[cfg(test)]

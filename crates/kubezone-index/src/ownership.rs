@@ -92,6 +92,7 @@ mod tests {
             targets: vec![Target::V4("192.0.2.1".parse().expect("ip"))],
             ttl: None,
             note: None,
+            global: None,
         }
     }
 

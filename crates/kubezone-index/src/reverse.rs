@@ -242,6 +242,7 @@ pub(crate) fn ptr_claim(ptr: &Ptr) -> Option<Claim> {
         targets: vec![Target::Record(data)],
         ttl: None,
         note: None,
+        global: None,
     })
 }
 

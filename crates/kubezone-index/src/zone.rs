@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 use crate::{
     Conflict, NameClaims, NameConflict, NameNode, NodeRole, RRset, ZoneConfig,
     build::{Claim, address_rrsets, build, name_of as key_name},
+    clusters::{across_clusters, local_first_clusters, of_cluster},
     key::{MAX_KEY_LEN, NameKey, OwnedKey, owned_key, parent_of, wildcard_of},
     ownership::{admitted, first_namespace},
     reverse::{self, AddressChange, Ptr, ServedAddress},
@@ -256,6 +257,9 @@ pub(crate) struct ZoneWriter {
     addresses: Option<Vec<AddressChange>>,
     /// In a reverse zone: the PTR each reverse name gets from the forward zones, and its claim.
     ptrs: HashMap<OwnedKey, (Ptr, Claim)>,
+    /// Several clusters: the clusters (by place in `clusters:`) whose data has passed its
+    /// `staleAfter`; their global claims are held back.
+    stale: std::collections::BTreeSet<u16>,
 }
 
 /// The names one object claims, and when it was created and last written (unix seconds; 0
@@ -310,6 +314,7 @@ impl ZoneWriter {
             conflicted: HashMap::new(),
             addresses: track_addresses.then(Vec::new),
             ptrs: HashMap::new(),
+            stale: std::collections::BTreeSet::new(),
             config,
         };
         zone.install_nameservers(true);
@@ -425,6 +430,7 @@ impl ZoneWriter {
                     targets: endpoint.targets,
                     ttl: endpoint.ttl,
                     note: endpoint.note,
+                    global: endpoint.global,
                 },
             ));
         }
@@ -520,6 +526,34 @@ impl ZoneWriter {
         let conflicts = self.rebuild_all(&keys);
         if self.snapshot.names.fingerprint() != before {
             // A namespace's labels moved the zone: its serial follows the clock.
+            self.serial.changed(0);
+        }
+        conflicts
+    }
+
+    /// Marks a cluster's data stale (its global claims leave the global names) or fresh
+    /// again. When that changes, every name its objects claim is built again; returns the
+    /// conflicts found there.
+    pub(crate) fn set_cluster_stale(&mut self, cluster: u16, stale: bool) -> Vec<NameConflict> {
+        let changed = if stale {
+            self.stale.insert(cluster)
+        } else {
+            self.stale.remove(&cluster)
+        };
+        if !changed {
+            return Vec::new();
+        }
+        let before = self.snapshot.names.fingerprint();
+        let mut keys: Vec<OwnedKey> = self
+            .objects
+            .iter()
+            .filter(|(object, _)| object.cluster().is_some_and(|c| c.index() == cluster))
+            .flat_map(|(_, claimed)| claimed.keys.iter().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let conflicts = self.rebuild_all(&keys);
+        if self.snapshot.names.fingerprint() != before {
             self.serial.changed(0);
         }
         conflicts
@@ -669,6 +703,11 @@ impl ZoneWriter {
             }
         };
         held_back.extend(claimed);
+        let (claims, other_clusters) = match across_clusters(&claims, &self.stale) {
+            (Cow::Borrowed(_), held) => (claims, held),
+            (Cow::Owned(kept), held) => (Cow::Owned(kept), held),
+        };
+        held_back.extend(other_clusters);
         // A PTR from the forward zones, where nothing of this zone's own takes its place.
         let ptr = self.ptrs.get(key).filter(|_| reverse::ptr_fits(&claims));
         let claims = match ptr {
@@ -680,6 +719,15 @@ impl ZoneWriter {
             None => claims,
         };
         let mut built = build(&claims, self.config.ttl, is_apex);
+        // A local-first name: what a client of each cluster gets instead of the merged set.
+        let local: Vec<(u16, Vec<RRset>)> = local_first_clusters(&claims)
+            .into_iter()
+            .map(|cluster| {
+                let own = of_cluster(&claims, cluster);
+                (cluster, build(&own, self.config.ttl, is_apex).rrsets)
+            })
+            .filter(|(_, rrsets)| !rrsets.is_empty())
+            .collect();
         built.provenance.conflicts.splice(0..0, held_back);
         if let Some((ptr, _)) = ptr {
             built.provenance.reverse_of = key_name(&ptr.target);
@@ -709,12 +757,9 @@ impl ZoneWriter {
             state.has_records = has_records;
         }
         if has_records {
-            self.snapshot.names.insert(Arc::new(NameNode::new(
-                key.clone(),
-                built.rrsets,
-                role,
-                provenance,
-            )));
+            self.snapshot.names.insert(Arc::new(
+                NameNode::new(key.clone(), built.rrsets, role, provenance).with_local(local),
+            ));
         } else if below > 0 {
             self.set_empty_non_terminal(key);
         } else {

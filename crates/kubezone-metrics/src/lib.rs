@@ -5,6 +5,7 @@
 //! a query is an index computation and an uncontended atomic add, with no lock, no label lookup
 //! and no cache line shared between cores (`query.rs`).
 
+mod clusters;
 mod events;
 mod guard;
 mod push;
@@ -15,6 +16,7 @@ mod zones;
 
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
+pub use clusters::ClusterGauges;
 pub use events::EventCounters;
 pub use guard::GuardCounters;
 pub use push::PushCounters;
@@ -55,6 +57,9 @@ pub struct Metrics {
     pub(crate) push_failures: IntCounterVec,
     pub(crate) push_conflicts: IntGaugeVec,
     pub(crate) push_last_success: prometheus::GaugeVec,
+    pub(crate) cluster_up: IntGaugeVec,
+    pub(crate) cluster_stale: IntGaugeVec,
+    pub(crate) cluster_data_age: prometheus::GaugeVec,
 }
 
 impl Metrics {
@@ -71,22 +76,22 @@ impl Metrics {
             .unwrap_or_else(unreachable_metric),
             watch_events: IntCounterVec::new(
                 Opts::new("watch_events_total", "Events received from the Kubernetes API, by watched Kind."),
-                &["kind"],
+                &["cluster", "kind"],
             )
             .unwrap_or_else(unreachable_metric),
             watch_errors: IntCounterVec::new(
                 Opts::new("watch_errors_total", "Errors of Kubernetes watches and lists, by Kind; each is retried with backoff."),
-                &["kind"],
+                &["cluster", "kind"],
             )
             .unwrap_or_else(unreachable_metric),
             watch_last_sync: prometheus::GaugeVec::new(
                 Opts::new("watch_last_sync_timestamp_seconds", "When a Kind's list last finished, or its watch last recovered (Unix time)."),
-                &["kind"],
+                &["cluster", "kind"],
             )
             .unwrap_or_else(unreachable_metric),
             crd_missing: IntGaugeVec::new(
                 Opts::new("crd_missing", "1 while a Kind's CRD is not installed, or not served at the version kubezone reads."),
-                &["kind"],
+                &["cluster", "kind"],
             )
             .unwrap_or_else(unreachable_metric),
             skipped: IntCounterVec::new(
@@ -192,6 +197,21 @@ impl Metrics {
                 &["zone"],
             )
             .unwrap_or_else(unreachable_metric),
+            cluster_up: IntGaugeVec::new(
+                Opts::new("cluster_up", "1 while a cluster's API server answers its watches, 0 while it is out of reach (several clusters)."),
+                &["cluster"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            cluster_stale: IntGaugeVec::new(
+                Opts::new("cluster_stale", "1 once a cluster has been out of reach longer than its staleAfter: its targets have left the global names."),
+                &["cluster"],
+            )
+            .unwrap_or_else(unreachable_metric),
+            cluster_data_age: prometheus::GaugeVec::new(
+                Opts::new("cluster_data_age_seconds", "How long a cluster's data has gone without being confirmed by its API server; 0 while it answers."),
+                &["cluster"],
+            )
+            .unwrap_or_else(unreachable_metric),
             registry,
         };
         // Every label exists from the start, so a dashboard sees 0 rather than no series.
@@ -240,6 +260,9 @@ impl Metrics {
             Box::new(metrics.push_failures.clone()),
             Box::new(metrics.push_conflicts.clone()),
             Box::new(metrics.push_last_success.clone()),
+            Box::new(metrics.cluster_up.clone()),
+            Box::new(metrics.cluster_stale.clone()),
+            Box::new(metrics.cluster_data_age.clone()),
             Box::new(build),
             #[cfg(target_os = "linux")]
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -271,9 +294,20 @@ impl Metrics {
         EventCounters::new(self)
     }
 
+    /// The gauges of one cluster of several.
+    pub fn cluster_gauges(&self, cluster: &str) -> ClusterGauges {
+        ClusterGauges::new(self, cluster)
+    }
+
     /// Counters for one watched Kind.
     pub fn watch_counters(&self, kind: kubezone_model::Kind) -> WatchCounters {
-        WatchCounters::new(self, kind)
+        WatchCounters::new(self, kind, "")
+    }
+
+    /// Counters for one watched Kind of one of several clusters (`cluster` empty for the
+    /// one-cluster form).
+    pub fn watch_counters_in(&self, kind: kubezone_model::Kind, cluster: &str) -> WatchCounters {
+        WatchCounters::new(self, kind, cluster)
     }
 
     /// Push mode's metrics for one zone.

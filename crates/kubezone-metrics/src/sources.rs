@@ -17,12 +17,12 @@ pub struct WatchCounters {
 }
 
 impl WatchCounters {
-    pub(crate) fn new(metrics: &Metrics, kind: Kind) -> WatchCounters {
-        let label = [kind.as_str()];
+    pub(crate) fn new(metrics: &Metrics, kind: Kind, cluster: &str) -> WatchCounters {
+        let label = [cluster, kind.as_str()];
         WatchCounters {
             events: metrics.watch_events.with_label_values(&label),
             errors: metrics.watch_errors.with_label_values(&label),
-            skipped: metrics.skipped.with_label_values(&label),
+            skipped: metrics.skipped.with_label_values(&[kind.as_str()]),
             last_sync: metrics.watch_last_sync.with_label_values(&label),
             crd_missing: metrics.crd_missing.with_label_values(&label),
         }

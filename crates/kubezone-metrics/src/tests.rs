@@ -84,7 +84,7 @@ fn every_name_starts_with_kubezone() {
         assert!(l.starts_with("kubezone_"), "{l}");
     }
     assert!(
-        text.contains(r#"kubezone_crd_missing{kind="TLSRoute"} 1"#),
+        text.contains(r#"kubezone_crd_missing{cluster="",kind="TLSRoute"} 1"#),
         "{text}"
     );
     assert!(
@@ -99,7 +99,20 @@ fn every_name_starts_with_kubezone() {
     assert!(
         metrics
             .render()
-            .contains(r#"kubezone_crd_missing{kind="TLSRoute"} 0"#)
+            .contains(r#"kubezone_crd_missing{cluster="",kind="TLSRoute"} 0"#)
+    );
+    // Several clusters: each cluster's watches apart, and its reach.
+    metrics
+        .watch_counters_in(Kind::Service, "west")
+        .errors
+        .inc();
+    let gauges = metrics.cluster_gauges("west");
+    gauges.stale.set(1);
+    let text = metrics.render();
+    assert!(
+        text.contains(r#"kubezone_watch_errors_total{cluster="west",kind="Service"} 1"#)
+            && text.contains(r#"kubezone_cluster_stale{cluster="west"} 1"#),
+        "{text}"
     );
 }
 

@@ -10,6 +10,7 @@
     deny(clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+mod cluster;
 mod endpoint;
 mod kind;
 mod name;
@@ -17,7 +18,8 @@ mod object_ref;
 mod record;
 mod target;
 
-pub use endpoint::Endpoint;
+pub use cluster::ClusterId;
+pub use endpoint::{Endpoint, Preference};
 pub use kind::{Kind, UnknownKind};
 pub use name::{DnsName, NameError};
 pub use object_ref::ObjectRef;

@@ -1,8 +1,9 @@
 use std::{fmt, sync::Arc};
 
-use crate::Kind;
+use crate::{ClusterId, Kind};
 
-/// Which Kubernetes object a record came from: kind/namespace/name.
+/// Which Kubernetes object a record came from: kind/namespace/name, and its cluster when
+/// kubezone reads several.
 ///
 /// Cheap to clone, because every record of an object carries one, and small, because the index
 /// keeps one per object: namespace and name share one string.
@@ -12,6 +13,8 @@ pub struct ObjectRef(Arc<ObjectRefInner>);
 #[derive(PartialEq, Eq, Hash)]
 struct ObjectRefInner {
     kind: Kind,
+    /// `None` for the one-cluster form, the manifests folder and the config.
+    cluster: Option<ClusterId>,
     /// Where the name starts in `text`: after `<namespace>/`, or at 0 without a namespace.
     name_at: usize,
     text: Box<str>,
@@ -19,12 +22,23 @@ struct ObjectRefInner {
 
 impl ObjectRef {
     pub fn new(kind: Kind, namespace: Option<&str>, name: &str) -> Self {
+        ObjectRef::in_cluster(None, kind, namespace, name)
+    }
+
+    /// An object of one of several clusters (`None`: of the only one, or of no cluster).
+    pub fn in_cluster(
+        cluster: Option<ClusterId>,
+        kind: Kind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Self {
         let (text, name_at) = match namespace.filter(|ns| !ns.is_empty()) {
             Some(ns) => (format!("{ns}/{name}"), ns.len() + 1),
             None => (name.to_string(), 0),
         };
         ObjectRef(Arc::new(ObjectRefInner {
             kind,
+            cluster,
             name_at,
             text: text.into_boxed_str(),
         }))
@@ -32,6 +46,19 @@ impl ObjectRef {
 
     pub fn kind(&self) -> Kind {
         self.0.kind
+    }
+
+    pub fn cluster(&self) -> Option<&ClusterId> {
+        self.0.cluster.as_ref()
+    }
+
+    /// The same object as seen in no particular cluster: what objects of several clusters
+    /// that share a global name have in common.
+    pub fn without_cluster(&self) -> ObjectRef {
+        match self.0.cluster {
+            None => self.clone(),
+            Some(_) => ObjectRef::new(self.kind(), self.namespace(), self.name()),
+        }
     }
 
     pub fn namespace(&self) -> Option<&str> {
@@ -44,13 +71,14 @@ impl ObjectRef {
     }
 }
 
-/// By kind, then namespace (none first), then name.
+/// By kind, then namespace (none first), then name, then cluster (none first).
 impl Ord for ObjectRef {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.kind(), self.namespace(), self.name()).cmp(&(
+        (self.kind(), self.namespace(), self.name(), self.cluster()).cmp(&(
             other.kind(),
             other.namespace(),
             other.name(),
+            other.cluster(),
         ))
     }
 }
@@ -63,7 +91,11 @@ impl PartialOrd for ObjectRef {
 
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.0.kind, self.0.text)
+        write!(f, "{}/{}", self.0.kind, self.0.text)?;
+        match &self.0.cluster {
+            Some(cluster) => write!(f, "@{cluster}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -86,6 +118,18 @@ mod tests {
         assert_eq!(ObjectRef::new(Kind::Node, Some(""), "n").namespace(), None);
         assert_eq!(r.namespace(), Some("shop"));
         assert_eq!(r.name(), "web");
+        let east = ObjectRef::in_cluster(
+            Some(ClusterId::new(0, "east")),
+            Kind::Service,
+            Some("shop"),
+            "web",
+        );
+        assert_eq!(east.to_string(), "Service/shop/web@east");
+        assert_ne!(east, ObjectRef::new(Kind::Service, Some("shop"), "web"));
+        assert_eq!(
+            east.without_cluster(),
+            ObjectRef::new(Kind::Service, Some("shop"), "web")
+        );
     }
 
     #[test]

@@ -23,6 +23,22 @@ impl SourceId {
     pub fn as_str(self) -> &'static str {
         self.0
     }
+
+    /// The source of cluster `name` of several (`cluster east`). Each name's text is kept
+    /// once for the life of the process, so a reload reuses it rather than leaking again.
+    pub fn cluster(name: &str) -> Self {
+        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+        let text = format!("cluster {name}");
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = names.iter().find(|n| **n == text) {
+            return SourceId(known);
+        }
+        let leaked: &'static str = Box::leak(text.into_boxed_str());
+        names.push(leaked);
+        SourceId(leaked)
+    }
 }
 
 impl fmt::Display for SourceId {
@@ -93,6 +109,13 @@ pub enum SourceEvent {
         addrs: Vec<IpAddr>,
         written: u32,
     },
+    /// Several clusters: cluster `cluster` (its place in `clusters:`) has been out of reach
+    /// longer than its `staleAfter` (its targets leave the global names), or is back.
+    ClusterStale {
+        source: SourceId,
+        cluster: u16,
+        stale: bool,
+    },
 }
 
 /// What one watch lists and a replacement is about: a Kind, in one namespace or in all of them
@@ -145,7 +168,8 @@ impl SourceEvent {
             | SourceEvent::Synced { source }
             | SourceEvent::ReplaceBegin { source, .. }
             | SourceEvent::ReplaceEnd { source, .. }
-            | SourceEvent::Glue { source, .. } => *source,
+            | SourceEvent::Glue { source, .. }
+            | SourceEvent::ClusterStale { source, .. } => *source,
         }
     }
 }

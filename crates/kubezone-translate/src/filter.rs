@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, fmt, str::FromStr};
 
-use kubezone_model::{DnsName, Kind};
+use kubezone_model::{DnsName, Kind, Preference};
 use serde::{Deserialize, Serialize};
 
 use crate::{LabelSelector, NameTemplate, NamespaceFilter};
@@ -35,6 +35,19 @@ pub struct ZoneFilter {
     /// A label selector over annotations: an object of any Kind that fails it has no names in
     /// this zone. `None` admits every object.
     pub annotation_filter: Option<LabelSelector>,
+    /// Several clusters: which objects are global in this zone and how their targets are
+    /// given (`global:`). Objects marked global by label or annotation are global anyway.
+    pub global: GlobalNames,
+}
+
+/// A zone's `global:` setting.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GlobalNames {
+    /// Objects whose labels match are global; `None`: only the marked ones.
+    pub selector: Option<LabelSelector>,
+    /// How clients get a global name's targets, unless the object's
+    /// `kubezone.io/preference` annotation says otherwise.
+    pub preference: Preference,
 }
 
 impl ZoneFilter {
@@ -53,6 +66,7 @@ impl ZoneFilter {
             gateway_consent: GatewayConsent::default(),
             name_template: None,
             annotation_filter: None,
+            global: GlobalNames::default(),
         }
     }
 

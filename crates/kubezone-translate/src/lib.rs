@@ -16,6 +16,7 @@ mod error;
 mod filter;
 mod gateway;
 mod gateway_api;
+pub mod global;
 mod hostname;
 mod hostname_annotation;
 mod kinds;
@@ -38,7 +39,9 @@ mod tests;
 
 pub use dns_endpoint::{DnsEndpoint, DnsEndpointSpec, DnsEndpointTarget};
 pub use error::{Problem, TranslateError};
-pub use filter::{GatewayConsent, NodeAddressType, UnknownNodeAddressType, ZoneFilter};
+pub use filter::{
+    GatewayConsent, GlobalNames, NodeAddressType, UnknownNodeAddressType, ZoneFilter,
+};
 pub use gateway_api::{Gateway, ListenerSet, Route};
 pub use kinds::service::KuberouteLabels;
 pub use label_selector::{LabelSelector, LabelSelectorError};

@@ -38,7 +38,12 @@ pub(crate) fn read(set: &ListenerSet, object: &ObjectRef, b: &mut Builder<'_>) -
             .as_deref()
             .or(object.namespace())
             .unwrap_or("default");
-        Some(ObjectRef::new(Kind::Gateway, Some(namespace), &parent.name))
+        Some(ObjectRef::in_cluster(
+            object.cluster().cloned(),
+            Kind::Gateway,
+            Some(namespace),
+            &parent.name,
+        ))
     } else {
         b.problem(TranslateError::UnknownValue {
             field: "spec.parentRef.kind".into(),

@@ -5,9 +5,10 @@ use std::{
     sync::Arc,
 };
 
-use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Target};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kubezone_model::{DnsName, Endpoint, Kind, ObjectRef, Preference, Target};
 
-use crate::{Problem, TranslateError, ZoneFilter, filter::longest_zone};
+use crate::{Problem, TranslateError, ZoneFilter, filter::longest_zone, global::global_in};
 
 /// The result of one [`Translator::apply`](crate::Translator::apply) or
 /// [`Translator::delete`](crate::Translator::delete).
@@ -80,6 +81,12 @@ pub(crate) struct Builder<'a> {
     /// The zones whose `annotationFilter` the object's annotations fail: they serve none of
     /// its names. Usually empty.
     filtered_out: Vec<usize>,
+    /// Several clusters: per zone, the object's preference where it is global. Empty for
+    /// objects of no cluster.
+    global: Vec<Option<Preference>>,
+    /// Names that belong to the object's cluster alone (`<name>.<namespace>.<cluster>.<zone>`),
+    /// never global.
+    cluster_names: BTreeSet<DnsName>,
 }
 
 impl<'a> Builder<'a> {
@@ -91,11 +98,36 @@ impl<'a> Builder<'a> {
             problems: Vec::new(),
             written: 0,
             filtered_out: Vec::new(),
+            global: Vec::new(),
+            cluster_names: BTreeSet::new(),
         }
     }
 
+    /// Reads the object's annotations against every zone's `annotationFilter`, and, for an
+    /// object of one of several clusters, its labels and annotations for whether it is global.
+    pub(crate) fn metadata(&mut self, meta: &ObjectMeta) {
+        if self.object.cluster().is_some() {
+            let (global, problem) = global_in(self.zones, meta);
+            self.global = global;
+            if let Some(problem) = problem {
+                self.problem(problem);
+            }
+        }
+        self.annotations(meta.annotations.as_ref());
+    }
+
+    /// The zone's preference if the object is global in zone `index`.
+    pub(crate) fn global_in(&self, index: usize) -> Option<Preference> {
+        self.global.get(index).copied().flatten()
+    }
+
+    /// Marks a name as the object's cluster's alone: it never merges with other clusters'.
+    pub(crate) fn cluster_name(&mut self, name: DnsName) {
+        self.cluster_names.insert(name);
+    }
+
     /// Reads the object's annotations against every zone's `annotationFilter`.
-    pub(crate) fn annotations(&mut self, annotations: Option<&BTreeMap<String, String>>) {
+    fn annotations(&mut self, annotations: Option<&BTreeMap<String, String>>) {
         let none = BTreeMap::new();
         let annotations = annotations.unwrap_or(&none);
         self.filtered_out = (0..self.zones.len())
@@ -202,14 +234,23 @@ impl<'a> Builder<'a> {
     }
 
     pub(crate) fn finish(self) -> (ObjectRecords, Vec<Problem>) {
+        let (global, cluster_names) = (&self.global, &self.cluster_names);
         let endpoints = self
             .entries
             .into_iter()
-            .map(|((zone, name), entry)| ZonedEndpoint {
-                zone,
-                endpoint: Endpoint::new(name, entry.targets.into_iter().collect())
-                    .with_ttl(entry.ttl)
-                    .with_note(entry.note),
+            .map(|((zone, name), entry)| {
+                let global = global
+                    .get(zone)
+                    .copied()
+                    .flatten()
+                    .filter(|_| !cluster_names.contains(&name));
+                ZonedEndpoint {
+                    zone,
+                    endpoint: Endpoint::new(name, entry.targets.into_iter().collect())
+                        .with_ttl(entry.ttl)
+                        .with_note(entry.note)
+                        .with_global(global),
+                }
             })
             .collect();
         (

@@ -95,7 +95,9 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
             Some((p, kind))
         })
         .map(|(p, kind)| ParentRef {
-            parent: ObjectRef::new(
+            // A parent in the route's own cluster.
+            parent: ObjectRef::in_cluster(
+                b.object().cluster().cloned(),
                 kind,
                 Some(p.namespace.as_deref().unwrap_or(&namespace)),
                 &p.name,
@@ -112,7 +114,7 @@ pub(crate) fn read(object: &KubeObject, b: &mut Builder<'_>) -> Option<RouteStat
         .collect();
 
     let ttl = b.check(ttl_annotation(object.metadata())).flatten();
-    b.annotations(object.metadata().annotations.as_ref());
+    b.metadata(object.metadata());
     Some(RouteState {
         hostnames: valid,
         parent_hostnames,

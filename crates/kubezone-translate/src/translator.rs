@@ -37,6 +37,11 @@ impl Translator {
         self
     }
 
+    /// An empty translator with the same zones and labels, for another cluster's objects.
+    pub fn fresh(&self) -> Translator {
+        Translator::new(self.zones.clone()).with_kuberoute(self.kuberoute.clone())
+    }
+
     /// The zones; [`ZonedEndpoint::zone`](crate::ZonedEndpoint::zone) indexes this.
     pub fn zones(&self) -> &[ZoneFilter] {
         &self.zones

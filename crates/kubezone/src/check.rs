@@ -23,29 +23,37 @@ pub fn run(path: &Path, config: Result<Config, String>, probe_cluster: bool) -> 
     };
     let (objects, mut broken) = read_manifests(&config);
     let mut cluster_said = None;
-    match (&config.kubernetes, probe_cluster) {
-        (None, false) => {}
-        (Some(_), false) => {
+    let targets = probe_targets(&config);
+    match (targets.is_empty(), probe_cluster) {
+        (true, false) => {}
+        (false, false) => {
             cluster_said = Some(
                 "the cluster was not contacted; `kubezone check --probe` asks its API server \
                  whether it serves what the zones need and lets kubezone read it",
             );
         }
-        (None, true) => {
+        (true, true) => {
             eprintln!(
-                "kubezone: --probe: {} has no `kubernetes:` section (nor does the command line \
-                 give --kubeconfig, --context, --namespace or --in-cluster): no cluster to probe",
+                "kubezone: --probe: {} has no `kubernetes:` or `clusters:` section (nor does the \
+                 command line give --kubeconfig, --context, --namespace or --in-cluster): no \
+                 cluster to probe",
                 path.display()
             );
             broken += 1;
         }
-        (Some(cluster), true) => {
-            let problems = probe_with_patience(cluster, &config);
+        (false, true) => {
+            let mut problems = 0;
+            for (label, cluster, glue) in &targets {
+                problems += probe_with_patience(label, cluster, glue, &config);
+            }
             if problems == 0 {
-                cluster_said = Some(
+                cluster_said = Some(if targets.len() == 1 {
                     "the cluster's API server serves every resource the zones need, and lets \
-                     kubezone get, list and watch them",
-                );
+                     kubezone get, list and watch them"
+                } else {
+                    "every cluster's API server serves every resource the zones need, and lets \
+                     kubezone get, list and watch them"
+                });
             }
             broken += problems;
         }
@@ -106,10 +114,9 @@ fn read_manifests(config: &Config) -> (usize, usize) {
     (objects, broken)
 }
 
-/// Connects as the server would and probes what its watches need; says each usable resource on
-/// stdout and each problem on stderr, and returns the number of problems.
-fn probe_with_patience(cluster: &ClusterConfig, config: &Config) -> usize {
-    let kinds = config.cluster_kinds();
+/// Each cluster to probe, with the label its lines carry and the glue Services it would watch
+/// (those live in the cluster kubezone runs in).
+fn probe_targets(config: &Config) -> Vec<(String, ClusterConfig, Vec<ServiceName>)> {
     let mut glue: Vec<ServiceName> = config
         .zones
         .iter()
@@ -117,6 +124,29 @@ fn probe_with_patience(cluster: &ClusterConfig, config: &Config) -> usize {
         .collect();
     glue.sort();
     glue.dedup();
+    match &config.kubernetes {
+        Some(cluster) => vec![("cluster".to_string(), cluster.clone(), glue)],
+        None => config
+            .clusters
+            .iter()
+            .map(|c| {
+                let local = config.local_cluster == Some(c.id.index());
+                let glue = if local { glue.clone() } else { Vec::new() };
+                (format!("cluster {}", c.id), c.kube.clone(), glue)
+            })
+            .collect(),
+    }
+}
+
+/// Connects as the server would and probes what its watches need; says each usable resource on
+/// stdout and each problem on stderr, and returns the number of problems.
+fn probe_with_patience(
+    label: &str,
+    cluster: &ClusterConfig,
+    glue: &[ServiceName],
+    config: &Config,
+) -> usize {
+    let kinds = config.cluster_kinds();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,26 +159,26 @@ fn probe_with_patience(cluster: &ClusterConfig, config: &Config) -> usize {
     };
     // The timer needs the runtime: the timeout is made inside it.
     let report = runtime.block_on(async {
-        tokio::time::timeout(PROBE_PATIENCE, probe(cluster, kinds, &glue)).await
+        tokio::time::timeout(PROBE_PATIENCE, probe(cluster, kinds, glue)).await
     });
     let report = match report {
         Ok(report) => report.map_err(|e| e.to_string()),
         Err(_) => Err(format!(
-            "cluster: the API server did not answer within {} s",
+            "the API server did not answer within {} s",
             PROBE_PATIENCE.as_secs()
         )),
     };
     match report {
         Err(e) => {
-            eprintln!("kubezone: {e}");
+            eprintln!("kubezone: {label}: {e}");
             1
         }
         Ok(report) => {
             for usable in &report.usable {
-                println!("cluster: {usable}");
+                println!("{label}: {usable}");
             }
             for problem in &report.problems {
-                eprintln!("kubezone: cluster: {problem}");
+                eprintln!("kubezone: {label}: {problem}");
             }
             report.problems.len()
         }

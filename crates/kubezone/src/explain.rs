@@ -1,14 +1,29 @@
 //! `explain`: why a name resolves as it does — its records, the objects behind them, the Kind
 //! that won precedence and any conflicts. Shared by `kubezone explain` and `/debug/explain`.
 
-use std::fmt::Write;
+use std::{fmt::Write, net::IpAddr};
 
 use hickory_proto::rr::Name;
+use kubezone_dns::{Locality, Reason};
 use kubezone_index::{Catalog, Lookup, NameKey, NodeRole};
 use kubezone_model::Kind;
 
+/// A client to explain a name for (several clusters): its address, each cluster's client
+/// networks, and the clusters' names by place in `clusters:`.
+pub struct ForClient<'a> {
+    pub address: IpAddr,
+    pub locality: &'a Locality,
+    pub clusters: &'a [String],
+}
+
 /// A plain-text explanation of `name` in `catalog`.
+#[cfg(test)]
 pub fn explain(catalog: &Catalog, name: &str) -> String {
+    explain_for(catalog, name, None)
+}
+
+/// [`explain`], and what `client` gets at a local-first name.
+pub fn explain_for(catalog: &Catalog, name: &str, client: Option<ForClient<'_>>) -> String {
     let mut out = String::new();
     let parsed = Name::from_utf8(name).map(|mut n| {
         n.set_fqdn(true);
@@ -117,7 +132,70 @@ pub fn explain(catalog: &Catalog, name: &str) -> String {
         }
     }
     write_provenance(&mut out, node);
+    if let Some(client) = client {
+        write_client(&mut out, node, qname, &client);
+    }
     out
+}
+
+/// Which cluster `client` gets and why, and the records it gets.
+fn write_client(
+    out: &mut String,
+    node: &kubezone_index::NameNode,
+    qname: &Name,
+    client: &ForClient<'_>,
+) {
+    let choice = client.locality.cluster_for(client.address);
+    let cluster = |index: u16| {
+        client
+            .clusters
+            .get(usize::from(index))
+            .cloned()
+            .unwrap_or_else(|| index.to_string())
+    };
+    let why = match (choice.cluster, choice.reason) {
+        (Some(c), Reason::Network(network)) => {
+            format!("cluster {} (its client network {network})", cluster(c))
+        }
+        (Some(c), _) => format!(
+            "cluster {} (the local cluster: the client is in no cluster's network)",
+            cluster(c)
+        ),
+        (None, _) => {
+            "every cluster (the client is in no cluster's network and there is no localCluster)"
+                .to_string()
+        }
+    };
+    let _ = writeln!(out, "client {}: {why}", client.address);
+    if !node.is_local_first() {
+        let _ = writeln!(
+            out,
+            "  the name is not local-first: every client gets the records above"
+        );
+        return;
+    }
+    let own = choice
+        .cluster
+        .is_some_and(|c| !std::ptr::eq(node.rrsets_for(Some(c)), node.rrsets()));
+    if choice.cluster.is_some() && !own {
+        let _ = writeln!(
+            out,
+            "  its cluster has no records here, so it gets every cluster's (failover)"
+        );
+    }
+    let _ = writeln!(out, "  records for this client:");
+    for rrset in node.rrsets_for(choice.cluster) {
+        for record in rrset.records(qname) {
+            let _ = writeln!(
+                out,
+                "    {} {} {} {}",
+                record.name,
+                record.ttl,
+                record.record_type(),
+                record.data
+            );
+        }
+    }
 }
 
 /// The objects (and static records) behind a node, the Kind that won and any conflicts.

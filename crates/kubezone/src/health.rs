@@ -4,6 +4,7 @@
 
 use std::{
     fmt::Write,
+    net::IpAddr,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -14,16 +15,28 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use kubezone_index::IndexReader;
 use kubezone_sources::{ClusterStatus, SourceId};
 
-use crate::{push::PushStatus, replacements::ReplacementsView, supervise::TaskFailure};
+use kubezone_dns::Locality;
+
+use crate::{
+    clusters::ClusterView,
+    explain::{ForClient, explain_for},
+    push::PushStatus,
+    replacements::ReplacementsView,
+    supervise::TaskFailure,
+};
 
 /// What readiness is read from: the running pipeline's index, sources and lists under way.
 pub struct Readiness {
     pub reader: IndexReader,
     pub sources: Vec<SourceId>,
     pub cluster: Option<ClusterStatus>,
+    /// Several clusters: each one's reach and watches.
+    pub clusters: Vec<ClusterView>,
     pub replacements: ReplacementsView,
     /// Each pushed zone's state.
     pub push: PushStatus,
+    /// Several clusters: each one's client networks, and their names by place.
+    pub locality: Option<(Arc<Locality>, Vec<String>)>,
 }
 
 #[derive(Clone)]
@@ -63,9 +76,18 @@ impl Health {
             && self.current.load().reader.load().is_ready()
     }
 
-    /// The current catalog, for explain.
-    pub fn reader(&self) -> IndexReader {
-        self.current.load().reader.clone()
+    /// `explain` of `name`, and with several clusters what `client` gets there.
+    pub fn explain(&self, name: &str, client: Option<IpAddr>) -> String {
+        let current = self.current.load();
+        let client = match (client, &current.locality) {
+            (Some(address), Some((locality, clusters))) => Some(ForClient {
+                address,
+                locality,
+                clusters,
+            }),
+            _ => None,
+        };
+        explain_for(&current.reader.load(), name, client)
     }
 
     /// What push mode left alone at `name` on a primary, for explain.
@@ -103,6 +125,9 @@ impl Health {
             for watch in cluster.watches() {
                 let _ = writeln!(out, "watch {}: {}", watch.watch, watch.state);
             }
+        }
+        for cluster in &current.clusters {
+            cluster.lines(&mut out);
         }
         for list in current.replacements.lines() {
             let _ = writeln!(out, "{list}");

@@ -1,7 +1,10 @@
 //! The HTTP side, on its own address: `/healthz`, `/readyz` (`?verbose` for the detail),
 //! `/metrics` and `/debug/explain?name=`.
 
-use std::{convert::Infallible, net::SocketAddr};
+use std::{
+    convert::Infallible,
+    net::{IpAddr, SocketAddr},
+};
 
 use http_body_util::Full;
 use hyper::{
@@ -14,7 +17,7 @@ use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tracing::{debug, info};
 
-use crate::{explain::explain, health::Health};
+use crate::health::Health;
 
 #[derive(Clone)]
 pub struct HttpState {
@@ -99,7 +102,17 @@ fn route<B>(state: &HttpState, request: &Request<B>) -> Response<Full<Bytes>> {
         },
         "/debug/explain" => match query_value(query, "name") {
             Some(name) => {
-                let mut out = explain(&state.health.reader().load(), &name);
+                let client = match query_value(query, "client").map(|c| c.parse::<IpAddr>()) {
+                    None => None,
+                    Some(Ok(address)) => Some(address),
+                    Some(Err(_)) => {
+                        return text(
+                            StatusCode::BAD_REQUEST,
+                            "client= is not an IP address\n".into(),
+                        );
+                    }
+                };
+                let mut out = state.health.explain(&name, client);
                 for conflict in state.health.push_conflicts(&name) {
                     out.push_str(&format!("push: left alone: {conflict}\n"));
                 }
@@ -107,7 +120,7 @@ fn route<B>(state: &HttpState, request: &Request<B>) -> Response<Full<Bytes>> {
             }
             None => text(
                 StatusCode::BAD_REQUEST,
-                "usage: /debug/explain?name=www.example.com\n".into(),
+                "usage: /debug/explain?name=www.example.com[&client=10.1.2.3]\n".into(),
             ),
         },
         _ => text(StatusCode::NOT_FOUND, "not found\n".into()),

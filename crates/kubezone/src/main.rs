@@ -2,6 +2,7 @@
 
 mod allocator;
 mod check;
+mod clusters;
 mod explain;
 mod health;
 mod http;
@@ -120,6 +121,9 @@ enum Command {
     Explain {
         /// The name, e.g. www.example.com.
         name: String,
+        /// With several clusters: which cluster a client at this address gets, and its records.
+        #[arg(long)]
+        client: Option<std::net::IpAddr>,
     },
     /// For each zone with `push`: read the primary's zone and print the changes a
     /// reconciliation would send, what the policy holds back, and the conflicts left alone.
@@ -158,16 +162,18 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Some(Command::Migrate { .. }) => std::process::ExitCode::SUCCESS,
         Some(Command::Check { probe }) => check::run(&path, load(&path, &cli.overrides), probe),
-        Some(Command::Explain { name }) => match explain(&path, &cli.overrides, &name) {
-            Ok(text) => {
-                print!("{text}");
-                std::process::ExitCode::SUCCESS
+        Some(Command::Explain { name, client }) => {
+            match explain(&path, &cli.overrides, &name, client) {
+                Ok(text) => {
+                    print!("{text}");
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kubezone: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("kubezone: {e:#}");
-                std::process::ExitCode::FAILURE
-            }
-        },
+        }
         Some(Command::Plan { apply }) => match plan(&path, &cli.overrides, apply) {
             Ok(text) => {
                 print!("{text}");
@@ -198,7 +204,12 @@ fn load(path: &std::path::Path, flags: &Overrides) -> Result<config::Config, Str
 /// How long `explain` waits for the sources to sync.
 const EXPLAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
-fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Result<String> {
+fn explain(
+    path: &std::path::Path,
+    flags: &Overrides,
+    name: &str,
+    client: Option<std::net::IpAddr>,
+) -> anyhow::Result<String> {
     let config = load(path, flags).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -214,7 +225,13 @@ fn explain(path: &std::path::Path, flags: &Overrides, name: &str) -> anyhow::Res
                 )
             })?
             .map_err(|failure| anyhow::anyhow!("{failure}"))?;
-        Ok(explain::explain(&pipeline.reader.load(), name))
+        let locality = pipeline::locality(&config);
+        let client = client.map(|address| explain::ForClient {
+            address,
+            locality: &locality.0,
+            clusters: &locality.1,
+        });
+        Ok(explain::explain_for(&pipeline.reader.load(), name, client))
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder};
+use kubezone_dns::{Answerer, FallthroughPolicy, Forwarder, Locality};
 use kubezone_guard::Observer;
 use kubezone_index::{IndexReader, IndexWriter, SerialFloor};
 use kubezone_metrics::Metrics;
@@ -16,6 +16,7 @@ use kubezone_translate::Translator;
 use tokio::sync::{Notify, mpsc};
 
 use crate::{
+    clusters::{ClusterView, watchdog},
     config::{Config, GlueServices},
     health::Readiness,
     push::{PushStatus, ZonePush, zone_pushes},
@@ -32,6 +33,8 @@ pub struct Pipeline {
     pub reader: IndexReader,
     pub sources: Vec<SourceId>,
     pub cluster: Option<ClusterStatus>,
+    /// Several clusters: each one's watches and reach.
+    pub clusters: Vec<ClusterView>,
     /// The zones transferred to secondaries, when any zone has `transfer`.
     pub transfers: Option<Arc<Transfers>>,
     /// Woken by the writer after each publish, for `transfers`.
@@ -41,6 +44,8 @@ pub struct Pipeline {
     /// The zones pushed to a primary, each with what wakes it after a publish.
     pushes: Vec<(ZonePush, Arc<Notify>)>,
     push_status: PushStatus,
+    /// Several clusters: each one's client networks, and their names.
+    locality: Option<(Arc<Locality>, Vec<String>)>,
     /// The writer, source and transfer tasks, watched; stopped when the pipeline is dropped.
     tasks: Tasks,
     /// Keeps the writer's channel open while the pipeline lives, so the writer never stops
@@ -134,7 +139,65 @@ impl Pipeline {
                 source.run(events).await.map_err(|e| e.to_string())
             });
         }
-        let mut writer = Writer::new(translator, index, &sources, glue);
+        let mut clusters = Vec::new();
+        // The glue watches live in the cluster kubezone runs in.
+        let mut local_glue: Vec<_> = glue.iter().flat_map(GlueServices::iter).cloned().collect();
+        local_glue.sort();
+        local_glue.dedup();
+        let mut cluster_sinks = Vec::new();
+        for cluster in &config.clusters {
+            let kinds = config.cluster_kinds();
+            let client = connect(&cluster.kube)
+                .await
+                .map_err(|e| anyhow::anyhow!("cluster {}: {e}", cluster.id))?;
+            cluster_sinks.push(cluster.kube.events.then(|| {
+                let counters = metrics.map(Metrics::event_counters);
+                let (sink, task) = event_recorder(client.clone(), counters);
+                tasks.spawn(
+                    format!("the event recorder of cluster {}", cluster.id),
+                    async move {
+                        task.await;
+                        Ok(())
+                    },
+                );
+                sink
+            }));
+            let local = config.local_cluster == Some(cluster.id.index());
+            let services = if local {
+                local_glue.clone()
+            } else {
+                Vec::new()
+            };
+            let mut source =
+                ClusterSource::new(client, cluster.kube.namespaces.clone(), kinds, services)
+                    .in_cluster(cluster.id.clone());
+            if let Some(metrics) = metrics {
+                source = source.with_metrics(metrics.clone());
+            }
+            let source_id = source.source_id();
+            sources.push(source_id);
+            let view = ClusterView::new(cluster.id.clone(), source.status(), cluster.stale_after);
+            clusters.push(view.clone());
+            let source_events = events.clone();
+            let name = format!("the source of cluster {}", cluster.id);
+            tasks.spawn(name, async move {
+                source.run(source_events).await.map_err(|e| e.to_string())
+            });
+            let gauges = metrics.map(|m| m.cluster_gauges(cluster.id.name()));
+            let watchdog_events = events.clone();
+            tasks.spawn(
+                format!("the watchdog of cluster {}", cluster.id),
+                async move {
+                    watchdog(view, source_id, !local, gauges, watchdog_events).await;
+                    Ok(())
+                },
+            );
+        }
+        if cluster_sinks.iter().any(Option::is_some) {
+            reports = Some(Reports::for_clusters(cluster_sinks));
+        }
+        let mut writer =
+            Writer::new(translator, index, &sources, glue).with_clusters(config.clusters.len());
         if let Some(reports) = reports {
             writer = writer.with_reports(reports);
         }
@@ -162,6 +225,8 @@ impl Pipeline {
             reader,
             sources,
             cluster: cluster_status,
+            locality: (!config.clusters.is_empty()).then(|| locality(config)),
+            clusters,
             transfers,
             published,
             replacements,
@@ -212,7 +277,8 @@ impl Pipeline {
             .with_query_log(config.query_log)
             .with_guard(config.build_guard(observer))
             .with_identity(config.identity.clone())
-            .with_transfers(self.transfers.clone());
+            .with_transfers(self.transfers.clone())
+            .with_locality(self.locality.as_ref().map(|(locality, _)| locality.clone()));
         if let Some(metrics) = metrics {
             answerer = answerer.with_counters(std::sync::Arc::new(
                 metrics.query_counters(&zone_names(config)),
@@ -226,8 +292,10 @@ impl Pipeline {
             reader: self.reader.clone(),
             sources: self.sources.clone(),
             cluster: self.cluster.clone(),
+            clusters: self.clusters.clone(),
             replacements: self.replacements.clone(),
             push: self.push_status.clone(),
+            locality: self.locality.clone(),
         }
     }
 
@@ -274,4 +342,23 @@ fn zone_names(config: &Config) -> Vec<String> {
         .iter()
         .map(|z| z.index.origin.to_string())
         .collect()
+}
+
+/// Each cluster's client networks and the local cluster, for the answer path and `explain`,
+/// with the clusters' names by place.
+pub fn locality(config: &Config) -> (Arc<Locality>, Vec<String>) {
+    let networks = config
+        .clusters
+        .iter()
+        .flat_map(|c| c.clients.iter().map(|n| (*n, c.id.index())))
+        .collect();
+    let names = config
+        .clusters
+        .iter()
+        .map(|c| c.id.name().to_string())
+        .collect();
+    (
+        Arc::new(Locality::new(networks, config.local_cluster)),
+        names,
+    )
 }

@@ -20,7 +20,10 @@ use kubezone_translate::Problem;
 const INVALID: &str = "InvalidDnsValue";
 
 pub struct Reports {
-    sink: EventReports,
+    /// Where reports on objects of no cluster (the one-cluster form) go.
+    sink: Option<EventReports>,
+    /// Several clusters: each one's Event recorder, by place in `clusters:`.
+    cluster_sinks: Vec<Option<EventReports>>,
     /// Off until the first full state is in: conflicts met while the lists arrive are often
     /// only a matter of order.
     live: bool,
@@ -36,7 +39,19 @@ struct Sent {
 impl Reports {
     pub fn new(sink: EventReports) -> Reports {
         Reports {
-            sink,
+            sink: Some(sink),
+            cluster_sinks: Vec::new(),
+            live: false,
+            sent: HashMap::new(),
+        }
+    }
+
+    /// Reports of several clusters, each sent to its own cluster's recorder (`None`: that
+    /// cluster's Events are off).
+    pub fn for_clusters(sinks: Vec<Option<EventReports>>) -> Reports {
+        Reports {
+            sink: None,
+            cluster_sinks: sinks,
             live: false,
             sent: HashMap::new(),
         }
@@ -108,11 +123,20 @@ impl Reports {
             return;
         }
         sent.hashes.push(hash);
-        self.sink.report(ObjectReport {
-            object: object.clone(),
-            reason,
-            message,
-        });
+        let sink = match object.cluster() {
+            Some(cluster) => self
+                .cluster_sinks
+                .get(usize::from(cluster.index()))
+                .and_then(Option::as_ref),
+            None => self.sink.as_ref(),
+        };
+        if let Some(sink) = sink {
+            sink.report(ObjectReport {
+                object: object.clone(),
+                reason,
+                message,
+            });
+        }
     }
 }
 

@@ -4,20 +4,22 @@
 
 use std::{collections::HashMap, fmt, future::Future};
 
+use std::borrow::Cow;
+
 use tokio::task::{Id, JoinSet};
 
 /// The running tasks; dropping this aborts them.
 #[derive(Default)]
 pub struct Tasks {
     set: JoinSet<Result<(), String>>,
-    names: HashMap<Id, &'static str>,
+    names: HashMap<Id, Cow<'static, str>>,
 }
 
 /// A task that ended while its pipeline ran, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskFailure {
     /// What the task is: "the writer", "the manifests source".
-    pub task: &'static str,
+    pub task: Cow<'static, str>,
     pub reason: String,
 }
 
@@ -31,11 +33,11 @@ impl Tasks {
     /// Runs `task`, named `name` when it fails; it returns `Err` with the reason it stopped.
     pub fn spawn(
         &mut self,
-        name: &'static str,
+        name: impl Into<Cow<'static, str>>,
         task: impl Future<Output = Result<(), String>> + Send + 'static,
     ) {
         let handle = self.set.spawn(task);
-        self.names.insert(handle.id(), name);
+        self.names.insert(handle.id(), name.into());
     }
 
     /// Waits until a task ends, and says which and why. Never returns while every task runs
@@ -51,7 +53,11 @@ impl Tasks {
             Err(e) => (e.id(), e.to_string()),
         };
         TaskFailure {
-            task: self.names.get(&id).copied().unwrap_or("a task"),
+            task: self
+                .names
+                .get(&id)
+                .cloned()
+                .unwrap_or(Cow::Borrowed("a task")),
             reason,
         }
     }

@@ -27,6 +27,9 @@ use crate::{
 
 pub struct Writer {
     translator: Translator,
+    /// Several clusters: one translator each (by place in `clusters:`), so the joins
+    /// (Gateway ↔ route, Service ↔ EndpointSlice ↔ Node) never cross clusters.
+    cluster_translators: Vec<Translator>,
     index: IndexWriter,
     /// Sources that have not delivered their first full state yet.
     unsynced: BTreeSet<SourceId>,
@@ -77,6 +80,7 @@ impl Writer {
         }
         Writer {
             translator,
+            cluster_translators: Vec::new(),
             index,
             unsynced,
             replacements: Replacements::default(),
@@ -86,6 +90,23 @@ impl Writer {
             published: Vec::new(),
             reports: None,
             tenancy,
+        }
+    }
+
+    /// Translates the objects of `clusters` clusters each on its own.
+    pub fn with_clusters(mut self, clusters: usize) -> Writer {
+        self.cluster_translators = (0..clusters).map(|_| self.translator.fresh()).collect();
+        self
+    }
+
+    /// The translator of the object's cluster.
+    fn translator_for(&mut self, object: &ObjectRef) -> &mut Translator {
+        match object
+            .cluster()
+            .and_then(|c| self.cluster_translators.get_mut(usize::from(c.index())))
+        {
+            Some(translator) => translator,
+            None => &mut self.translator,
         }
     }
 
@@ -190,6 +211,19 @@ impl Writer {
                     }
                 }
             }
+            SourceEvent::ClusterStale {
+                source,
+                cluster,
+                stale,
+            } => {
+                if stale {
+                    warn!(%source, "out of reach longer than staleAfter: its targets leave the global names");
+                } else {
+                    info!(%source, "back: its targets rejoin the global names");
+                }
+                let conflicts = self.index.set_cluster_stale(cluster, stale);
+                self.report_conflicts(conflicts, 0);
+            }
             SourceEvent::ReplaceBegin { source, scope } => {
                 // Before the index is served nobody sees the state in between: apply as it
                 // comes. (A Kind whose list began then and ends after is the one exception.)
@@ -231,7 +265,7 @@ impl Writer {
                 {
                     self.set_glue(&glue, service_addresses(service), *written);
                 }
-                self.translator
+                self.translator_for(object_ref)
                     .apply_as(object, object_ref.clone(), *written)
             }
             Change::Delete(object) => {
@@ -241,7 +275,7 @@ impl Writer {
                 if let Some(glue) = self.glue_of(object) {
                     self.set_glue(&glue, Vec::new(), 0);
                 }
-                self.translator.delete(object)
+                self.translator_for(object).delete(object)
             }
         };
         self.apply(translated, applied);
@@ -313,7 +347,10 @@ impl Writer {
     /// Tells the index, for each zone with a namespace rule, whether `namespace` (as its
     /// Namespace object's labels now are) may publish there.
     fn admit_namespace(&mut self, namespace: &str) {
-        let labels = self.translator.namespace_labels(namespace);
+        // Several clusters: the labels of the first cluster that has the Namespace.
+        let labels = std::iter::once(&self.translator)
+            .chain(&self.cluster_translators)
+            .find_map(|t| t.namespace_labels(namespace));
         let mut conflicts = Vec::new();
         for (zone, filter) in &self.tenancy {
             let why = filter.refuses(Some(namespace), labels);

@@ -14,18 +14,18 @@ use kube::{
 use tokio::sync::mpsc;
 
 use super::{
-    SOURCE,
     slim::written,
     status::{ClusterStatus, WatchState},
     watch::backoff,
 };
-use crate::{ServiceName, SourceEvent};
+use crate::{ServiceName, SourceEvent, SourceId};
 
 pub struct GlueWatch {
     pub service: ServiceName,
     pub api: Api<Service>,
     pub status: ClusterStatus,
     pub id: usize,
+    pub source: SourceId,
 }
 
 impl GlueWatch {
@@ -84,7 +84,7 @@ impl GlueWatch {
                 }
             };
             let event = SourceEvent::Glue {
-                source: SOURCE,
+                source: self.source,
                 service: self.service.clone(),
                 addrs,
                 written,

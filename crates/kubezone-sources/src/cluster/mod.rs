@@ -21,7 +21,7 @@ use kube::{
     api::{ApiResource, DynamicObject},
 };
 use kubezone_metrics::Metrics;
-use kubezone_model::Kind;
+use kubezone_model::{ClusterId, Kind};
 use tokio::{sync::mpsc, task::JoinSet};
 use tracing::info;
 
@@ -51,6 +51,9 @@ pub struct ClusterSource {
     glue: Vec<(ServiceName, usize)>,
     status: ClusterStatus,
     metrics: Option<Metrics>,
+    /// The cluster, when kubezone reads several; its objects' references carry it.
+    cluster: Option<ClusterId>,
+    source: SourceId,
 }
 
 /// A Kind watch in one scope, with its place in the status.
@@ -113,7 +116,22 @@ impl ClusterSource {
             glue,
             status,
             metrics: None,
+            cluster: None,
+            source: SOURCE,
         }
+    }
+
+    /// Reads cluster `cluster` of several: its objects carry it, and its events come from a
+    /// source of its own.
+    pub fn in_cluster(mut self, cluster: ClusterId) -> Self {
+        self.source = SourceId::cluster(cluster.name());
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// Which source its events come from.
+    pub fn source_id(&self) -> SourceId {
+        self.source
     }
 
     /// Counts watch events and errors, last syncs and missing CRDs per Kind.
@@ -157,6 +175,7 @@ impl ClusterSource {
                 api: Api::<Service>::namespaced(client.clone(), &service.namespace),
                 status: self.status.clone(),
                 id: *id,
+                source: self.source,
             };
             let task = watches.spawn(watch.run(events.clone()));
             names.insert(task.id(), name);
@@ -166,7 +185,9 @@ impl ClusterSource {
             if !synced && self.status.is_settled() {
                 info!("every available Kind has listed");
                 if events
-                    .send(SourceEvent::Synced { source: SOURCE })
+                    .send(SourceEvent::Synced {
+                        source: self.source,
+                    })
                     .await
                     .is_err()
                 {
@@ -209,6 +230,8 @@ impl ClusterSource {
             namespace: planned.namespace.clone(),
             status: self.status.clone(),
             id: planned.id,
+            cluster: self.cluster.clone(),
+            source: self.source,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! not fit its type is reported by name, instead of failing the whole list.
 
 use kube::api::{ApiResource, DynamicObject};
-use kubezone_model::{Kind, ObjectRef};
+use kubezone_model::{ClusterId, Kind, ObjectRef};
 use kubezone_translate::KubeObject;
 
 /// Annotations translation never reads but that can be as large as the object itself.
@@ -39,11 +39,18 @@ pub fn written(metadata: &kube::api::ObjectMeta) -> u32 {
 }
 
 /// kind/namespace/name of a watched object.
+#[cfg(test)]
 pub fn object_ref(kind: Kind, object: &DynamicObject) -> ObjectRef {
+    object_ref_in(None, kind, object)
+}
+
+/// [`object_ref`] of an object of one of several clusters.
+pub fn object_ref_in(cluster: Option<ClusterId>, kind: Kind, object: &DynamicObject) -> ObjectRef {
     let namespace = kind
         .is_namespaced()
         .then(|| object.metadata.namespace.as_deref().unwrap_or("default"));
-    ObjectRef::new(
+    ObjectRef::in_cluster(
+        cluster,
         kind,
         namespace,
         object.metadata.name.as_deref().unwrap_or(""),

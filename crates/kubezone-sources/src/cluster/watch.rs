@@ -16,17 +16,16 @@ use kube::{
     },
 };
 use kubezone_metrics::WatchCounters;
-use kubezone_model::{Kind, ObjectRef};
+use kubezone_model::{ClusterId, Kind, ObjectRef};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::{
-    SOURCE,
     resource::resource_name,
-    slim::{Read, object_ref, read, written},
+    slim::{Read, object_ref_in, read, written},
     status::{ClusterStatus, WatchState},
 };
-use crate::{Change, Scope, SourceEvent};
+use crate::{Change, Scope, SourceEvent, SourceId};
 
 /// A watch that failed and then went this long without another error is watching again: kube's
 /// watcher resumes a watch without an event, so quiet is the only sign (retries come at most
@@ -68,6 +67,9 @@ pub struct KindWatch {
     pub status: ClusterStatus,
     pub id: usize,
     pub counters: Option<WatchCounters>,
+    /// The cluster, when kubezone reads several.
+    pub cluster: Option<ClusterId>,
+    pub source: SourceId,
 }
 
 fn unix_now() -> f64 {
@@ -91,7 +93,7 @@ impl KindWatch {
             watcher::watcher(self.api.clone(), watcher::Config::default()).backoff(backoff());
         pin_mut!(stream);
         let mut state = Objects::default();
-        let mut out = Outbox::new(events);
+        let mut out = Outbox::new(events, self.source);
         let mut failing_since: Option<tokio::time::Instant> = None;
         loop {
             let quiet_until = failing_since.map(|t| t + RECOVERED_AFTER);
@@ -128,7 +130,7 @@ impl KindWatch {
                 Ok(Event::Init) => {
                     state.listing = Some(HashSet::new());
                     out.send(SourceEvent::ReplaceBegin {
-                        source: SOURCE,
+                        source: self.source,
                         scope: self.scope(),
                     })
                     .await
@@ -164,7 +166,7 @@ impl KindWatch {
                     out.flush().await
                 }
                 Ok(Event::Delete(object)) => {
-                    let object = object_ref(self.kind, &object);
+                    let object = object_ref_in(self.cluster.clone(), self.kind, &object);
                     if state.known.remove(&object) {
                         out.push(Some(Change::Delete(object)));
                     }
@@ -196,7 +198,7 @@ impl KindWatch {
 
     fn replace_end(&self) -> SourceEvent {
         SourceEvent::ReplaceEnd {
-            source: SOURCE,
+            source: self.source,
             scope: self.scope(),
         }
     }
@@ -224,7 +226,7 @@ impl KindWatch {
     }
 
     fn listed(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
-        let reference = object_ref(self.kind, &object);
+        let reference = object_ref_in(self.cluster.clone(), self.kind, &object);
         let written = written(&object.metadata);
         match self.read(&reference, object) {
             Some(object) => {
@@ -243,7 +245,7 @@ impl KindWatch {
     }
 
     fn applied(&self, state: &mut Objects, object: DynamicObject) -> Option<Change> {
-        let reference = object_ref(self.kind, &object);
+        let reference = object_ref_in(self.cluster.clone(), self.kind, &object);
         let written = written(&object.metadata);
         match self.read(&reference, object) {
             Some(object) => {
@@ -371,13 +373,15 @@ struct Objects {
 /// Changes waiting to be sent; `false` from a send means the writer is gone.
 struct Outbox {
     events: mpsc::Sender<SourceEvent>,
+    source: SourceId,
     pending: Vec<Change>,
 }
 
 impl Outbox {
-    fn new(events: mpsc::Sender<SourceEvent>) -> Self {
+    fn new(events: mpsc::Sender<SourceEvent>, source: SourceId) -> Self {
         Outbox {
             events,
+            source,
             pending: Vec::new(),
         }
     }
@@ -392,7 +396,7 @@ impl Outbox {
         }
         let changes = std::mem::take(&mut self.pending);
         self.send(SourceEvent::Changes {
-            source: SOURCE,
+            source: self.source,
             changes,
         })
         .await

@@ -14,7 +14,7 @@ pub(crate) fn translate(
     object: ObjectRef,
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object);
-    b.annotations(dns_endpoint.metadata.annotations.as_ref());
+    b.metadata(&dns_endpoint.metadata);
     for (i, endpoint) in dns_endpoint.spec.endpoints.iter().enumerate() {
         let field = |leaf: &str| format!("spec.endpoints[{i}].{leaf}");
         let name = DnsName::parse(&endpoint.dns_name).map_err(|source| {

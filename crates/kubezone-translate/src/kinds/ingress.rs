@@ -18,7 +18,7 @@ pub(crate) fn translate(
     object: ObjectRef,
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object);
-    b.annotations(ingress.metadata.annotations.as_ref());
+    b.metadata(&ingress.metadata);
     let spec = ingress.spec.as_ref();
     let class_name = spec.and_then(|s| s.ingress_class_name.as_deref());
     let class_annotation = ingress

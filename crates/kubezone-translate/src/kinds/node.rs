@@ -15,7 +15,7 @@ pub(crate) fn translate(
     object: ObjectRef,
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object);
-    b.annotations(node.metadata.annotations.as_ref());
+    b.metadata(&node.metadata);
     let addresses = node
         .status
         .as_ref()

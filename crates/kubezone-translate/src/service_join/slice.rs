@@ -47,7 +47,13 @@ pub(crate) fn read(
         .as_ref()
         .and_then(|l| l.get(SERVICE_NAME_LABEL))
         .filter(|n| !n.is_empty())?;
-    let service = ObjectRef::new(Kind::Service, object.namespace(), service_name);
+    // The Service of the slice's own cluster.
+    let service = ObjectRef::in_cluster(
+        object.cluster().cloned(),
+        Kind::Service,
+        object.namespace(),
+        service_name,
+    );
     let addressed = matches!(slice.address_type.as_str(), "IPv4" | "IPv6");
     let mut endpoints = Vec::with_capacity(slice.endpoints.len());
     for (i, endpoint) in slice.endpoints.iter().enumerate() {

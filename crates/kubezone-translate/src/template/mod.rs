@@ -46,6 +46,8 @@ pub(crate) struct TemplateObject<'a> {
     pub(crate) namespace: &'a str,
     pub(crate) labels: Option<&'a BTreeMap<String, String>>,
     pub(crate) annotations: Option<&'a BTreeMap<String, String>>,
+    /// The object's cluster with several clusters (`clusters:`), else empty.
+    pub(crate) cluster: &'a str,
 }
 
 impl NameTemplate {
@@ -121,6 +123,7 @@ impl NameTemplate {
             namespace: "namespace",
             labels: None,
             annotations: None,
+            cluster: "cluster",
         };
         match self.template.render(&Context::from(data(&sample))) {
             Err(e @ ExecError::NoFiledFor(..)) => Err(exec_reason(&e)),
@@ -167,6 +170,7 @@ fn data(object: &TemplateObject<'_>) -> Value {
             ("Kind".to_string(), Value::from(object.kind.as_str())),
             ("Labels".to_string(), map(object.labels)),
             ("Annotations".to_string(), map(object.annotations)),
+            ("Cluster".to_string(), Value::from(object.cluster)),
         ]
         .into_iter()
         .collect(),

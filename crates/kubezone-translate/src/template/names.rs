@@ -25,6 +25,7 @@ pub(crate) fn object_names(
         namespace: object.namespace().unwrap_or_default(),
         labels: meta.labels.as_ref(),
         annotations: meta.annotations.as_ref(),
+        cluster: object.cluster().map_or("", |c| c.name()),
     };
     let mut names: Vec<DnsName> = Vec::new();
     // Zones that share a template (a chart's domains do) render it once: one set of names,

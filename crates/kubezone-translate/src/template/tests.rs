@@ -34,6 +34,7 @@ fn render(text: &str) -> Result<Vec<String>, String> {
         namespace: "shop",
         labels: Some(&labels),
         annotations: Some(&annotations),
+        cluster: "",
     })
 }
 
@@ -71,6 +72,7 @@ fn cluster_scoped_objects_have_an_empty_namespace() {
         namespace: "",
         labels: None,
         annotations: None,
+        cluster: "",
     });
     assert_eq!(names, Ok(vec!["n1.example.com".to_string()]));
 }

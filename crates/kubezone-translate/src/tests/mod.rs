@@ -1,5 +1,6 @@
 //! Whole-translator tests. Objects are written as YAML manifests, as users write them.
 
+mod clusters;
 mod dns_endpoint;
 mod endpoints;
 mod gateway;

@@ -2,6 +2,8 @@
 //! relative paths resolved against the file's folder.
 
 mod catalog;
+mod clusters;
+mod duration;
 mod fake;
 mod forwarding;
 mod guard;
@@ -15,6 +17,7 @@ mod tsig_keys;
 mod zone;
 mod zone_data;
 
+pub use clusters::{Cluster, DEFAULT_STALE_AFTER};
 pub use push::{Push, PushPolicy};
 pub use transfer::Transfer;
 pub use zone::namespaces;
@@ -74,6 +77,10 @@ pub struct Config {
     pub manifests: Vec<PathBuf>,
     /// The cluster to watch, when there is one.
     pub kubernetes: Option<ClusterConfig>,
+    /// Several clusters to watch (`clusters:`), instead of `kubernetes`.
+    pub clusters: Vec<Cluster>,
+    /// The place in `clusters` of the cluster kubezone runs in.
+    pub local_cluster: Option<u16>,
     /// Made-up objects and their churn, when configured.
     pub fake: Option<FakeConfig>,
     pub tcp_idle_timeout: Duration,
@@ -208,6 +215,7 @@ impl Config {
         }
         let mut seen = HashSet::new();
         let mut zones = Vec::new();
+        let zone_with_global = raw.zones.iter().position(|z| z.global.is_some());
         for (i, z) in raw.zones.into_iter().enumerate() {
             let zone =
                 build_zone(z, i).map_err(|(key, msg)| invalid(format!("zones[{i}].{key}"), msg))?;
@@ -292,6 +300,22 @@ impl Config {
                 events: k.events,
             }),
         };
+        let (clusters, local_cluster) = clusters::clusters(raw.clusters, raw.local_cluster, base)
+            .map_err(|(k, m)| invalid(k, m))?;
+        if !clusters.is_empty() && kubernetes.is_some() {
+            return Err(invalid(
+                "clusters".into(),
+                "give either kubernetes (one cluster) or clusters (several), not both".into(),
+            ));
+        }
+        if clusters.is_empty()
+            && let Some(i) = zone_with_global
+        {
+            return Err(invalid(
+                format!("zones[{i}].global"),
+                "global names need several clusters: list them under clusters".into(),
+            ));
+        }
         let http = match raw.http {
             None => None,
             Some(h) => Some(HttpConfig {
@@ -358,6 +382,8 @@ impl Config {
             forwarding,
             manifests,
             kubernetes,
+            clusters,
+            local_cluster,
             fake,
             http,
             lameduck: Duration::from_secs(raw.lameduck_seconds),

@@ -83,7 +83,7 @@ pub(super) fn push(raw: RawPush) -> Result<Push, (String, String)> {
     }
     let interval = match raw.interval.as_deref() {
         None => DEFAULT_INTERVAL,
-        Some(text) => parse_interval(text).ok_or_else(|| {
+        Some(text) => super::duration::parse(text).ok_or_else(|| {
             (
                 "push.interval".to_string(),
                 format!("{text:?} is not a duration from 1s to 24h (60, 60s, 5m, 1h)"),
@@ -122,34 +122,6 @@ fn parse_server(text: &str) -> Option<SocketAddr> {
             .ok()
             .map(|ip| SocketAddr::new(ip, 53))
     })
-}
-
-/// Seconds, or a Go duration in whole h/m/s (external-dns's `--interval`).
-fn parse_interval(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let mut total: u64 = 0;
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        total = text.parse().ok()?;
-    } else {
-        let mut rest = text;
-        while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-            let (number, tail) = rest.split_at(digits);
-            let number: u64 = number.parse().ok()?;
-            let mut units = tail.chars();
-            let scale = match units.next()? {
-                'h' => 3600,
-                'm' => 60,
-                's' => 1,
-                _ => return None,
-            };
-            rest = units.as_str();
-            total = total.checked_add(number.checked_mul(scale)?)?;
-        }
-    }
-    (1..=86_400)
-        .contains(&total)
-        .then(|| Duration::from_secs(total))
 }
 
 #[cfg(test)]

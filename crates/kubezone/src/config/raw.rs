@@ -5,7 +5,9 @@ use std::{net::IpAddr, path::PathBuf};
 use kubezone_translate::{GatewayConsent, NodeAddressType};
 use serde::Deserialize;
 
-use super::{catalog, fake, forwarding, kuberoute, push, tenancy, transfer, tsig_keys, zone_data};
+use super::{
+    catalog, clusters, fake, forwarding, kuberoute, push, tenancy, transfer, tsig_keys, zone_data,
+};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -21,6 +23,9 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) manifests: Vec<PathBuf>,
     pub(super) kubernetes: Option<RawKubernetes>,
+    #[serde(default)]
+    pub(super) clusters: Vec<clusters::RawCluster>,
+    pub(super) local_cluster: Option<String>,
     pub(super) fake: Option<fake::RawFake>,
     #[serde(default)]
     pub(super) tcp: RawTcp,
@@ -126,6 +131,7 @@ pub(super) struct RawZone {
     pub(super) service_label_selectors: Vec<String>,
     pub(super) name_template: Option<String>,
     pub(super) annotation_filter: Option<String>,
+    pub(super) global: Option<clusters::RawGlobal>,
     pub(super) node_address_type: Option<NodeAddressType>,
     #[serde(default = "default_true")]
     pub(super) srv_records: bool,

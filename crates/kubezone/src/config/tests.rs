@@ -662,3 +662,108 @@ fn serve_false_needs_push_and_no_transfer() {
         );
     }
 }
+
+#[test]
+fn several_clusters_are_read_and_checked() {
+    let config = parse(
+        "zones: [{zone: example.com, global: {selector: 'tier=front', preference: local-first}}]\n\
+         localCluster: east\n\
+         clusters:\n\
+         - {name: east, clients: [10.1.0.0/16]}\n\
+         - {name: west, kubeconfig: west.kubeconfig, context: w, clients: [10.2.0.0/16, 10.3.0.7], staleAfter: 90s, namespaces: [shop]}\n",
+    )
+    .expect("valid");
+    assert_eq!(config.local_cluster, Some(0));
+    let west = config.clusters.get(1).expect("west");
+    assert_eq!((west.id.index(), west.id.name()), (1, "west"));
+    assert_eq!(
+        west.kube.kubeconfig.as_deref(),
+        Some(Path::new("/etc/kubezone/west.kubeconfig"))
+    );
+    assert_eq!(west.stale_after, Duration::from_secs(90));
+    assert_eq!(
+        west.clients,
+        [
+            "10.2.0.0/16".parse::<ipnet::IpNet>().expect("net"),
+            "10.3.0.7/32".parse().expect("net")
+        ]
+    );
+    assert_eq!(
+        config.clusters.first().map(|c| c.stale_after),
+        Some(DEFAULT_STALE_AFTER)
+    );
+    let zone = config.zones.first().expect("zone");
+    assert_eq!(
+        zone.filter.global.preference,
+        kubezone_model::Preference::LocalFirst
+    );
+
+    for (text, key, value) in [
+        (
+            "clusters: [{name: East, kubeconfig: k}]",
+            "clusters[0].name",
+            "East",
+        ),
+        (
+            "clusters: [{name: a, kubeconfig: k}, {name: a, kubeconfig: k}]",
+            "clusters[1].name",
+            "listed twice",
+        ),
+        (
+            "clusters: [{name: a}]",
+            "clusters[0].kubeconfig",
+            "needs a kubeconfig",
+        ),
+        (
+            "clusters: [{name: a, kubeconfig: k, clients: [10.1.0.0/33]}]",
+            "clusters[0].clients[0]",
+            "10.1.0.0/33",
+        ),
+        (
+            "clusters: [{name: a, kubeconfig: k, clients: [10.1.0.0/16]}, {name: b, kubeconfig: k, clients: [10.1.0.0/16]}]",
+            "clusters[1].clients[0]",
+            "already cluster a's",
+        ),
+        (
+            "clusters: [{name: a, kubeconfig: k, staleAfter: soon}]",
+            "clusters[0].staleAfter",
+            "soon",
+        ),
+        (
+            "clusters: [{name: a, kubeconfig: k}]\nlocalCluster: b",
+            "localCluster",
+            "\"b\"",
+        ),
+        (
+            "clusters: [{name: a, kubeconfig: k}]\nkubernetes: {}",
+            "clusters",
+            "not both",
+        ),
+    ] {
+        let text = format!("zones: [{{zone: example.com}}]\n{text}");
+        let err = parse(&text).expect_err(&text).to_string();
+        assert!(err.contains(key), "{err} should name {key}");
+        assert!(err.contains(value), "{err} should name {value}");
+    }
+    for (text, key, value) in [
+        (
+            "zones: [{zone: example.com, global: {preference: nearest}}]\nclusters: [{name: a, kubeconfig: k}]",
+            "zones[0].global.preference",
+            "nearest",
+        ),
+        (
+            "zones: [{zone: example.com, global: {selector: 'a in ('}}]\nclusters: [{name: a, kubeconfig: k}]",
+            "zones[0].global.selector",
+            "a in (",
+        ),
+        (
+            "zones: [{zone: example.com, global: {}}]",
+            "zones[0].global",
+            "several clusters",
+        ),
+    ] {
+        let err = parse(text).expect_err(text).to_string();
+        assert!(err.contains(key), "{err} should name {key}");
+        assert!(err.contains(value), "{err} should name {value}");
+    }
+}

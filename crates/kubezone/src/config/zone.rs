@@ -163,6 +163,7 @@ pub(super) fn build_zone(z: RawZone, index: usize) -> Result<Zone, (String, Stri
     filter.gateway_consent = z.gateway_consent;
     filter.name_template = name_template;
     filter.annotation_filter = annotation_filter;
+    filter.global = super::clusters::global(z.global)?;
     let soa = zone_data::soa(z.soa, &origin)?;
     let nameservers = zone_data::nameservers(&z.nameservers, &origin)?;
     let reserved = zone_data::Reserved {

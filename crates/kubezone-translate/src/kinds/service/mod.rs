@@ -78,7 +78,7 @@ pub(crate) fn translate(
     cx: &Context<'_>,
 ) -> (ObjectRecords, Vec<Problem>) {
     let mut b = Builder::new(zones, object.clone());
-    b.annotations(service.metadata.annotations.as_ref());
+    b.metadata(&service.metadata);
     let shape = Shape::of(service);
     let no_labels = BTreeMap::new();
     let labels = service.metadata.labels.as_ref().unwrap_or(&no_labels);

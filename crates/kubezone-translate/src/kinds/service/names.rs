@@ -29,24 +29,48 @@ pub(super) fn main(
     if let Some(annotation) = annotations::first(&service.metadata, &annotations::HOSTNAME) {
         return expand(b, annotation);
     }
-    // A zone's nameTemplate, else `<name>.<namespace>.<zone>` where the type has a default.
+    // A zone's nameTemplate, else `<name>.<namespace>.<zone>` where the type has a default;
+    // with several clusters `<name>.<namespace>.<cluster>.<zone>`, and the name without the
+    // cluster too where the Service is global.
     let has_default = matches!(shape, Shape::LoadBalancer | Shape::ExternalName);
     let namespace = object.namespace().unwrap_or("default");
     let relative = format!("{}.{namespace}", object.name());
+    let in_cluster = match object.cluster() {
+        Some(cluster) => format!("{relative}.{cluster}"),
+        None => relative.clone(),
+    };
     let no_labels = BTreeMap::new();
     let labels = service.metadata.labels.as_ref().unwrap_or(&no_labels);
-    template::object_names(
+    let default_name = |relative: &str, zone: &ZoneFilter| {
+        DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
+            TranslateError::invalid_name("metadata.name".into(), relative, source)
+        })
+    };
+    let mut names = template::object_names(
         b,
         &service.metadata,
         |zone| zone.accepts_service_labels(labels),
-        |zone| {
-            has_default.then(|| {
-                DnsName::parse(&format!("{relative}.{}", zone.origin)).map_err(|source| {
-                    TranslateError::invalid_name("metadata.name".into(), &relative, source)
-                })
-            })
-        },
-    )
+        |zone| has_default.then(|| default_name(&in_cluster, zone)),
+    );
+    if object.cluster().is_none() || !has_default {
+        return names;
+    }
+    let zones = b.zones();
+    for (index, zone) in zones.iter().enumerate() {
+        if !zone.serves(Kind::Service) || zone.name_template.is_some() {
+            continue;
+        }
+        if let Ok(name) = default_name(&in_cluster, zone) {
+            b.cluster_name(name);
+        }
+        if b.global_in(index).is_some() {
+            let name = default_name(&relative, zone);
+            names.extend(b.check(name));
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// external-dns's `internal-hostname`: names for the ClusterIP (a headless Service's
