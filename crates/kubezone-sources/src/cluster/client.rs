@@ -93,8 +93,20 @@ async fn client_config(config: &ClusterConfig) -> Result<Config, ClusterError> {
             }
         },
     };
+    let mut client_config = client_config;
+    // A connection that goes silent (a partition, an API server that hangs) would otherwise
+    // hold a watch or a list forever: the watches end every WATCH_TIMEOUT, so a read that
+    // waits longer than READ_TIMEOUT has lost its server.
+    client_config.read_timeout.get_or_insert(READ_TIMEOUT);
     Ok(client_config)
 }
+
+/// How long a watch runs before the API server ends it and kubezone resumes it (from the
+/// resource version it had): well below the client's read timeout.
+pub const WATCH_TIMEOUT: u32 = 55;
+
+/// The longest a request may go without a byte from the API server.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(75);
 
 fn default_place() -> String {
     match std::env::var("KUBECONFIG") {

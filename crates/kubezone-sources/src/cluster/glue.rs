@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::{
     slim::written,
     status::{ClusterStatus, WatchState},
-    watch::backoff,
+    watch::{backoff, watch_config},
 };
 use crate::{ServiceName, SourceEvent, SourceId};
 
@@ -38,8 +38,7 @@ impl GlueWatch {
 
     /// Watches the one Service until `events` closes.
     pub async fn run(self, events: mpsc::Sender<SourceEvent>) {
-        let config =
-            watcher::Config::default().fields(&format!("metadata.name={}", self.service.name));
+        let config = watch_config().fields(&format!("metadata.name={}", self.service.name));
         let stream = watcher::watcher(self.api.clone(), config).backoff(backoff());
         pin_mut!(stream);
         let mut listed: Option<(Vec<IpAddr>, u32)> = None;

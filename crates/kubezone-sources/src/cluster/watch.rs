@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::{
+    client::WATCH_TIMEOUT,
     resource::resource_name,
     slim::{Read, object_ref_in, read, written},
     status::{ClusterStatus, WatchState},
@@ -58,6 +59,11 @@ pub fn backoff() -> ResetTimerBackoff<ExponentialBackoff> {
     )
 }
 
+/// Every watch's settings: ended by the API server every [`WATCH_TIMEOUT`] seconds.
+pub fn watch_config() -> watcher::Config {
+    watcher::Config::default().timeout(WATCH_TIMEOUT)
+}
+
 pub struct KindWatch {
     pub kind: Kind,
     pub resource: ApiResource,
@@ -89,8 +95,7 @@ impl KindWatch {
 
     /// Watches until `events` closes.
     pub async fn run(self, events: mpsc::Sender<SourceEvent>) {
-        let stream =
-            watcher::watcher(self.api.clone(), watcher::Config::default()).backoff(backoff());
+        let stream = watcher::watcher(self.api.clone(), watch_config()).backoff(backoff());
         pin_mut!(stream);
         let mut state = Objects::default();
         let mut out = Outbox::new(events, self.source);
