@@ -17,10 +17,10 @@ pub(crate) struct ClientSubnet {
     source: u8,
     /// ADDRESS as sent (its first `address_len()` bytes), the rest zero.
     address: [u8; 16],
-    /// The reply's SCOPE PREFIX-LENGTH: 0 (the answer holds for every client) until a
+    /// The reply's SCOPE PREFIX-LENGTH: 0 (the answer holds for every client) unless a
     /// local-first answer says otherwise. The query's own is ignored: it must be 0 there, and
     /// nothing depends on it.
-    pub scope: u8,
+    scope: u8,
 }
 
 /// Why an ECS option is refused with FORMERR (RFC 7871 §6, §7.1.1).
@@ -113,6 +113,12 @@ impl ClientSubnet {
         })
     }
 
+    /// This option as a reply's, for an answer that holds for every address sharing `scope`
+    /// leading bits with the client's.
+    pub fn with_scope(&self, scope: u8) -> ClientSubnet {
+        ClientSubnet { scope, ..*self }
+    }
+
     /// The option's size in the reply, OPTION-CODE and OPTION-LENGTH included.
     pub fn option_len(&self) -> usize {
         4 + FIXED_LEN + self.address_len()
@@ -143,8 +149,7 @@ mod tests {
     fn well_formed_options_read_and_echo_as_sent() {
         let subnet = parse(&[0, 1, 20, 0, 10, 1, 0x10]).expect("well formed");
         assert_eq!(subnet.address(), Some("10.1.16.0".parse().expect("ip")));
-        let mut echoed = subnet;
-        echoed.scope = 16;
+        let echoed = subnet.with_scope(16);
         assert_eq!(echoed.data(), ([0, 1, 20, 16], &[10, 1, 0x10][..]));
         assert_eq!(echoed.option_len(), 4 + 4 + 3);
         let subnet = parse(&[0, 2, 48, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 1]).expect("v6");

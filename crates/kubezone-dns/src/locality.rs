@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use hickory_proto::rr::RecordType;
 use ipnet::IpNet;
 use kubezone_index::{NameNode, RRset};
 
@@ -183,20 +184,31 @@ impl<'l> Client<'l> {
     }
 
     /// The RRsets of `node` this client gets.
+    #[inline]
     pub fn rrsets<'n>(&mut self, node: &'n NameNode) -> &'n [RRset] {
-        if !node.is_local_first() {
-            return node.rrsets();
+        if node.is_local_first() {
+            self.local_rrsets(node)
+        } else {
+            node.rrsets()
         }
-        node.rrsets_for(self.cluster())
     }
 
     /// The RRset of `rtype` at `node` this client gets.
-    pub fn rrset<'n>(
-        &mut self,
-        node: &'n NameNode,
-        rtype: hickory_proto::rr::RecordType,
-    ) -> Option<&'n RRset> {
-        self.rrsets(node).iter().find(|r| r.record_type() == rtype)
+    #[inline]
+    pub fn rrset<'n>(&mut self, node: &'n NameNode, rtype: RecordType) -> Option<&'n RRset> {
+        if node.is_local_first() {
+            self.local_rrsets(node)
+                .iter()
+                .find(|r| r.record_type() == rtype)
+        } else {
+            node.rrset(rtype)
+        }
+    }
+
+    /// Kept out of line: plain names, nearly all, pay one pointer test.
+    #[inline(never)]
+    fn local_rrsets<'n>(&mut self, node: &'n NameNode) -> &'n [RRset] {
+        node.rrsets_for(self.cluster())
     }
 
     fn cluster(&mut self) -> Option<u16> {

@@ -42,7 +42,7 @@ pub(crate) struct Opt<'a> {
     /// This server's name, when the query asked for it (RFC 5001).
     pub nsid: Option<&'a [u8]>,
     /// The query's Client Subnet, echoed with the prefix the answer holds for (RFC 7871).
-    pub subnet: Option<ClientSubnet>,
+    pub subnet: Option<&'a ClientSubnet>,
     /// Why the query was refused or failed (RFC 8914).
     pub error: Option<ExtendedError>,
 }

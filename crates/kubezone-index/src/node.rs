@@ -250,6 +250,7 @@ impl NameNode {
 
     /// Whether clients of some cluster get RRsets of their own here (a `local-first` name),
     /// so the answer depends on where the client is.
+    #[inline]
     pub fn is_local_first(&self) -> bool {
         self.local.is_some()
     }

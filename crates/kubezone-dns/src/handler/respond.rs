@@ -16,7 +16,7 @@ use super::{
 use crate::{
     Resolution,
     ecs::ClientSubnet,
-    locality::{Choice, Client},
+    locality::Client,
     message::{ADDITIONAL, ExtendedError, Flags, Opt, Reply},
     query::{Header, Query, Unreadable, parse},
     rated, resolve_in_zone,
@@ -128,8 +128,9 @@ impl Answerer {
             Some(edns) if !edns.options.is_empty() => ClientSubnet::find(edns.options),
             _ => Ok(None),
         };
+        let echo = subnet.as_ref().ok().and_then(Option::as_ref);
         let opt = self.opt(query, limit).map(|opt| Opt {
-            subnet: subnet.ok().flatten(),
+            subnet: echo,
             ..opt
         });
         let question = query.question;
@@ -198,9 +199,9 @@ impl Answerer {
         let catalog = self.index.load();
         // The client is placed by the address its resolver gave, else by its own; a cluster
         // is looked up only if the answer reaches a local-first name.
-        let address = match subnet {
-            Ok(Some(subnet)) => subnet.address(),
-            _ => Some(src.ip()),
+        let address = match echo {
+            Some(subnet) => subnet.address(),
+            None => Some(src.ip()),
         };
         let mut client = Client::new(self.locality.as_deref(), address);
         let (zone, resolution) = resolve_in_zone(
@@ -210,7 +211,19 @@ impl Answerer {
             &self.fallthrough,
             &mut client,
         );
-        let opt = opt.map(|opt| scoped(opt, client.choice()));
+        // The scope is the choice's when the answer went through a local-first name, else 0:
+        // the answer holds for everyone.
+        let scoped = client
+            .choice()
+            .zip(echo)
+            .map(|(choice, subnet)| subnet.with_scope(choice.scope));
+        let opt = match &scoped {
+            Some(subnet) => opt.map(|opt| Opt {
+                subnet: Some(subnet),
+                ..opt
+            }),
+            None => opt,
+        };
         seen.zone = zone;
         let failed = match resolution {
             Resolution::Answer(answer) => Err(answer),
@@ -268,15 +281,6 @@ impl Answerer {
             .as_deref()?
             .chaos_txt(query.key.as_bytes(), query.qtype)
     }
-}
-
-/// The reply's OPT with the Client Subnet's scope: the prefix the cluster choice holds for
-/// when the answer went through a local-first name, else 0 (the answer holds for everyone).
-fn scoped(mut opt: Opt<'_>, choice: Option<Choice>) -> Opt<'_> {
-    if let (Some(subnet), Some(choice)) = (opt.subnet.as_mut(), choice) {
-        subnet.scope = choice.scope;
-    }
-    opt
 }
 
 /// REFUSED for a client the access list turns away: the question only, and why.
