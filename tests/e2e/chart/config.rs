@@ -340,3 +340,48 @@ tsigKeys:
     assert!(plain["zones"][0].get("push").is_none(), "{plain}");
     assert!(plain["zones"][0].get("serve").is_none(), "{plain}");
 }
+
+#[test]
+fn several_clusters_get_their_kubeconfigs_from_secrets() {
+    let rendered = render(
+        "domain: [example.com, example.org]
+clusters:
+  - {name: east, clients: [10.1.0.0/16]}
+  - {name: west, kubeconfigSecret: {name: kubezone-west}, context: w, clients: [10.2.0.0/16], staleAfter: 2m}
+localCluster: east
+globalNames:
+  example.com: {selector: \"tier=front\", preference: local-first}
+",
+    );
+    let config = rendered.config();
+    assert!(config.get("kubernetes").is_none(), "{config}");
+    assert_eq!(config["localCluster"], json!("east"));
+    assert_eq!(config["clusters"][0]["name"], json!("east"));
+    assert!(config["clusters"][0].get("kubeconfig").is_none(), "{config}");
+    assert_eq!(
+        config["clusters"][1]["kubeconfig"],
+        json!("/etc/kubezone/clusters/west/kubeconfig")
+    );
+    assert_eq!(config["clusters"][1]["staleAfter"], json!("2m"));
+    assert_eq!(
+        config["zones"][0]["global"],
+        json!({"selector": "tier=front", "preference": "local-first"})
+    );
+    assert!(config["zones"][1].get("global").is_none(), "{config}");
+    // West's Secret is mounted where the config looks for it.
+    let pod = rendered.pod();
+    let volume = pod["spec"]["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["secret"]["secretName"] == json!("kubezone-west")))
+        .unwrap_or_else(|| panic!("no volume of the Secret kubezone-west: {pod}"));
+    let mount = rendered.container()["volumeMounts"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["name"] == volume["name"]))
+        .unwrap_or_else(|| panic!("the Secret is not mounted: {pod}"));
+    assert_eq!(mount["mountPath"], json!("/etc/kubezone/clusters/west"));
+    // A remote cluster without a Secret is refused by name.
+    let file = Values::new("domain: example.com\nclusters: [{name: east}, {name: west}]\nlocalCluster: east\n");
+    let output = run(helm().args(["template", RELEASE, "--values"]).arg(file.path()).arg(chart_dir()));
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("west"), "{}", text(&output.stderr));
+}

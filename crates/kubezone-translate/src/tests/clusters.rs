@@ -162,3 +162,17 @@ endpoints:
         updated(&out)
     );
 }
+
+#[test]
+fn a_name_template_reads_the_cluster() {
+    let mut zone = zone("example.com");
+    zone.name_template = Some(
+        "{{.Name}}-{{.Cluster}}.example.com"
+            .parse()
+            .expect("template"),
+    );
+    let mut t = Translator::new(vec![zone]);
+    let (names, problems) = names_of(&mut t, &service(""));
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(names, ["0 web-east.example.com. -"]);
+}
