@@ -122,8 +122,8 @@ fn bench_two_clusters() {
     }
     let rss = settled_rss_kib(s.pid());
     println!(
-        "FIGURE 2 clusters × {n} LoadBalancer Services ({} global, local-first): ready in {:.2} s, RSS {:.1} MiB (empty: {:.1} MiB), {:.0} bytes per Service",
-        n / 2 * 2,
+        "FIGURE 2 clusters × {n} LoadBalancer Services ({} of each global, local-first): ready in {:.2} s, RSS {:.1} MiB (empty: {:.1} MiB), {:.0} bytes per Service",
+        n.div_ceil(2),
         ready.as_secs_f64(),
         rss as f64 / 1024.0,
         empty_rss as f64 / 1024.0,

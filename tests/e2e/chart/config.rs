@@ -357,7 +357,10 @@ globalNames:
     assert!(config.get("kubernetes").is_none(), "{config}");
     assert_eq!(config["localCluster"], json!("east"));
     assert_eq!(config["clusters"][0]["name"], json!("east"));
-    assert!(config["clusters"][0].get("kubeconfig").is_none(), "{config}");
+    assert!(
+        config["clusters"][0].get("kubeconfig").is_none(),
+        "{config}"
+    );
     assert_eq!(
         config["clusters"][1]["kubeconfig"],
         json!("/etc/kubezone/clusters/west/kubeconfig")
@@ -372,7 +375,10 @@ globalNames:
     let pod = rendered.pod();
     let volume = pod["spec"]["volumes"]
         .as_array()
-        .and_then(|v| v.iter().find(|v| v["secret"]["secretName"] == json!("kubezone-west")))
+        .and_then(|v| {
+            v.iter()
+                .find(|v| v["secret"]["secretName"] == json!("kubezone-west"))
+        })
         .unwrap_or_else(|| panic!("no volume of the Secret kubezone-west: {pod}"));
     let mount = rendered.container()["volumeMounts"]
         .as_array()
@@ -380,8 +386,17 @@ globalNames:
         .unwrap_or_else(|| panic!("the Secret is not mounted: {pod}"));
     assert_eq!(mount["mountPath"], json!("/etc/kubezone/clusters/west"));
     // A remote cluster without a Secret is refused by name.
-    let file = Values::new("domain: example.com\nclusters: [{name: east}, {name: west}]\nlocalCluster: east\n");
-    let output = run(helm().args(["template", RELEASE, "--values"]).arg(file.path()).arg(chart_dir()));
+    let file = Values::new(
+        "domain: example.com\nclusters: [{name: east}, {name: west}]\nlocalCluster: east\n",
+    );
+    let output = run(helm()
+        .args(["template", RELEASE, "--values"])
+        .arg(file.path())
+        .arg(chart_dir()));
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("west"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("west"),
+        "{}",
+        text(&output.stderr)
+    );
 }
