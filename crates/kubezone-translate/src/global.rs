@@ -11,6 +11,9 @@ use crate::{TranslateError, ZoneFilter};
 
 /// semaphore-service-mirror's label for a global Service, accepted as it is.
 pub const SEMAPHORE_LABEL: &str = "mirror.semaphore.uw.io/global-service";
+/// semaphore-service-mirror's routing strategy label: `local-first` asks for what kubezone's
+/// `local-first` preference does.
+pub const SEMAPHORE_STRATEGY: &str = "mirror.semaphore.uw.io/global-service-routing-strategy";
 /// kubezone's own mark, as a label or an annotation.
 pub const GLOBAL: &str = "kubezone.io/global";
 /// `all` or `local-first`, overriding the zone's `global.preference` for one object.
@@ -31,7 +34,13 @@ pub(crate) fn global_in(
     let marked =
         is_true(labels, SEMAPHORE_LABEL) || is_true(labels, GLOBAL) || is_true(annotations, GLOBAL);
     let (own, error) = match annotations.get(PREFERENCE) {
-        None => (None, None),
+        None => (
+            labels
+                .get(SEMAPHORE_STRATEGY)
+                .filter(|v| v.trim() == "local-first")
+                .map(|_| Preference::LocalFirst),
+            None,
+        ),
         Some(value) => match Preference::parse(value.trim()) {
             Some(preference) => (Some(preference), None),
             None => (

@@ -76,6 +76,24 @@ fn a_global_service_is_also_named_without_its_cluster() {
 }
 
 #[test]
+fn semaphore_s_local_first_strategy_is_read() {
+    let mut t = translator(&["example.com"]);
+    let (names, _) = names_of(
+        &mut t,
+        &service(
+            "  labels: {mirror.semaphore.uw.io/global-service: \"true\", mirror.semaphore.uw.io/global-service-routing-strategy: local-first}",
+        ),
+    );
+    assert_eq!(
+        names,
+        [
+            "0 web.shop.east.example.com. -",
+            "0 web.shop.example.com. local-first"
+        ]
+    );
+}
+
+#[test]
 fn a_zone_selector_and_preference_make_a_service_global() {
     let mut zone = zone("example.com");
     zone.global = GlobalNames {
