@@ -51,7 +51,12 @@ pub(crate) fn changed_address(change: usize) -> String {
 }
 
 /// Polls `fqdn` over UDP every 0.5 ms until it answers exactly `ip`; the time since `start`.
-fn until_answered(addr: std::net::SocketAddr, fqdn: &str, ip: &str, start: Instant) -> Duration {
+pub(crate) fn until_answered(
+    addr: std::net::SocketAddr,
+    fqdn: &str,
+    ip: &str,
+    start: Instant,
+) -> Duration {
     let deadline = start + Duration::from_secs(10);
     loop {
         if addresses(&ask_at(addr, fqdn, RecordType::A)) == [ip] {

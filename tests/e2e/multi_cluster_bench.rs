@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use hickory_proto::rr::RecordType;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
@@ -14,10 +13,11 @@ use serde_json::json;
 use crate::{
     cluster_bench::{
         changed_address, create_with_status, env_or, print_latencies, settled_rss_kib,
+        until_answered,
     },
     control_plane::ControlPlane,
     endpoints_bench::cpu_seconds,
-    harness::{Server, Setup, addresses, ask_at},
+    harness::{Server, Setup},
     soak::dnsperf,
 };
 
@@ -65,17 +65,6 @@ fn config(planes: &[ControlPlane], namespace: &str) -> String {
 const ZONES: &str =
     "  - zone: example.com\n    glue: [\"192.0.2.53\"]\n    global: {preference: local-first}\n";
 
-fn until(addr: std::net::SocketAddr, name: &str, ip: &str, start: Instant) -> Duration {
-    let deadline = start + Duration::from_secs(20);
-    loop {
-        if addresses(&ask_at(addr, name, RecordType::A)) == [ip] {
-            return start.elapsed();
-        }
-        assert!(Instant::now() < deadline, "{name} never answered {ip}");
-        std::thread::sleep(Duration::from_micros(500));
-    }
-}
-
 #[test]
 #[ignore = "a measurement; bench/multi-cluster.sh runs it"]
 fn bench_two_clusters() {
@@ -118,7 +107,7 @@ fn bench_two_clusters() {
     let (s, ready) = start("bench");
     for (c, cluster) in CLUSTERS.iter().enumerate() {
         let name = format!("svc{}.bench.{cluster}.example.com.", n - 1);
-        until(s.addr, &name, &address(c, n - 1), Instant::now());
+        until_answered(s.addr, &name, &address(c, n - 1), Instant::now());
     }
     let rss = settled_rss_kib(s.pid());
     println!(
@@ -145,7 +134,7 @@ fn bench_two_clusters() {
             ))
             .expect("status");
             let name = format!("svc{i}.bench.{}.example.com.", CLUSTERS[c]);
-            latencies.push(until(s.addr, &name, &ip, begin));
+            latencies.push(until_answered(s.addr, &name, &ip, begin));
         }
         print_latencies(
             &format!(

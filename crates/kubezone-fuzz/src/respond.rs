@@ -201,6 +201,21 @@ fn check_opt(query: Option<&Message>, reply: &Message) {
     for (code, option) in edns.options().as_ref() {
         match (u16::from(*code), option) {
             (3, EdnsOption::NSID(payload)) => nsid = Some(payload.as_ref().to_vec()),
+            // Client Subnet (RFC 7871): only echoed, with the query's family, source prefix and
+            // address; no cluster is configured here, so its scope is 0.
+            (8, EdnsOption::Subnet(echoed)) => {
+                let sent = asked.and_then(|a| match a.option(EdnsCode::Subnet) {
+                    Some(EdnsOption::Subnet(sent)) => Some(sent),
+                    _ => None,
+                });
+                let sent = sent.unwrap_or_else(|| panic!("ECS in a reply to a query without it"));
+                assert_eq!(
+                    (echoed.addr(), echoed.source_prefix()),
+                    (sent.addr(), sent.source_prefix()),
+                    "ECS is echoed as sent"
+                );
+                assert_eq!(echoed.scope_prefix(), 0, "scope without local-first names");
+            }
             (15, _) => assert!(
                 matches!(rcode, ResponseCode::Refused | ResponseCode::ServFail),
                 "an Extended DNS Error with {rcode}"

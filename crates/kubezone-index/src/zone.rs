@@ -514,18 +514,24 @@ impl ZoneWriter {
             Some(why) => self.refused.insert(namespace.to_string(), why),
             None => self.refused.remove(namespace),
         };
+        self.rebuild_objects(|object| object.namespace() == Some(namespace))
+    }
+
+    /// Builds again every name the objects `which` picks claim; returns the conflicts found
+    /// there. A rule outside the objects (a namespace's labels, a cluster's reach) moved the
+    /// zone, so its serial follows the clock.
+    fn rebuild_objects(&mut self, which: impl Fn(&ObjectRef) -> bool) -> Vec<NameConflict> {
         let before = self.snapshot.names.fingerprint();
         let mut keys: Vec<OwnedKey> = self
             .objects
             .iter()
-            .filter(|(object, _)| object.namespace() == Some(namespace))
+            .filter(|(object, _)| which(object))
             .flat_map(|(_, claimed)| claimed.keys.iter().cloned())
             .collect();
         keys.sort();
         keys.dedup();
         let conflicts = self.rebuild_all(&keys);
         if self.snapshot.names.fingerprint() != before {
-            // A namespace's labels moved the zone: its serial follows the clock.
             self.serial.changed(0);
         }
         conflicts
@@ -543,20 +549,7 @@ impl ZoneWriter {
         if !changed {
             return Vec::new();
         }
-        let before = self.snapshot.names.fingerprint();
-        let mut keys: Vec<OwnedKey> = self
-            .objects
-            .iter()
-            .filter(|(object, _)| object.cluster().is_some_and(|c| c.index() == cluster))
-            .flat_map(|(_, claimed)| claimed.keys.iter().cloned())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let conflicts = self.rebuild_all(&keys);
-        if self.snapshot.names.fingerprint() != before {
-            self.serial.changed(0);
-        }
-        conflicts
+        self.rebuild_objects(|object| object.cluster().is_some_and(|c| c.index() == cluster))
     }
 
     /// Every conflict the zone's names have now.

@@ -119,18 +119,7 @@ pub fn explain_for(catalog: &Catalog, name: &str, client: Option<ForClient<'_>>)
         return out;
     }
     let _ = writeln!(out, "records:");
-    for rrset in node.rrsets() {
-        for record in rrset.records(qname) {
-            let _ = writeln!(
-                out,
-                "  {} {} {} {}",
-                record.name,
-                record.ttl,
-                record.record_type(),
-                record.data
-            );
-        }
-    }
+    write_records(&mut out, node.rrsets(), qname, "  ");
     write_provenance(&mut out, node);
     if let Some(client) = client {
         write_client(&mut out, node, qname, &client);
@@ -184,11 +173,16 @@ fn write_client(
         );
     }
     let _ = writeln!(out, "  records for this client:");
-    for rrset in node.rrsets_for(choice.cluster) {
+    write_records(out, node.rrsets_for(choice.cluster), qname, "    ");
+}
+
+/// One line per record, owned by `qname`, each after `indent`.
+fn write_records(out: &mut String, rrsets: &[kubezone_index::RRset], qname: &Name, indent: &str) {
+    for rrset in rrsets {
         for record in rrset.records(qname) {
             let _ = writeln!(
                 out,
-                "    {} {} {} {}",
+                "{indent}{} {} {} {}",
                 record.name,
                 record.ttl,
                 record.record_type(),
