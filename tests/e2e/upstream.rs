@@ -55,9 +55,18 @@ impl Upstream {
     }
 
     fn start_with(delay: Option<Duration>) -> Upstream {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind the upstream's UDP");
+        // A port free for both, below the ephemeral range: an ephemeral UDP port's TCP twin
+        // may be another test's connection.
+        let (udp, tcp) = loop {
+            let port = crate::secondary::free_port();
+            if let (Ok(udp), Ok(tcp)) = (
+                UdpSocket::bind(("127.0.0.1", port)),
+                TcpListener::bind(("127.0.0.1", port)),
+            ) {
+                break (udp, tcp);
+            }
+        };
         let addr = udp.local_addr().expect("address");
-        let tcp = TcpListener::bind(addr).expect("bind the upstream's TCP on the same port");
         udp.set_read_timeout(Some(Duration::from_millis(100)))
             .expect("timeout");
         tcp.set_nonblocking(true).expect("nonblocking");
