@@ -117,8 +117,9 @@ pub async fn watchdog(
                     reach.stale = true;
                     send.push(stale_event(&view, source, true));
                 }
-                if remote && !settled {
-                    // Its first list may never come: readiness does not wait for it.
+                if remote && !settled && !view.status.is_settled() {
+                    // Its first list may never come: readiness does not wait for it. (Once it
+                    // has listed, its source said so itself.)
                     settled = true;
                     warn!(cluster = %view.id, "out of reach: ready without it; its objects are served once it answers");
                     send.push(SourceEvent::Synced { source });

@@ -215,16 +215,7 @@ fn explain(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let mut pipeline = pipeline::Pipeline::start(&config, None, None).await?;
-        tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "the sources did not sync within {} s",
-                    EXPLAIN_PATIENCE.as_secs()
-                )
-            })?
-            .map_err(|failure| anyhow::anyhow!("{failure}"))?;
+        let pipeline = synced_pipeline(&config).await?;
         let locality = pipeline::locality(&config);
         let client = client.map(|address| explain::ForClient {
             address,
@@ -233,6 +224,21 @@ fn explain(
         });
         Ok(explain::explain_for(&pipeline.reader.load(), name, client))
     })
+}
+
+/// The config's sources and index, once every source has synced (for commands that read it).
+async fn synced_pipeline(config: &config::Config) -> anyhow::Result<pipeline::Pipeline> {
+    let mut pipeline = pipeline::Pipeline::start(config, None, None).await?;
+    tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "the sources did not sync within {} s",
+                EXPLAIN_PATIENCE.as_secs()
+            )
+        })?
+        .map_err(|failure| anyhow::anyhow!("{failure}"))?;
+    Ok(pipeline)
 }
 
 /// `kubezone plan`: the index from the config's sources, then each pushed zone's plan.
@@ -246,16 +252,7 @@ fn plan(path: &std::path::Path, flags: &Overrides, apply: bool) -> anyhow::Resul
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let mut pipeline = pipeline::Pipeline::start(&config, None, None).await?;
-        tokio::time::timeout(EXPLAIN_PATIENCE, pipeline.ready())
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "the sources did not sync within {} s",
-                    EXPLAIN_PATIENCE.as_secs()
-                )
-            })?
-            .map_err(|failure| anyhow::anyhow!("{failure}"))?;
+        let pipeline = synced_pipeline(&config).await?;
         let mut out = String::new();
         for push in pushes {
             out.push_str(
